@@ -1,0 +1,117 @@
+"""Every setting the tracker reads, with its default. Loaded first; see tracker/config.py for the order.
+
+Override per environment in config/<TRACKER_ENV>.py, in a file named by TRACKER_CONFIG, or with
+environment variables: TRACKER_<KEY> for any key (values parsed as JSON when they can be), plus the
+conventional SECRET_KEY, MAIL_* and ZALO_* variables.
+"""
+
+# --- Core -------------------------------------------------------------------------------------------
+#: Signs sessions and CSRF tokens. Production refuses to start with this default.
+SECRET_KEY = "dev-insecure-secret-change-me"
+#: SQLAlchemy URL. None means a SQLite file `tracker.db` in the instance folder (one commune, nothing
+#: to install). For a province or the country: postgresql+psycopg://user@host/tracker
+DATABASE_URL = None
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+#: Base URL used in links inside e-mails and Zalo messages.
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+# --- Time and calendar ------------------------------------------------------------------------------
+TIMEZONE = "Asia/Ho_Chi_Minh"
+#: An open occurrence due within this many days is "due soon" (sắp đến hạn).
+DUE_SOON_DAYS = 5
+#: Days after the due date before an open occurrence counts as overdue (0: overdue from the next day).
+OVERDUE_GRACE_DAYS = 0
+#: Messages (e-mail, Zalo) go out only on working days between these local times.
+WORK_HOURS_START = "07:30"
+WORK_HOURS_END = "17:00"
+#: Weekend days (Monday is 0): Saturday and Sunday.
+WEEKEND_DAYS = [5, 6]
+#: Announced changes to the calendar (ISO dates); admins can also enter them as calendar exceptions.
+CALENDAR_EXTRA_DAYS_OFF: list[str] = []
+CALENDAR_EXTRA_WORKING_DAYS: list[str] = []
+#: A recurring task's occurrence is due this many days after its period ends (0: on the last day).
+RECURRING_DUE_OFFSET_DAYS = 0
+
+# --- Languages --------------------------------------------------------------------------------------
+BABEL_DEFAULT_LOCALE = "vi"
+BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+LANGUAGES = ["vi", "en"]
+
+# --- Web security -----------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False  # True in production (HTTPS behind the proxy)
+REMEMBER_COOKIE_HTTPONLY = True
+#: Sign-in attempts allowed per username within the window before it is refused for a while.
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_SECONDS = 900
+PASSWORD_RESET_MAX_AGE_SECONDS = 3600
+#: Largest request body accepted (attachments, plan uploads).
+MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "png", "jpg", "jpeg", "txt", "zip"]
+
+# --- Plan import ------------------------------------------------------------------------------------
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+IMPORT_MAX_PDF_PAGES = 300
+#: Reading one uploaded document stops (with a clear message) after this many seconds.
+IMPORT_TIME_LIMIT_SECONDS = 30
+
+# --- Reminders and the outbox -----------------------------------------------------------------------
+SWEEP_INTERVAL_SECONDS = 300
+DISPATCH_INTERVAL_SECONDS = 60
+DISPATCH_BATCH_SIZE = 200
+#: Attempts before a notification is marked dead; retries back off exponentially from the base.
+DISPATCH_MAX_ATTEMPTS = 6
+DISPATCH_BACKOFF_SECONDS = 60
+#: How long a dispatcher may hold a claimed row before another may take it over.
+DISPATCH_CLAIM_SECONDS = 300
+#: Longest wait between two retries, and the wait after a channel refused our credentials.
+DISPATCH_BACKOFF_MAX_SECONDS = 6 * 3600
+DISPATCH_REAUTH_DELAY_SECONDS = 1800
+#: Batches one dispatch run sends at most (DISPATCH_BATCH_SIZE rows each).
+DISPATCH_MAX_BATCHES = 10
+#: Send e-mail (in-app is always on; Zalo when ZALO_ENABLED).
+NOTIFY_EMAIL_ENABLED = True
+#: Local time the daily digests go out.
+DIGEST_LOCAL_TIME = "07:45"
+#: The active scheduler renews its lease this often; another takes over after it expires.
+SCHEDULER_LEASE_SECONDS = 90
+#: `tracker run` also runs the scheduler in-process (one machine, one commune).
+SCHEDULER_IN_PROCESS = False
+
+# --- E-mail (Flask-Mail) ----------------------------------------------------------------------------
+MAIL_SERVER = "localhost"
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USE_SSL = False
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_DEFAULT_SENDER = "tracker@localhost"
+MAIL_SUPPRESS_SEND = False
+#: Seconds before an unanswering SMTP server counts as down (the row is retried later).
+MAIL_TIMEOUT_SECONDS = 10
+#: Domain of our Message-IDs (default: the sender's domain); stable per notification so retries collapse.
+MAIL_MESSAGE_ID_DOMAIN = None
+
+# --- Zalo (Official Account / ZNS) ------------------------------------------------------------------
+ZALO_ENABLED = False
+ZALO_APP_ID = None
+ZALO_SECRET_KEY = None
+ZALO_OAUTH_URL = "https://oauth.zaloapp.com"
+ZALO_OPENAPI_URL = "https://openapi.zalo.me"
+ZALO_ZNS_URL = "https://business.openapi.zalo.me"
+ZALO_TIMEOUT_SECONDS = 10
+#: ZNS template ids registered with Zalo, per message kind ("reminder", "escalation", "digest").
+ZALO_TEMPLATE_IDS: dict[str, str] = {}
+#: For each ZNS template, which of our message variables fill its parameters, e.g.
+#: {"reminder": {"ten_nhiem_vu": "task_title", "han": "due_on"}}.
+ZALO_TEMPLATE_PARAMS: dict[str, dict[str, str]] = {}
+
+# --- API (flask-smorest) ----------------------------------------------------------------------------
+API_TITLE = "Tracker API"
+API_VERSION = "v1"
+OPENAPI_VERSION = "3.0.3"
+OPENAPI_URL_PREFIX = "/api"
+OPENAPI_JSON_PATH = "openapi.json"
+API_PAGE_SIZE_MAX = 200

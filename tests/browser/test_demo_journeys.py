@@ -1,0 +1,90 @@
+"""The three journeys on the demo itself (the five real plans, as `tracker demo` builds them)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tests.browser.conftest import PHONE, sign_in
+from tracker.extensions import db
+from tracker.models import Occurrence, OrgUnit, Report, ReviewStatus
+
+pytestmark = pytest.mark.browser
+PASSWORD = "demo-journey-pass"
+
+
+@pytest.fixture
+def demo(app):
+    from tracker.demo import build_demo
+
+    accounts = build_demo(PASSWORD)
+    db.session.commit()
+    return dict((username, role) for role, username in accounts)
+
+
+def _health_station_25_9() -> Occurrence:
+    return db.session.scalar(
+        sa.select(Occurrence).join(OrgUnit, OrgUnit.id == Occurrence.lead_unit_id)
+        .where(OrgUnit.name == "Trạm Y tế", Occurrence.due_on == date(2024, 9, 25))
+    )
+
+
+def test_demo_officer_submits_the_25_9_report_of_the_health_station(page_factory, shot, demo):
+    assert demo["yte.caongoc"] == "officer"
+    occurrence = _health_station_25_9()
+    assert occurrence is not None and occurrence.completed_at is None
+
+    page = page_factory(PHONE)
+    sign_in(page, "yte.caongoc", PASSWORD)
+    assert page.url.endswith("/tasks")
+    item = page.locator("[data-testid=open-tasks] li").filter(has_text="25/09/2024")
+    assert item.count() == 1 and item.locator(".status-overdue").count() == 1
+    shot(page, "demo-officer-01-my-tasks")
+    item.locator("a.title").click()
+    page.wait_for_load_state()
+    assert "Trạm Y tế" in page.content()
+    form = page.get_by_test_id("report-form")
+    form.locator("textarea[name=body]").fill("Trạm Y tế báo cáo kết quả các chỉ tiêu tiếp cận dịch vụ y tế năm 2024.")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "Đã gửi báo cáo." in page.locator(".flashes").inner_text()
+    shot(page, "demo-officer-02-submitted")
+    db.session.expire_all()
+    assert db.session.get(Occurrence, occurrence.id).completed_on is not None
+
+
+def test_demo_chair_sees_overdue_by_unit_and_returns_a_report(page_factory, shot, demo):
+    page = page_factory()
+    sign_in(page, "chutich.caongoc", PASSWORD)
+    assert page.url.endswith("/overview")
+    groups = page.get_by_test_id("overdue-unit")
+    assert groups.filter(has_text="Trạm Y tế").count() == 1
+    assert groups.count() >= 3  # several units owe something
+    shot(page, "demo-chair-01-overview")
+    card = page.get_by_test_id("report-to-review").first
+    if card.locator("summary").count():
+        card.locator("summary").first.click()  # the review form folds away under "Xem xét"
+    card.locator("input[value=return]").check()
+    card.locator("textarea[name=comment]").fill("Đề nghị bổ sung số liệu theo biểu mẫu.")
+    card.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "Đã trả lại báo cáo." in page.locator(".flashes").inner_text()
+    shot(page, "demo-chair-02-returned")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Report.id)).where(
+        Report.review_status == ReviewStatus.RETURNED)) == 1
+
+
+def test_demo_province_viewer_sees_the_roll_up(page_factory, shot, demo):
+    page = page_factory()
+    sign_in(page, "tinh.hungyen", PASSWORD)
+    assert "/rollup" in page.url
+    table = page.get_by_test_id("rollup").inner_text()
+    assert "Huyện Phù Cừ" in table and "Thị xã Mỹ Hào" in table
+    shot(page, "demo-viewer-01-province")
+    page.get_by_test_id("rollup").locator("a", has_text="Huyện Phù Cừ").click()
+    page.wait_for_load_state()
+    assert "Xã Nhật Quang" in page.get_by_test_id("rollup").inner_text()
+    shot(page, "demo-viewer-02-district")

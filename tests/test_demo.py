@@ -1,0 +1,50 @@
+"""`tracker demo`: five real plans, people in every role, a history; idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from tracker.extensions import db
+from tracker.models import Occurrence, OrgUnit, Person, Plan, PlanStatus, Report, Role, RoleAssignment
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m))
+                 for m in (Plan, OrgUnit, Person, RoleAssignment, Occurrence, Report))
+
+
+def test_demo_command_builds_every_role_and_is_idempotent(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "--password", "demo-pass-1234"])
+    assert first.exit_code == 0, first.output
+    lines = [line.split("\t") for line in first.stdout.splitlines() if "\t" in line]
+    roles = {role for role, _ in lines}
+    assert {"officer", "unit_head", "focal", "chair", "viewer", "admin"} <= roles
+    assert ("officer", "yte.caongoc") in {(r, u) for r, u in lines}
+    counts = _counts()
+
+    again = runner.invoke(args=["demo", "--password", "demo-pass-1234"])
+    assert again.exit_code == 0, again.output
+    assert _counts() == counts
+    assert "already" in runner.invoke(args=["demo", "--if-empty"]).output
+
+
+def test_demo_has_the_real_plans_with_their_deadlines(app):
+    from tracker.demo import build_demo
+    from tracker.operations.people import check_password
+
+    build_demo("demo-pass-1234")
+    db.session.commit()
+    plans = db.session.scalars(sa.select(Plan)).all()
+    assert len(plans) == 5 and all(p.status == PlanStatus.ACTIVE for p in plans)
+    due_dates = set(db.session.scalars(sa.select(Occurrence.due_on)))
+    assert {date(2024, 9, 25), date(2024, 9, 30), date(2024, 3, 15)} <= due_dates
+    person = db.session.scalar(sa.select(Person).where(Person.username == "chutich.caongoc"))
+    assert check_password(person, "demo-pass-1234")
+    assert person.email.endswith("@example.org")
+    assert any(a.role == Role.CHAIR for a in person.roles)
+    late = db.session.scalar(sa.select(sa.func.count(Report.id)).where(Report.is_late))
+    on_time = db.session.scalar(sa.select(sa.func.count(Report.id)).where(Report.is_late.is_(False)))
+    assert late > 0 and on_time > 0

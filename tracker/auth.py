@@ -1,0 +1,137 @@
+"""Who is making the request: a session cookie (web) or an `Authorization: Bearer` token (API)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Request, current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import ApiToken, LoginAttempt, Person
+
+
+def init_auth(login_manager: LoginManager) -> None:
+    """Teach Flask-Login how to load people from sessions and bearer tokens."""
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Person | None:
+        if not user_id.isdigit():
+            return None
+        person = db.session.get(Person, int(user_id))
+        return person if person is not None and person.is_active else None
+
+    @login_manager.request_loader
+    def _load_from_bearer(request: Request) -> Person | None:
+        from tracker.operations.people import person_for_token
+
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return person_for_token(token.strip())
+
+
+# --- Sign-in rate limit (in the database, so every web process agrees) -------------------------------
+
+def _window_start() -> datetime:
+    seconds = int(current_app.config.get("LOGIN_WINDOW_SECONDS", 900))
+    return utcnow() - timedelta(seconds=seconds)
+
+
+def _norm(username: str) -> str:
+    return (username or "").strip().lower()[:64]
+
+
+def login_blocked(username: str) -> bool:
+    """Whether `username` has failed too often within the window."""
+    failures = db.session.scalar(
+        sa.select(sa.func.count(LoginAttempt.id)).where(
+            LoginAttempt.username == _norm(username), LoginAttempt.attempted_at >= _window_start()
+        )
+    )
+    return int(failures or 0) >= int(current_app.config.get("LOGIN_MAX_FAILURES", 5))
+
+
+def record_failed_login(username: str, remote_addr: str | None) -> None:
+    """Remember one failed sign-in (the caller commits)."""
+    db.session.add(LoginAttempt(username=_norm(username), remote_addr=(remote_addr or "")[:64] or None,
+                                attempted_at=utcnow()))
+
+
+def clear_failed_logins(username: str) -> None:
+    """Forget a username's failures after a successful sign-in (the caller commits)."""
+    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.username == _norm(username)))
+
+
+def find_person_for_login(username: str) -> Person | None:
+    return db.session.scalar(sa.select(Person).where(Person.username == _norm(username)))
+
+
+# --- Password reset tokens ---------------------------------------------------------------------------
+
+_RESET_SALT = "tracker.password-reset"
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+
+
+def _password_fingerprint(person: Person) -> str:
+    # The token dies once the password changes: it carries a piece of the current hash.
+    return hashlib.sha256((person.password_hash or "").encode()).hexdigest()[:16]
+
+
+def make_reset_token(person: Person) -> str:
+    """A signed, expiring token that resets `person`'s password once."""
+    return _reset_serializer().dumps({"p": person.id, "f": _password_fingerprint(person)})
+
+
+def person_for_reset_token(token: str) -> Person | None:
+    """The person a valid, unexpired, unused reset token belongs to, or None."""
+    max_age = int(current_app.config.get("PASSWORD_RESET_MAX_AGE_SECONDS", 3600))
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("p"), int):
+        return None
+    person = db.session.get(Person, data["p"])
+    if person is None or not person.is_active or data.get("f") != _password_fingerprint(person):
+        return None
+    return person
+
+
+# --- Calendar feed tokens ----------------------------------------------------------------------------
+
+_ICAL_SALT = "tracker.ical"
+ICAL_TOKEN_NAME = "ical"
+
+
+def make_ical_token(person: Person, api_token_id: int) -> str:
+    """A signed URL token naming the person and their revocable "ical" ApiToken row."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_ICAL_SALT).dumps([person.id, api_token_id])
+
+
+def person_for_ical_token(token: str) -> Person | None:
+    """The active person of a calendar token whose "ical" ApiToken row is not revoked, or None."""
+    try:
+        data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_ICAL_SALT).loads(token)
+    except BadSignature:
+        return None
+    if not (isinstance(data, list) and len(data) == 2 and all(isinstance(x, int) for x in data)):
+        return None
+    person_id, token_id = data
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.person_id != person_id or row.name != ICAL_TOKEN_NAME or row.revoked_at is not None:
+        return None
+    return row.person if row.person.is_active else None

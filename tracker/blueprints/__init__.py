@@ -1,0 +1,23 @@
+"""Blueprint registration: the only place that imports the web and API layers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every blueprint to `app`."""
+    from tracker.blueprints import main
+
+    app.register_blueprint(main.bp)
+
+    from tracker.blueprints import admin, auth, calendar_feed, dashboard, plans, profile, rollup, tasks
+
+    for web in (auth, tasks, dashboard, rollup, plans, admin, profile, calendar_feed):
+        app.register_blueprint(web.bp)
+    app.register_blueprint(__import__("tracker.blueprints.admin_notify", fromlist=["bp"]).bp)  # outbox, policies
+    app.register_blueprint(__import__("tracker.blueprints.plan_import", fromlist=["bp"]).bp)  # upload, review
+
+    from tracker.blueprints.api import init_api
+
+    init_api(app)

@@ -1,0 +1,316 @@
+"""Administration of reminders: the outbox (and retrying dead messages), reminder policies, message templates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.orm import aliased, selectinload
+from werkzeug.wrappers import Response
+
+from tracker.extensions import db
+from tracker.jobs.runner import heartbeats
+from tracker.models import (
+    Audience,
+    Channel,
+    DeliveryStatus,
+    MessageTemplate,
+    Notification,
+    NotificationKind,
+    Occurrence,
+    OrgUnit,
+    Person,
+    ReminderPolicy,
+    ReminderRule,
+    Task,
+)
+from tracker.notify.render import CHANNEL_PARTS, LOCALES, RenderError, TemplateOverride, builtin_source
+from tracker.operations import reminders as ops
+from tracker.operations.authz import Permission, scope_clause, scope_paths
+from tracker.operations.errors import DomainError, ValidationFailed
+
+bp = Blueprint("admin_notify", __name__, url_prefix="/admin")
+
+Page = str | Response | tuple[str, int]
+PAGE_SIZE = 50
+
+STATUS_LABELS = {
+    DeliveryStatus.PENDING: _l("Pending"), DeliveryStatus.HELD: _l("Held for the digest"),
+    DeliveryStatus.SENDING: _l("Sending"), DeliveryStatus.SENT: _l("Sent"), DeliveryStatus.FAILED: _l("Failed"),
+    DeliveryStatus.DEAD: _l("Dead"), DeliveryStatus.SKIPPED: _l("Skipped"),
+    DeliveryStatus.DIGESTED: _l("Sent in a digest"),
+}
+CHANNEL_LABELS = {Channel.IN_APP: _l("In-app"), Channel.EMAIL: _l("Email"), Channel.ZALO: _l("Zalo")}
+AUDIENCE_LABELS = {
+    Audience.LEAD_OFFICERS: _l("Officers of the lead unit"), Audience.LEAD_HEAD: _l("Head of the lead unit"),
+    Audience.REPORT_TO_FOCAL: _l("Focal officer of the report-to unit"),
+    Audience.ADMIN_CHAIR: _l("Chair of the administrative unit"),
+    Audience.NEXT_LEVEL_UP: _l("The administrative level above"),
+}
+KIND_LABELS = {
+    NotificationKind.REMINDER: _l("Reminder"), NotificationKind.ESCALATION: _l("Escalation"),
+    NotificationKind.DIGEST: _l("Daily digest"), NotificationKind.REPORT_RETURNED: _l("Report returned"),
+    NotificationKind.REPORT_ACCEPTED: _l("Report accepted"),
+    NotificationKind.EXTENSION_DECIDED: _l("Extension decided"),
+    NotificationKind.PASSWORD_RESET: _l("Password reset"),
+}
+LOCALE_LABELS = {"vi": "Tiếng Việt", "en": "English"}
+
+
+@bp.before_request
+@login_required
+def _admins_only() -> None:
+    if not scope_paths(current_user, Permission.ADMIN):
+        abort(403)
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"notify_labels": {"status": STATUS_LABELS, "channel": CHANNEL_LABELS, "audience": AUDIENCE_LABELS,
+                              "kind": KIND_LABELS, "locale": LOCALE_LABELS}}
+
+
+def beat_summary(beat: Any) -> str:
+    """A job's last result in a few words: "inserted: 4, held_for_digest: 0"."""
+    try:
+        data = json.loads(beat.last_result or "{}")
+    except ValueError:
+        return beat.last_result or ""
+    skip = {"now", "today", "dry_run"}
+    return ", ".join(f"{k}: {v}" for k, v in data.items() if k not in skip and not isinstance(v, dict))
+
+
+def _fail(error: DomainError) -> None:
+    db.session.rollback()
+    flash(error.render(), "error")
+
+
+# --- Outbox ---------------------------------------------------------------------------------------------
+
+def _enum_arg(name: str, enum_cls: Any) -> Any:
+    raw = request.args.get(name) or None
+    if raw is None:
+        return None
+    try:
+        return enum_cls(raw)
+    except ValueError:
+        abort(400)
+
+
+@bp.get("/outbox")
+def outbox() -> Page:
+    status = _enum_arg("status", DeliveryStatus)
+    channel = _enum_arg("channel", Channel)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    lead = aliased(OrgUnit, name="lead")
+    # Rows about a task are shown to admins of its lead unit; rows without one (password resets) to every admin.
+    scope = sa.or_(Notification.occurrence_id.is_(None), scope_clause(current_user, lead.path, Permission.ADMIN))
+    base = (sa.select(Notification.id).select_from(Notification)
+            .outerjoin(Occurrence, Occurrence.id == Notification.occurrence_id)
+            .outerjoin(lead, lead.id == Occurrence.lead_unit_id).where(scope))
+    counts = dict(db.session.execute(
+        sa.select(Notification.status, sa.func.count()).where(Notification.id.in_(base)).group_by(Notification.status)
+    ).all())
+    filters = []
+    if status is not None:
+        filters.append(Notification.status == status)
+    if channel is not None:
+        filters.append(Notification.channel == channel)
+    query = (
+        sa.select(Notification, Person.full_name, Person.username, Task.title, lead.name.label("unit_name"),
+                  Occurrence.due_on)
+        .join(Person, Person.id == Notification.recipient_id)
+        .outerjoin(Occurrence, Occurrence.id == Notification.occurrence_id)
+        .outerjoin(Task, Task.id == Occurrence.task_id)
+        .outerjoin(lead, lead.id == Occurrence.lead_unit_id)
+        .where(scope, *filters)
+        .order_by(Notification.id.desc())
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    )
+    found = db.session.execute(query).all()
+    return render_template(
+        "admin_notify/outbox.html", rows=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE, page=page,
+        counts=counts, status=status, channel=channel, statuses=list(DeliveryStatus), channels=list(Channel),
+        heartbeats=heartbeats(), beat_summary=beat_summary,
+    )
+
+
+@bp.post("/outbox/<int:notification_id>/retry")
+def retry(notification_id: int) -> Response:
+    notification = db.session.get(Notification, notification_id) or abort(404)
+    try:
+        ops.retry_dead(current_user, notification)
+        db.session.commit()
+        flash(_("The message is queued again."), "info")
+    except DomainError as error:
+        _fail(error)
+    return redirect(request.form.get("next") or url_for(".outbox", status="dead"))
+
+
+# --- Policies -------------------------------------------------------------------------------------------
+
+def _policy_or_404(policy_id: int) -> ReminderPolicy:
+    return db.session.get(ReminderPolicy, policy_id) or abort(404)
+
+
+def _rule_spec() -> ops.RuleSpec:
+    raw_level = (request.form.get("escalation_level") or "").strip()
+    try:
+        offset = int((request.form.get("offset_days") or "").strip())
+        level = int(raw_level) if raw_level else None
+    except ValueError:
+        raise ValidationFailed(_l("The offset must be a whole number of working days."), field="offset_days")
+    return ops.RuleSpec(offset_days=offset, audience=request.form.get("audience", ""),  # type: ignore[arg-type]
+                        channels=tuple(request.form.getlist("channels")), escalation_level=level)  # type: ignore[arg-type]
+
+
+@bp.get("/policies")
+def policies() -> Page:
+    found = db.session.scalars(
+        sa.select(ReminderPolicy).options(selectinload(ReminderPolicy.rules))
+        .order_by(ReminderPolicy.is_archived, ReminderPolicy.is_default.desc(), ReminderPolicy.name)
+    ).all()
+    usage = dict(db.session.execute(
+        sa.select(ReminderRule.id, sa.func.count(Notification.id))
+        .join(Notification, Notification.rule_id == ReminderRule.id).group_by(ReminderRule.id)
+    ).all())
+    return render_template("admin_notify/policies.html", policies=found, usage=usage, audiences=list(Audience),
+                           channels=list(Channel))
+
+
+def _policy_action(action: Any, message: str) -> Response:
+    try:
+        action()
+        db.session.commit()
+        flash(message, "info")
+    except DomainError as error:
+        _fail(error)
+    return redirect(url_for(".policies"))
+
+
+@bp.post("/policies")
+def create_policy() -> Response:
+    if not db.session.scalar(sa.select(ReminderPolicy.id).where(ReminderPolicy.is_default.is_(True))):
+        ops.ensure_default_policy()
+    return _policy_action(lambda: ops.create_policy(current_user, name=request.form.get("name", "")),
+                          _("The policy was created."))
+
+
+@bp.post("/policies/<int:policy_id>/rename")
+def rename_policy(policy_id: int) -> Response:
+    policy = _policy_or_404(policy_id)
+    return _policy_action(lambda: ops.rename_policy(current_user, policy, request.form.get("name", "")),
+                          _("The policy was renamed."))
+
+
+@bp.post("/policies/<int:policy_id>/default")
+def default_policy(policy_id: int) -> Response:
+    policy = _policy_or_404(policy_id)
+    return _policy_action(lambda: ops.set_default_policy(current_user, policy), _("The default policy was changed."))
+
+
+@bp.post("/policies/<int:policy_id>/archive")
+def archive_policy(policy_id: int) -> Response:
+    policy = _policy_or_404(policy_id)
+    return _policy_action(lambda: ops.archive_policy(current_user, policy), _("The policy was archived."))
+
+
+@bp.post("/policies/<int:policy_id>/rules")
+def add_rule(policy_id: int) -> Response:
+    policy = _policy_or_404(policy_id)
+    return _policy_action(lambda: ops.add_rule(current_user, policy, _rule_spec()), _("The rule was added."))
+
+
+@bp.post("/rules/<int:rule_id>")
+def update_rule(rule_id: int) -> Response:
+    rule = db.session.get(ReminderRule, rule_id) or abort(404)
+    return _policy_action(lambda: ops.update_rule(current_user, rule, _rule_spec()), _("The rule was saved."))
+
+
+@bp.post("/rules/<int:rule_id>/remove")
+def remove_rule(rule_id: int) -> Response:
+    rule = db.session.get(ReminderRule, rule_id) or abort(404)
+    return _policy_action(lambda: ops.remove_rule(current_user, rule), _("The rule was removed."))
+
+
+# --- Templates ------------------------------------------------------------------------------------------
+
+def _template_key() -> tuple[NotificationKind, Channel, str]:
+    values = request.values
+    try:
+        kind, channel = NotificationKind(values.get("kind", "")), Channel(values.get("channel", ""))
+    except ValueError:
+        abort(400)
+    locale = values.get("locale", "vi")
+    if locale not in LOCALES:
+        abort(400)
+    return kind, channel, locale
+
+
+@bp.get("/templates")
+def templates() -> Page:
+    overrides = {(str(t.kind), str(t.channel), t.locale): t for t in db.session.scalars(sa.select(MessageTemplate))}
+    return render_template("admin_notify/templates.html", kinds=list(NotificationKind), channels=list(Channel),
+                           locales=LOCALES, overrides=overrides)
+
+
+def _builtin_fields(kind: NotificationKind, channel: Channel, locale: str) -> dict[str, str]:
+    fields = {"subject": "", "body_text": "", "body_html": ""}
+    for field, suffix in CHANNEL_PARTS[channel]:
+        name = {"subject": "subject", "text": "body_text", "html": "body_html"}[field]
+        fields[name] = builtin_source(kind.value, suffix, locale) or builtin_source(kind.value, suffix) or ""
+    return fields
+
+
+@bp.route("/templates/edit", methods=["GET", "POST"])
+def edit_template() -> Page:
+    kind, channel, locale = _template_key()
+    existing = db.session.scalar(sa.select(MessageTemplate).where(
+        MessageTemplate.kind == kind, MessageTemplate.channel == channel, MessageTemplate.locale == locale))
+    parts = {field for field, _suffix in CHANNEL_PARTS[channel]}
+    if request.method == "POST":
+        values = {name: request.form.get(name, "") for name in ("subject", "body_text", "body_html",
+                                                                 "zalo_template_id")}
+    elif existing is not None:
+        values = {"subject": existing.subject, "body_text": existing.body_text, "body_html": existing.body_html or "",
+                  "zalo_template_id": existing.zalo_template_id or ""}
+    else:
+        values = {**_builtin_fields(kind, channel, locale), "zalo_template_id": ""}
+    error, preview, status = None, None, 200
+    action = request.form.get("action", "preview") if request.method == "POST" else "preview"
+    if request.method == "POST" and action == "save":
+        try:
+            ops.save_template(current_user, kind=kind, channel=channel, locale=locale, **values)
+            db.session.commit()
+            flash(_("The template was saved."), "info")
+            return redirect(url_for(".edit_template", kind=kind.value, channel=channel.value, locale=locale))
+        except DomainError as exc:
+            db.session.rollback()
+            error, status = exc.render(), 422
+    override = TemplateOverride(values["subject"], values["body_text"], values["body_html"] or None,
+                                values["zalo_template_id"] or None)
+    try:
+        preview = ops.preview_template(kind, channel, locale, override)
+    except RenderError as exc:
+        error, status = error or str(exc), 422 if request.method == "POST" else status
+    html = render_template("admin_notify/template_edit.html", kind=kind, channel=channel, locale=locale,
+                           values=values, parts=parts, existing=existing, preview=preview, error=error)
+    return html, status
+
+
+@bp.post("/templates/<int:template_id>/reset")
+def reset_template(template_id: int) -> Response:
+    template = db.session.get(MessageTemplate, template_id) or abort(404)
+    key = {"kind": str(template.kind), "channel": str(template.channel), "locale": template.locale}
+    try:
+        ops.reset_template(current_user, template)
+        db.session.commit()
+        flash(_("The built-in template applies again."), "info")
+    except DomainError as error:
+        _fail(error)
+    return redirect(url_for(".edit_template", **key))

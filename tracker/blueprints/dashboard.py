@@ -1,0 +1,119 @@
+"""The chair's overview: counts by status, overdue by unit, timeliness, decisions waiting; print and Excel."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from tracker.clock import status_clock
+from tracker.extensions import db
+from tracker.forms.tasks import ExtensionDecisionForm, ReviewForm
+from tracker.models import OrgUnit
+from tracker.operations.authz import Permission, require, scope_paths
+from tracker.queries import dashboard as q
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every page here needs a signed-in person."""
+
+
+def chosen_unit() -> OrgUnit | None:
+    """The unit named by ?unit= (checked against the person's scope), else None: the whole scope."""
+    raw = request.args.get("unit", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(400)
+    unit = db.session.get(OrgUnit, int(raw))
+    if unit is None:
+        abort(404)
+    require(current_user, Permission.VIEW, unit)
+    return unit
+
+
+def chosen_year() -> int | None:
+    raw = request.args.get("year", "")
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1990 <= int(raw) <= 2100:
+        abort(400)
+    return int(raw)
+
+
+def _overview_data() -> dict[str, Any]:
+    clock = status_clock()
+    unit = chosen_unit()
+    year = chosen_year()
+    if not scope_paths(current_user):
+        abort(403)
+    return {
+        "clock": clock, "unit": unit, "year": year,
+        "counts": q.status_counts(current_user, clock, unit=unit, year=year),
+        "overdue": q.overdue_by_unit(current_user, clock, unit=unit),
+        "timeliness": q.timeliness_by_unit(current_user, clock, unit=unit, year=year),
+        "extensions": q.pending_extensions(current_user, unit=unit),
+        "reports": q.reports_to_review(current_user, unit=unit),
+    }
+
+
+@bp.get("/overview")
+def overview() -> str:
+    data = _overview_data()
+    return render_template("dashboard/overview.html", review_form=ReviewForm(formdata=None),
+                           decision_form=ExtensionDecisionForm(formdata=None), **data)
+
+
+@bp.get("/overview/print")
+def print_view() -> str:
+    return render_template("dashboard/print.html", **_overview_data())
+
+
+@bp.get("/overview.xlsx")
+def export_excel() -> Response:
+    data = _overview_data()
+    from openpyxl import Workbook
+
+    from tracker.blueprints.rollup import style_header, write_title
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Overdue")[:31]
+    write_title(ws, _("Overdue tasks by unit"), _("As of %(date)s", date=data["clock"].today.strftime("%d/%m/%Y")), 7)
+    headers = [_("No."), _("Unit"), _("Task"), _("Plan"), _("Due"), _("Days late"), _("Escalation level")]
+    ws.append(headers)
+    style_header(ws, ws.max_row)
+    n = 0
+    for group in data["overdue"]:
+        for row in group.rows:
+            n += 1
+            ws.append([n, group.unit_name, row.title, row.plan_number or "", row.due_on, row.days_late,
+                       row.escalation_level])
+            ws.cell(ws.max_row, 5).number_format = "DD/MM/YYYY"
+    for col, width in zip("ABCDEFG", (6, 30, 60, 16, 12, 10, 10), strict=True):
+        ws.column_dimensions[col].width = width
+
+    ws2 = wb.create_sheet(_("Timeliness")[:31])
+    write_title(ws2, _("Timeliness by unit"), _("As of %(date)s", date=data["clock"].today.strftime("%d/%m/%Y")), 7)
+    ws2.append([_("No."), _("Unit"), _("Due so far"), _("Done on time"), _("Done late"), _("Overdue"),
+                _("Share on time")])
+    style_header(ws2, ws2.max_row)
+    for i, t in enumerate(data["timeliness"], start=1):
+        ws2.append([i, t.unit_name, t.expected, t.on_time, t.late, t.overdue, t.timeliness])
+        ws2.cell(ws2.max_row, 7).number_format = "0.00%"
+    for col, width in zip("ABCDEFG", (6, 36, 12, 12, 12, 12, 14), strict=True):
+        ws2.column_dimensions[col].width = width
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    name = f"tong-quan-{data['clock'].today.isoformat()}.xlsx"
+    return send_file(buffer, as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

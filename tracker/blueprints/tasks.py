@@ -1,0 +1,267 @@
+"""Officers' pages: my tasks, an occurrence with its report, extension, comments, review and history."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.wrappers import Response
+
+from tracker.blueprints.auth import safe_next
+from tracker.clock import status_clock
+from tracker.extensions import db
+from tracker.forms import first_error
+from tracker.forms.tasks import (
+    CommentForm,
+    ExtensionDecisionForm,
+    ExtensionForm,
+    MarkDoneForm,
+    ReportForm,
+    ReviewForm,
+    report_form_for,
+)
+from tracker.models import (
+    Attachment,
+    Comment,
+    ExtensionRequest,
+    ExtensionStatus,
+    Indicator,
+    Occurrence,
+    Person,
+    Plan,
+    PlanStatus,
+    Report,
+    ReviewStatus,
+    Task,
+    TaskStatus,
+)
+from tracker.operations import occurrences as ops
+from tracker.operations.authz import Permission, can
+from tracker.operations.errors import DomainError, PermissionDenied
+from tracker.queries import dashboard as q
+from tracker.queries.scope import occurrence_visible
+
+bp = Blueprint("tasks", __name__)
+
+Page = str | Response | tuple[str, int]
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every page here needs a signed-in person."""
+
+
+@bp.get("/tasks")
+def my_tasks() -> str:
+    clock = status_clock()
+    open_rows, done_rows = q.my_tasks(current_user, clock)
+    return render_template("tasks/my_tasks.html", open_rows=open_rows, done_rows=done_rows, clock=clock)
+
+
+def load_occurrence(occurrence_id: int) -> Occurrence:
+    """The occurrence with what its page shows, or 404; 403 outside the person's scope."""
+    occurrence = db.session.scalar(
+        sa.select(Occurrence)
+        .options(
+            joinedload(Occurrence.task).joinedload(Task.plan).joinedload(Plan.issuing_unit),
+            joinedload(Occurrence.task).joinedload(Task.section),
+            joinedload(Occurrence.task).joinedload(Task.report_to_unit),
+            joinedload(Occurrence.task).selectinload(Task.coordinating_units),
+            joinedload(Occurrence.lead_unit),
+            selectinload(Occurrence.reports).selectinload(Report.attachments),
+            selectinload(Occurrence.reports).selectinload(Report.values),
+            selectinload(Occurrence.reports).joinedload(Report.submitted_by),
+            selectinload(Occurrence.reports).joinedload(Report.reviewed_by),
+        )
+        .where(Occurrence.id == occurrence_id)
+    )
+    if occurrence is None:
+        abort(404)
+    if not occurrence_visible(current_user, occurrence):  # the same rule as the API's
+        raise PermissionDenied(_l("You do not have permission for this page."))
+    return occurrence
+
+
+def _page_context(occurrence: Occurrence) -> dict[str, Any]:
+    clock = status_clock()
+    task = occurrence.task
+    plan = task.plan
+    status = occurrence.status(clock).value
+    is_open = occurrence.completed_at is None and occurrence.cancelled_at is None
+    actionable = is_open and task.status == TaskStatus.ACTIVE and plan.status == PlanStatus.ACTIVE
+    review_units = [u for u in (task.report_to_unit, plan.issuing_unit) if u is not None]
+    comments = db.session.scalars(
+        sa.select(Comment).options(joinedload(Comment.author).noload(Person.roles))
+        .where(Comment.occurrence_id == occurrence.id).order_by(Comment.created_at, Comment.id).limit(500)
+    ).all()
+    extensions = db.session.scalars(
+        sa.select(ExtensionRequest).options(joinedload(ExtensionRequest.requested_by).noload(Person.roles),
+                                            joinedload(ExtensionRequest.decided_by).noload(Person.roles))
+        .where(ExtensionRequest.occurrence_id == occurrence.id).order_by(ExtensionRequest.created_at)
+    ).all()
+    indicators = db.session.scalars(
+        sa.select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.id).limit(100)
+    ).all()
+    indicator_names = {i.id: i for i in indicators}
+    return {
+        "occ": occurrence, "task": task, "plan": plan, "clock": clock, "status": status,
+        "days_late": occurrence.days_late(clock),
+        "can_act": actionable and can(current_user, Permission.ACT, occurrence.lead_unit),
+        "can_review": any(can(current_user, Permission.REVIEW, u) for u in review_units),
+        "can_decide": can(current_user, Permission.DECIDE_EXTENSION, occurrence.lead_unit),
+        "has_pending_extension": any(e.status == ExtensionStatus.PENDING for e in extensions),
+        "comments": comments, "extensions": extensions, "indicators": indicator_names,
+        "history": q.history_of(occurrence.id),
+        "reminders": q.reminders_for(occurrence.id),
+        "SUBMITTED": ReviewStatus.SUBMITTED, "PENDING": ExtensionStatus.PENDING,
+    }
+
+
+def _render(occurrence: Occurrence, *, status: int = 200, error: str | None = None, **forms: Any) -> Page:
+    context = _page_context(occurrence)
+    indicators = list(context["indicators"].values())
+    forms.setdefault("report_form", report_form_for(indicators, formdata=None))
+    forms.setdefault("done_form", MarkDoneForm(formdata=None))
+    forms.setdefault("extension_form", ExtensionForm(formdata=None))
+    forms.setdefault("comment_form", CommentForm(formdata=None))
+    forms.setdefault("review_form", ReviewForm(formdata=None))
+    forms.setdefault("decision_form", ExtensionDecisionForm(formdata=None))
+    html = render_template("tasks/occurrence.html", error=error, **context, **forms)
+    return (html, status) if status != 200 else html
+
+
+@bp.get("/occurrences/<int:occurrence_id>")
+def occurrence_page(occurrence_id: int) -> Page:
+    return _render(load_occurrence(occurrence_id))
+
+
+def _done(occurrence: Occurrence, message: str) -> Response:
+    db.session.commit()
+    flash(message, "success")
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("tasks.occurrence_page", occurrence_id=occurrence.id)))
+
+
+def _failed(occurrence: Occurrence, form_name: str, form: Any, error: DomainError | None = None) -> Page:
+    db.session.rollback()
+    if error is None:
+        return _render(occurrence, status=422, error=first_error(form), **{form_name: form})
+    return _render(occurrence, status=error.status, error=error.render(), **{form_name: form})
+
+
+@bp.post("/occurrences/<int:occurrence_id>/report")
+def submit_report(occurrence_id: int) -> Page:
+    occurrence = load_occurrence(occurrence_id)
+    indicators = db.session.scalars(
+        sa.select(Indicator).where(Indicator.plan_id == occurrence.task.plan_id).order_by(Indicator.id).limit(100)
+    ).all()
+    form: ReportForm = report_form_for(indicators)
+    if not form.validate():
+        return _failed(occurrence, "report_form", form)
+    files = [
+        ops.UploadedFile(f.filename or "", f.mimetype or "application/octet-stream", f.read())
+        for f in request.files.getlist(form.attachments.name)
+        if f and (f.filename or "").strip()
+    ]
+    try:
+        ops.submit_report(current_user, occurrence, body=form.body.data or "", values=form.values(),
+                          attachments=files)
+    except DomainError as error:
+        return _failed(occurrence, "report_form", form, error)
+    return _done(occurrence, _("The report has been submitted."))
+
+
+@bp.post("/occurrences/<int:occurrence_id>/done")
+def mark_done(occurrence_id: int) -> Page:
+    occurrence = load_occurrence(occurrence_id)
+    form = MarkDoneForm()
+    if not form.validate():
+        return _failed(occurrence, "done_form", form)
+    try:
+        ops.mark_done(current_user, occurrence, form.note.data or "")
+    except DomainError as error:
+        return _failed(occurrence, "done_form", form, error)
+    return _done(occurrence, _("The task is marked done."))
+
+
+@bp.post("/occurrences/<int:occurrence_id>/extension")
+def request_extension(occurrence_id: int) -> Page:
+    occurrence = load_occurrence(occurrence_id)
+    form = ExtensionForm()
+    if not form.validate():
+        return _failed(occurrence, "extension_form", form)
+    try:
+        ops.request_extension(current_user, occurrence, new_due_on=form.new_due_on.data,
+                              reason=form.reason.data or "")
+    except DomainError as error:
+        return _failed(occurrence, "extension_form", form, error)
+    return _done(occurrence, _("Your request for more time has been sent."))
+
+
+@bp.post("/occurrences/<int:occurrence_id>/comments")
+def add_comment(occurrence_id: int) -> Page:
+    occurrence = load_occurrence(occurrence_id)
+    form = CommentForm()
+    if not form.validate():
+        return _failed(occurrence, "comment_form", form)
+    try:
+        ops.add_comment(current_user, occurrence, form.body.data or "")
+    except DomainError as error:
+        return _failed(occurrence, "comment_form", form, error)
+    return _done(occurrence, _("Your comment has been added."))
+
+
+@bp.post("/reports/<int:report_id>/review")
+def review_report(report_id: int) -> Page:
+    report = db.session.get(Report, report_id)
+    if report is None:
+        abort(404)
+    occurrence = load_occurrence(report.occurrence_id)
+    form = ReviewForm()
+    if not form.validate():
+        return _failed(occurrence, "review_form", form)
+    accept = form.decision.data == "accept"
+    try:
+        ops.review_report(current_user, report, accept=accept, comment=form.comment.data or "")
+    except DomainError as error:
+        return _failed(occurrence, "review_form", form, error)
+    return _done(occurrence, _("The report has been accepted.") if accept else _("The report has been returned."))
+
+
+@bp.post("/extensions/<int:request_id>/decide")
+def decide_extension(request_id: int) -> Page:
+    extension = db.session.get(ExtensionRequest, request_id)
+    if extension is None:
+        abort(404)
+    occurrence = load_occurrence(extension.occurrence_id)
+    form = ExtensionDecisionForm()
+    if not form.validate():
+        return _failed(occurrence, "decision_form", form)
+    approve = form.decision.data == "approve"
+    try:
+        ops.decide_extension(current_user, extension, approve=approve, note=form.note.data or "")
+    except DomainError as error:
+        return _failed(occurrence, "decision_form", form, error)
+    return _done(occurrence, _("The new deadline is approved.") if approve else _("The request has been rejected."))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def download_attachment(attachment_id: int) -> Response:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        abort(404)
+    load_occurrence(attachment.report.occurrence_id)  # the scope check
+
+
+    # Always a download, never rendered by the browser: an uploaded page cannot run script here.
+    response = send_file(io.BytesIO(attachment.content), mimetype="application/octet-stream", as_attachment=True,
+                         download_name=attachment.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

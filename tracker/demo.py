@@ -1,0 +1,253 @@
+"""The demo: real plans of ../shared/plans imported into the communes that issued them, people in every
+role, and a history (some reports on time, some late, one awaiting review, one extension asked).
+
+Idempotent: units and people are reused, a plan already imported is not imported again, and the
+history is written only for occurrences that have none yet. Passwords are reset on every run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tracker.extensions import db
+from tracker.models import (
+    ExtensionRequest,
+    Occurrence,
+    OrgUnit,
+    Person,
+    Plan,
+    PlanStatus,
+    Report,
+    Role,
+    RoleAssignment,
+    Task,
+    UnitKind,
+)
+from tracker.operations import occurrences as occurrence_ops
+from tracker.operations.people import create_person, set_password
+from tracker.operations.plan_import import extract_document, import_plan
+from tracker.operations.plans import activate_plan
+from tracker.operations.units import COMMUNE_INTERNAL_UNITS, ensure_unit
+
+log = logging.getLogger("tracker.demo")
+
+DEFAULT_PASSWORD = "demo-tracker-2024"
+PLANS_DIR = Path(__file__).resolve().parent / "data" / "demo_plans"
+EMAIL_DOMAIN = "example.org"  # reserved for documentation (RFC 2606)
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    filename: str
+    path: tuple[tuple[str, UnitKind, str | None], ...]  # province > ... > issuing unit (name, kind, code)
+
+
+_THANH_HOA = ("Tỉnh Thanh Hóa", UnitKind.PROVINCE, "P38")
+_HUNG_YEN = ("Tỉnh Hưng Yên", UnitKind.PROVINCE, "P33")
+# Hà Nam merged into Ninh Bình on 1 July 2025; its 2023 plan is kept under the old province's name.
+_HA_NAM = ("Tỉnh Hà Nam (trước 01/7/2025)", UnitKind.PROVINCE, None)
+
+DEMO_PLANS = (
+    DemoPlan("004_c8b79a7600a1cc52.txt", (_THANH_HOA, ("Huyện Ngọc Lặc", UnitKind.DISTRICT, None),
+                                           ("Xã Cao Ngọc", UnitKind.COMMUNE, None))),
+    DemoPlan("000_48636eaaef47ce67.txt", (_HUNG_YEN, ("Huyện Phù Cừ", UnitKind.DISTRICT, None),
+                                           ("Xã Nhật Quang", UnitKind.COMMUNE, None))),
+    DemoPlan("002_b4b79a351991533e.txt", (_HUNG_YEN, ("Thị xã Mỹ Hào", UnitKind.DISTRICT, None),
+                                           ("Phường Dị Sử", UnitKind.COMMUNE, None))),
+    DemoPlan("003_9a978320c38bc04c.txt", (_HUNG_YEN,)),
+    DemoPlan("001_434977bb22bf411f.txt", (_HA_NAM, ("Huyện Kim Bảng", UnitKind.DISTRICT, None))),
+)
+
+#: Villages of the demo commune (the plan names none); other communes take theirs from the plan's tables.
+CAO_NGOC_VILLAGES = ("Thôn 1", "Thôn 2", "Thôn 3", "Thôn 4")
+
+
+def has_plans() -> bool:
+    return (db.session.scalar(sa.select(sa.func.count(Plan.id))) or 0) > 0
+
+
+def build_demo(password: str) -> list[tuple[str, str]]:
+    """Build or refresh the demo and return (role, username) for every demo account."""
+    country = ensure_unit(None, "Việt Nam", UnitKind.COUNTRY, code="VN")
+    issuers: dict[str, OrgUnit] = {}
+    for demo in DEMO_PLANS:
+        parent = country
+        for name, kind, code in demo.path:
+            parent = _ensure(parent, name, kind, code)
+        issuers[demo.filename] = parent
+        if kind == UnitKind.COMMUNE:
+            _ensure_commune_offices(parent)
+    cao_ngoc = issuers["004_c8b79a7600a1cc52.txt"]
+    for village in CAO_NGOC_VILLAGES:
+        ensure_unit(cao_ngoc, village, UnitKind.VILLAGE)
+
+    for demo in DEMO_PLANS:
+        data = (PLANS_DIR / demo.filename).read_bytes()
+        issuer = issuers[demo.filename]
+        if issuer.kind == UnitKind.COMMUNE:
+            _ensure_villages_from_tables(issuer, demo.filename, data)
+        result = import_plan(None, filename=demo.filename, data=data, issuing_unit=issuer)
+        if result.plan is not None and result.plan.status == PlanStatus.DRAFT:
+            activate_plan(None, result.plan)
+    db.session.flush()
+
+    accounts = _ensure_people(cao_ngoc, password)
+    _write_history(cao_ngoc)
+    return accounts
+
+
+def _ensure(parent: OrgUnit, name: str, kind: UnitKind, code: str | None) -> OrgUnit:
+    if code:
+        existing = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == code))
+        if existing is not None:
+            return existing
+    return ensure_unit(parent, name, kind, code=code)
+
+
+def _ensure_commune_offices(commune: OrgUnit) -> None:
+    for name, kind in COMMUNE_INTERNAL_UNITS:
+        ensure_unit(commune, name, kind)
+
+
+def _ensure_villages_from_tables(commune: OrgUnit, filename: str, data: bytes) -> None:
+    """Create the villages a plan's own poverty table lists, so "Các thôn" fans out to them."""
+    tables = extract_document(filename, data).get("poverty_tables") or []
+    rows = [row for table in tables if isinstance(table, dict) for row in table.get("rows") or []]
+    for row in rows:
+        area = str((row or {}).get("area") or "").strip() if isinstance(row, dict) else ""
+        if area and not area.lower().startswith(("tổng", "cộng", "toàn")):
+            name = area if area.lower().startswith(("thôn", "tổ dân phố", "làng", "khu")) else f"Thôn {area}"
+            ensure_unit(commune, name, UnitKind.VILLAGE)
+
+
+def _person(username: str, full_name: str, title: str, password: str, phone_suffix: int) -> Person:
+    person = db.session.scalar(sa.select(Person).where(Person.username == username))
+    if person is None:
+        # Phone numbers from a range no Vietnamese carrier assigns (0900 000 xxx is a demo placeholder).
+        person = create_person(None, username=username, full_name=full_name, title=title,
+                               email=f"{username}@{EMAIL_DOMAIN}", phone=f"0900000{phone_suffix:03d}")
+    set_password(None, person, password)
+    return person
+
+
+def _grant(person: Person, unit: OrgUnit, role: Role) -> None:
+    exists = db.session.scalar(sa.select(RoleAssignment.id).where(
+        RoleAssignment.person_id == person.id, RoleAssignment.unit_id == unit.id, RoleAssignment.role == role))
+    if exists is None:
+        db.session.add(RoleAssignment(person=person, unit=unit, role=role))
+        db.session.flush()
+
+
+def _ensure_people(commune: OrgUnit, password: str) -> list[tuple[str, str]]:
+    """One officer per unit of the commune that owes tasks, plus head, focal, chair, viewers and admin."""
+    accounts: list[tuple[str, str]] = []
+    counter = iter(range(1, 1000))
+
+    def add(role_label: str, username: str, full_name: str, title: str, grants: list[tuple[OrgUnit, Role]]) -> None:
+        person = _person(username, full_name, title, password, next(counter))
+        for unit, role in grants:
+            _grant(person, unit, role)
+        accounts.append((role_label, username))
+
+    province = commune.parent.parent if commune.parent and commune.parent.parent else commune
+    district = commune.parent or commune
+    country = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == "VN"))
+    hung_yen = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == "P33"))
+    units_with_tasks = db.session.scalars(
+        sa.select(OrgUnit).where(OrgUnit.parent_id == commune.id,
+                                 OrgUnit.id.in_(sa.select(Task.lead_unit_id))).order_by(OrgUnit.name)).all()
+    health = next((u for u in units_with_tasks if u.kind == UnitKind.HEALTH_STATION), None)
+    labour = next((u for u in units_with_tasks if "lao động" in u.name.lower()), None)
+
+    add("chair", "chutich.caongoc", "Lê Văn Chủ", "Chủ tịch UBND xã", [(commune, Role.CHAIR)])
+    add("focal", "ldtbxh.caongoc", "Nguyễn Thị Đầu Mối", "Công chức Lao động - TB&XH",
+        [(commune, Role.FOCAL)] + ([(labour, Role.OFFICER)] if labour else []))
+    if health is not None:
+        add("officer", "yte.caongoc", "Trần Văn Y Tế", "Cán bộ Trạm Y tế", [(health, Role.OFFICER)])
+        add("unit_head", "truongtram.caongoc", "Phạm Thị Trưởng Trạm", "Trạm trưởng Trạm Y tế",
+            [(health, Role.UNIT_HEAD)])
+    for unit in (u for u in units_with_tasks if u not in (health, labour)):
+        add("officer", f"{_slug(unit.name, keep_all=True)[:24]}.caongoc", f"Cán bộ {unit.name}",
+            f"Cán bộ {unit.name}", [(unit, Role.OFFICER)])
+    add("district_focal", "huyen.ngoclac", "Hoàng Văn Huyện", "Chuyên viên Phòng LĐTB&XH huyện",
+        [(district, Role.FOCAL)])
+    add("viewer", "tinh.thanhhoa", "Vũ Thị Tỉnh", "Chuyên viên Sở", [(province, Role.VIEWER)])
+    if hung_yen is not None:
+        add("viewer", "tinh.hungyen", "Đỗ Văn Hưng", "Chuyên viên Sở Y tế Hưng Yên", [(hung_yen, Role.VIEWER)])
+    if country is not None:
+        add("admin", "quantri", "Quản trị hệ thống", "Quản trị", [(country, Role.ADMIN)])
+    # Every other issuing unit gets one officer for its whole subtree, so its plans have a history too.
+    others = db.session.scalars(sa.select(OrgUnit).where(
+        OrgUnit.id.in_(sa.select(Plan.issuing_unit_id)), OrgUnit.id != commune.id).order_by(OrgUnit.id)).all()
+    for unit in others:
+        add("officer", f"canbo.{_slug(unit.name)}", f"Cán bộ {unit.name}", "Cán bộ tổng hợp", [(unit, Role.OFFICER)])
+    return accounts
+
+
+def _slug(name: str, *, keep_all: bool = False) -> str:
+    """An ASCII username part from a unit name ("Công chức Tư pháp - Hộ tịch" -> "tuphaphotich")."""
+    import unicodedata
+
+    words = name.replace("Công chức", "").replace("Các ", "").split()
+    if not keep_all and len(words) > 1:
+        words = words[1:]  # "Xã Nhật Quang" -> "nhatquang"
+    base = unicodedata.normalize("NFD", "".join(words).lower().replace("đ", "d"))
+    return "".join(c for c in base if c.isascii() and c.isalnum()) or "donvi"
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=UTC) - timedelta(hours=7)  # local 09:00 in UTC
+
+
+def _write_history(commune: OrgUnit) -> None:
+    """Some reports on time, some late, one awaiting review, one extension request, the rest still open.
+
+    Written once, on the first build (when no report exists yet), so rerunning adds nothing.
+    """
+    if db.session.scalar(sa.select(sa.func.count(Report.id))):
+        return
+    occurrences = db.session.scalars(
+        sa.select(Occurrence).join(Task, Task.id == Occurrence.task_id).join(Plan, Plan.id == Task.plan_id)
+        .where(Plan.status == PlanStatus.ACTIVE, Occurrence.is_open,
+               ~sa.exists().where(Report.occurrence_id == Occurrence.id),
+               ~sa.exists().where(ExtensionRequest.occurrence_id == Occurrence.id))
+        .order_by(Plan.id, Task.position, Occurrence.due_on)
+    ).all()
+    officers = _officers_by_unit()
+    for index, occurrence in enumerate(occurrences):
+        lead = occurrence.lead_unit
+        officer = next((officers[u] for u in (lead.id, lead.admin_unit_id, occurrence.task.plan.issuing_unit_id)
+                        if u in officers), None)
+        if officer is None:
+            continue
+        in_commune = occurrence.lead_unit.parent_id == commune.id
+        if in_commune and occurrence.lead_unit.kind == UnitKind.HEALTH_STATION:
+            continue  # left open for the officer's journey: the 25/9 report of the health station
+        if in_commune and occurrence.due_on == date(2024, 9, 25) and index % 2 == 1:
+            continue  # still open: the reminders of 18/9, 26/9 and 1/10 have someone to chase
+        choice = index % 5
+        if choice == 0:
+            occurrence_ops.submit_report(officer, occurrence, body="Đã hoàn thành, báo cáo kèm theo.",
+                                         now=_at(occurrence.due_on - timedelta(days=2)))
+        elif choice == 1:
+            occurrence_ops.submit_report(officer, occurrence, body="Báo cáo chậm do chờ số liệu thôn.",
+                                         now=_at(occurrence.due_on + timedelta(days=6)))
+        elif choice == 2 and in_commune:
+            occurrence_ops.request_extension(officer, occurrence, new_due_on=occurrence.due_on + timedelta(days=14),
+                                             reason="Chờ kết quả rà soát hộ nghèo của các thôn.")
+
+
+def _officers_by_unit() -> dict[int, Person]:
+    rows = db.session.execute(
+        sa.select(RoleAssignment.unit_id, Person).join(Person, Person.id == RoleAssignment.person_id)
+        .where(RoleAssignment.role == Role.OFFICER).order_by(Person.id)
+    ).all()
+    officers: dict[int, Person] = {}
+    for unit_id, person in rows:
+        officers.setdefault(unit_id, person)
+    return officers

@@ -1,0 +1,86 @@
+"""Forms of the occurrence page: report, mark done, more time, comment, review, decide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, MultipleFileField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import TextInput
+
+from tracker.forms import INVALID_CHOICE, at_most, choices, required, strip
+from tracker.models import Indicator
+
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+
+
+class LocalDateField(DateField):
+    """A date typed as dd/mm/yyyy (also accepts yyyy-mm-dd), with a translated error.
+
+    A text box rather than the browser's date picker: the picker shows the browser's own order (mm/dd/yyyy
+    on many phones), while officers expect dd/mm/yyyy.
+    """
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a date as dd/mm/yyyy."))
+
+
+class ReportForm(FlaskForm):
+    body = TextAreaField(_l("Report"), validators=[at_most(20_000)], filters=[strip])
+    attachments = MultipleFileField(_l("Attached files"))
+
+    def indicator_fields(self) -> list[tuple[int, StringField]]:
+        return [(int(f.name.removeprefix("value_")), f) for f in self if f.name.startswith("value_")]
+
+    def values(self) -> dict[int, str]:
+        """Indicator values given (blank ones are left out)."""
+        return {ind_id: f.data for ind_id, f in self.indicator_fields() if f.data not in (None, "")}
+
+
+def report_form_for(indicators: Iterable[Indicator], **kwargs: object) -> ReportForm:
+    """A report form with one optional input per indicator of the plan."""
+
+    class _Form(ReportForm):
+        pass
+
+    for indicator in indicators:
+        label = indicator.name + (f" ({indicator.unit_of_measure})" if indicator.unit_of_measure else "")
+        setattr(_Form, f"value_{indicator.id}",
+                StringField(label, validators=[Optional(), at_most(32)], filters=[strip]))
+    return _Form(**kwargs)
+
+
+class MarkDoneForm(FlaskForm):
+    note = TextAreaField(_l("Note"), validators=[at_most(20_000)], filters=[strip])
+
+
+class ExtensionForm(FlaskForm):
+    new_due_on = LocalDateField(_l("New deadline"), format=DATE_FORMATS,
+                                validators=[InputRequired(message=_l("This field is required."))],
+                           render_kw={"placeholder": "dd/mm/yyyy"})
+    reason = TextAreaField(_l("Why is more time needed?"), validators=[required(), at_most(20_000)],
+                           filters=[strip])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), validators=[required(), at_most(5000)], filters=[strip])
+
+
+class ReviewForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=choices([("accept", _l("Accept")), ("return", _l("Return"))]),
+                          validators=[required()], invalid_choice_message=INVALID_CHOICE)
+    comment = TextAreaField(_l("Comment for the unit"), validators=[at_most(5000)], filters=[strip])
+
+
+class ExtensionDecisionForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=choices([("approve", _l("Approve")), ("reject", _l("Reject"))]),
+                          validators=[required()], invalid_choice_message=INVALID_CHOICE)
+    note = TextAreaField(_l("Note"), validators=[at_most(5000)], filters=[strip])

@@ -1,0 +1,163 @@
+"""Turn task drafts into contract records: deadlines, recurrence, default due dates and warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from tracker.importer.dates import find_deadlines, find_recurrence, monthly_rule, parse_time_cell
+from tracker.importer.relations import is_reportish
+from tracker.importer.targets import split_clauses
+from tracker.importer.tasks import TaskDraft
+from tracker.importer.unitphrase import is_generic, split_enumeration
+from tracker.importer.units import plural_unit_kind
+
+DEFAULT_RECURRENCE = "annual"
+_TITLE_LIMIT = 240
+_SOURCE_LIMIT = 2000
+_TARGET_WORDS = ("phấn đấu", "đạt ", "%")
+
+
+@dataclass
+class PlanTime:
+    """What the assembler needs to know about the plan's dates."""
+
+    default_year: int | None
+    period_end: date | None
+    issued_floor: date | None
+    issued_label: str | None
+
+
+@dataclass
+class Assembled:
+    """Task records and the warnings raised while building them."""
+
+    tasks: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _vn_date(value: date) -> str:
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+
+
+def _deadlines(draft: TaskDraft, default_year: int | None) -> list[dict]:
+    found: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+    for cell in draft.deadline_cells:
+        for hit in parse_time_cell(cell, default_year):
+            record = {**hit.as_dict(), "text": cell.strip(), "kind": "completion"}
+            if (record["date"], record["text"]) not in seen:
+                seen.add((record["date"], record["text"]))
+                found.append(record)
+    for sentence in split_clauses(draft.body):
+        for hit in find_deadlines(sentence, default_year):
+            lowered = sentence.lower()
+            kind = (
+                "report"
+                if is_reportish(sentence)
+                else "target"
+                if any(word in lowered for word in _TARGET_WORDS)
+                else "completion"
+            )
+            key = (hit.date.isoformat(), hit.text)
+            if key not in seen:
+                seen.add(key)
+                found.append({**hit.as_dict(), "kind": kind})
+    return found
+
+
+def _recurrence(draft: TaskDraft) -> tuple[list[str], str | None]:
+    names: list[str] = []
+    rule = None
+    sources = [s for s in split_clauses(draft.body) if is_reportish(s)]
+    sources += [cell for cell in draft.deadline_cells if cell]
+    for sentence in sources:
+        for name in find_recurrence(sentence):
+            if name not in names:
+                names.append(name)
+        rule = rule or monthly_rule(sentence)
+    if "periodic" in names and len(names) > 1:
+        names.remove("periodic")
+    return names, rule
+
+
+def _recurrence_value(names: list[str], rule: str | None) -> str | list[str] | None:
+    if not names:
+        return None
+    if names == ["periodic"]:
+        # The document says "định kỳ" without a period: keep that fact, and the assumed period.
+        return ["periodic", DEFAULT_RECURRENCE]
+    if names == ["monthly"] and rule:
+        return rule
+    return names[0] if len(names) == 1 else names
+
+
+def _title(draft: TaskDraft) -> str:
+    text = (draft.body or draft.text).strip()
+    first = split_clauses(text.split("\n")[0])[0] if text else draft.unit
+    first = first.lstrip("-+* ").strip()
+    first = first[:1].upper() + first[1:]
+    return first if len(first) <= _TITLE_LIMIT else first[:_TITLE_LIMIT].rsplit(" ", 1)[0] + "…"
+
+
+def assemble_tasks(drafts: list[TaskDraft], time: PlanTime) -> Assembled:
+    """Build the contract task records for `drafts`."""
+    out = Assembled()
+    undated: list[str] = []
+    for draft in drafts:
+        label = f"{draft.section} ({draft.unit})"
+        deadlines = _deadlines(draft, time.default_year)
+        names, rule = _recurrence(draft)
+        recurrence = _recurrence_value(names, rule)
+        record: dict = {
+            "section": draft.section,
+            "unit": draft.unit,
+            "title": _title(draft),
+            "report_to": draft.report_to,
+            "coordinating_units": draft.coordinating,
+            "deadlines": deadlines,
+            "recurrence": recurrence,
+            "source": draft.text[:_SOURCE_LIMIT],
+            "part": draft.part,
+            "origin": draft.origin,
+        }
+        members = split_enumeration(draft.unit)
+        if len(members) > 1:
+            # "UBMTTQ phường và các ban ngành đoàn thể, các Tổ dân phố": each member fans out on its own.
+            record["members"] = [{"unit": name, "fanout_kind": plural_unit_kind(name)} for name in members]
+            record["fanout"] = True
+        elif kind := plural_unit_kind(draft.unit):
+            record["fanout"] = True
+            record["fanout_kind"] = kind
+        if draft.requested:
+            record["requested"] = True
+        if draft.aliases:
+            record["aliases"] = draft.aliases
+        if draft.merged_from:
+            record["merged_sections"] = draft.merged_from
+        if is_generic(draft.unit):
+            out.warnings.append(f"Mục {label}: đơn vị được giao chung chung, cần chỉ rõ đơn vị cụ thể.")
+        if names == ["periodic"]:
+            out.warnings.append(f'Mục {label}: báo cáo "định kỳ" nhưng không ghi rõ kỳ; mặc định hằng năm.')
+        for deadline in deadlines:
+            due = date.fromisoformat(deadline["date"])
+            if time.issued_floor and due < time.issued_floor:
+                deadline["before_issue"] = True
+                out.warnings.append(
+                    f'Mục {label}: thời hạn {_vn_date(due)} ("{deadline["text"]}") sớm hơn ngày ban hành '
+                    f"kế hoạch ({time.issued_label})."
+                )
+        explicit = [d for d in deadlines if d["kind"] != "target"]
+        if not explicit and recurrence is None:
+            undated.append(label)
+            if time.period_end:
+                record["default_due"] = time.period_end.isoformat()
+        out.tasks.append(record)
+    if undated:
+        due = (
+            f"mặc định hạn cuối kỳ kế hoạch {_vn_date(time.period_end)}"
+            if time.period_end
+            else "không xác định được kỳ kế hoạch để đặt hạn mặc định"
+        )
+        out.warnings.append(f"{len(undated)} nhiệm vụ không ghi thời hạn, {due}: " + "; ".join(undated) + ".")
+    return out

@@ -1,0 +1,273 @@
+"""Vietnamese deadlines, periods and recurrences.
+
+Plans write deadlines in many shapes: "trước ngày 25/9/2024", "trước 30/9/2024", "ngày 15 tháng 3
+năm 2024", a day and month with no year (the plan's year), "tháng 6/2024", "quý III" (end of the
+quarter), "Năm 2025" (end of that year), "cuối năm". A date is a deadline only when a cue such as
+"trước", "chậm nhất", "xong", "hoàn thành" or "vào" introduces it, so that the dates of the documents
+a plan cites ("Quyết định số 90/QĐ-TTg ngày 18/01/2022") never become deadlines.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+ROMAN = {
+    "I": 1,
+    "II": 2,
+    "III": 3,
+    "IV": 4,
+    "V": 5,
+    "VI": 6,
+    "VII": 7,
+    "VIII": 8,
+    "IX": 9,
+    "X": 10,
+    "XI": 11,
+    "XII": 12,
+    "XIII": 13,
+    "XIV": 14,
+    "XV": 15,
+}
+
+
+@dataclass(frozen=True)
+class DateHit:
+    """One date expression found in a text."""
+
+    date: date
+    text: str
+    precision: str  # "day" | "month" | "quarter" | "half" | "year"
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the contract form {"date", "text"} plus the precision."""
+        return {"date": self.date.isoformat(), "text": self.text, "precision": self.precision}
+
+
+def roman_to_int(token: str) -> int | None:
+    """Convert a Roman numeral used for parts and quarters ("III" -> 3)."""
+    return ROMAN.get(token.strip().upper())
+
+
+def end_of_month(year: int, month: int) -> date:
+    """Return the last day of `month`."""
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def end_of_quarter(year: int, quarter: int) -> date:
+    """Return the last day of quarter 1-4."""
+    return end_of_month(year, quarter * 3)
+
+
+_EXPRESSION = re.compile(
+    r"(?P<vn>ngày\s*(?P<vn_d>\d{1,2})\s*tháng\s*(?P<vn_m>\d{1,2})(?:\s*năm\s*(?P<vn_y>\d{4}))?)"
+    r"|(?P<dmy>(?<![\d/.])(?P<dmy_d>\d{1,2})\s?[/.\-]\s?(?P<dmy_m>\d{1,2})\s?[/.\-]\s?(?P<dmy_y>\d{4})(?![\d/]))"
+    r"|(?P<mend>cuối\s+tháng\s*(?P<mend_m>\d{1,2})(?:\s*(?:/|năm)\s*(?P<mend_y>\d{4}))?)"
+    r"|(?P<my>tháng\s*(?P<my_m>\d{1,2})\s*(?:/|năm)\s*(?P<my_y>\d{4}))"
+    r"|(?P<q>(?P<q_pre>cuối\s+)?quý\s*(?P<q_n>IV|III|II|I|[1-4])(?![\w])(?:\s*(?:/|năm)\s*(?P<q_y>\d{4}))?)"
+    r"|(?P<half>(?:6|sáu)\s*tháng\s*(?P<half_which>đầu|cuối)\s*năm(?:\s*(?P<half_y>\d{4}))?)"
+    r"|(?P<ye>(?P<ye_which>cuối|giữa)\s+năm(?:\s*(?P<ye_y>\d{4}))?)"
+    r"|(?P<y>năm\s*(?P<y_y>\d{4})(?![\d/]))"
+    r"|(?P<m>tháng\s*(?P<m_m>\d{1,2})(?![\d/]))"
+    r"|(?P<dm>(?<![\d/.])(?P<dm_d>\d{1,2})\s?/\s?(?P<dm_m>\d{1,2})(?![\d/]))",
+    re.IGNORECASE,
+)
+
+# Expressions that need no cue: they only ever describe a point in time within the plan.
+_SELF_CUED = {"mend", "q", "ye"}
+# A cue right before the expression ("trước ngày", "chậm nhất vào", "xong trước", "Thời hạn:").
+_CUE_BEFORE = re.compile(
+    r"(?:trước|chậm\s+nhất(?:\s+là)?(?:\s+vào)?|hạn\s+chót(?:\s+là)?|thời\s+hạn\s*:?|thời\s+gian\s*:?"
+    r"|tiến\s+độ\s*:?|xong|hoàn\s+thành|hoàn\s+tất|kết\s+thúc|đến\s+hết|hết|vào|trong|dịp|đến)"
+    r"\s*(?:ngày\s*)?[\"“(]?\s*$",
+    re.IGNORECASE,
+)
+# "đến" and "trong" introduce a deadline for a precise date or month, not for a bare year ("đến năm
+# 2025" is a horizon, "trong năm 2024" a period of activity).
+_WEAK_CUES = re.compile(r"(?:đến|trong)\s*(?:ngày\s*)?$", re.IGNORECASE)
+# A labelled time ("Thời gian thực hiện: Năm 2025", "Thời hạn hoàn thành: trong quý II") is always a deadline.
+_LABEL_CUE = re.compile(
+    r"(?:thời\s+(?:gian|hạn)(?:\s+(?:thực\s+hiện|hoàn\s+thành|báo\s+cáo))?|tiến\s+độ(?:\s+thực\s+hiện)?)"
+    r"\s*:\s*(?:(?:trong|trước|hoàn\s+thành|chậm\s+nhất)\s+)?$",
+    re.IGNORECASE,
+)
+_STRONG_FOR_YEAR = re.compile(r"(?:hoàn\s+thành|xong|hoàn\s+tất)\s+(?:trong|trước|vào)?\s*$", re.IGNORECASE)
+
+
+def _valid(year: int, month: int, day: int) -> date | None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _resolve(match: re.Match[str], default_year: int | None) -> tuple[date, str] | None:
+    """Turn one regex match into (date, precision)."""
+    kind = match.lastgroup
+    groups = match.groupdict()
+
+    def year_of(key: str) -> int | None:
+        """Return the year written in group `key`, else the default year."""
+        value = groups.get(key)
+        return int(value) if value else default_year
+
+    if kind == "vn" or kind == "dmy" or kind == "dm":
+        prefix = {"vn": "vn", "dmy": "dmy", "dm": "dm"}[kind]
+        year = year_of(f"{prefix}_y") if kind != "dm" else default_year
+        if year is None:
+            return None
+        day_value = _valid(year, int(groups[f"{prefix}_m"]), int(groups[f"{prefix}_d"]))
+        return (day_value, "day") if day_value else None
+    if kind in ("mend", "my", "m"):
+        month = int(groups[f"{kind}_m"])
+        year = year_of(f"{kind}_y") if kind != "m" else default_year
+        if year is None or not 1 <= month <= 12 or not MIN_YEAR <= year <= MAX_YEAR:
+            return None
+        return end_of_month(year, month), "month"
+    if kind == "q":
+        token = groups["q_n"]
+        quarter = int(token) if token.isdigit() else roman_to_int(token)
+        year = year_of("q_y")
+        if year is None or quarter is None or not 1 <= quarter <= 4:
+            return None
+        return end_of_quarter(year, quarter), "quarter"
+    if kind == "half":
+        year = year_of("half_y")
+        if year is None:
+            return None
+        first = groups["half_which"].lower() == "đầu"
+        return (date(year, 6, 30) if first else date(year, 12, 31)), "half"
+    if kind == "ye":
+        year = year_of("ye_y")
+        if year is None:
+            return None
+        middle = groups["ye_which"].lower() == "giữa"
+        return (date(year, 6, 30) if middle else date(year, 12, 31)), "half" if middle else "year"
+    if kind == "y":
+        year = int(groups["y_y"])
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            return None
+        return date(year, 12, 31), "year"
+    return None
+
+
+def find_date_expressions(text: str, default_year: int | None) -> list[DateHit]:
+    """Find every date expression in `text`, deadline or not, resolving missing years to `default_year`."""
+    hits = []
+    for match in _EXPRESSION.finditer(text):
+        resolved = _resolve(match, default_year)
+        if resolved:
+            hits.append(DateHit(resolved[0], match.group(0).strip(), resolved[1], match.start(), match.end()))
+    return hits
+
+
+def _has_cue(text: str, hit: DateHit, kind: str) -> bool:
+    before = text[max(0, hit.start - 40) : hit.start]
+    if kind in _SELF_CUED or _LABEL_CUE.search(before):
+        return True
+    if not _CUE_BEFORE.search(before):
+        return False
+    if _WEAK_CUES.search(before):
+        # "đến ngày 30/6", "trong tháng 6/2024", "trong quý III": precise enough to be a deadline.
+        return hit.precision in ("day", "month") or bool(_STRONG_FOR_YEAR.search(before))
+    return True
+
+
+_LIST_GAP = re.compile(r"\s*(?:,|và|hoặc|;)\s*(?:ngày\s*)?", re.IGNORECASE)
+
+
+def find_deadlines(text: str, default_year: int | None) -> list[DateHit]:
+    """Find the deadlines in a task's text: date expressions introduced by a deadline cue."""
+    found: list[DateHit] = []
+    for match in _EXPRESSION.finditer(text):
+        resolved = _resolve(match, default_year)
+        if not resolved:
+            continue
+        hit = DateHit(resolved[0], match.group(0).strip(), resolved[1], match.start(), match.end())
+        if _has_cue(text, hit, match.lastgroup or ""):
+            found.append(_with_cue_text(text, hit))
+        elif found and _LIST_GAP.fullmatch(text[found[-1].end : hit.start]):
+            found.append(hit)  # "trước ngày 15/6 và 15/12": the cue covers the whole list
+    return found
+
+
+def _with_cue_text(text: str, hit: DateHit) -> DateHit:
+    """Widen the quoted words to include the cue ("trước ngày 25/9/2024") for the reviewer."""
+    before = text[max(0, hit.start - 40) : hit.start]
+    cue = _CUE_BEFORE.search(before) or _LABEL_CUE.search(before)
+    start = hit.start - (len(before) - cue.start()) if cue else hit.start
+    return DateHit(hit.date, " ".join(text[start : hit.end].split()), hit.precision, start, hit.end)
+
+
+_YEAR_RANGE = re.compile(r"(?<!\d)(\d{4})\s*[-–—]\s*(\d{4})(?!\d)")
+_BARE_YEAR = re.compile(r"^\D*?(\d{4})\D*$")
+
+
+def parse_time_cell(cell: str, default_year: int | None) -> list[DateHit]:
+    """Read the "Thời gian" cell of an assignment table: every date in it is a deadline."""
+    hits = find_date_expressions(cell, default_year)
+    if hits:
+        return [max(hits, key=lambda h: h.date)] if len(hits) > 1 and _YEAR_RANGE.search(cell) else hits
+    span = _YEAR_RANGE.search(cell)
+    if span:
+        year = int(span.group(2))
+        if MIN_YEAR <= year <= MAX_YEAR:
+            return [DateHit(date(year, 12, 31), cell.strip(), "year", span.start(), span.end())]
+    bare = _BARE_YEAR.match(cell.strip())
+    if bare and MIN_YEAR <= int(bare.group(1)) <= MAX_YEAR:
+        return [DateHit(date(int(bare.group(1)), 12, 31), cell.strip(), "year", 0, len(cell))]
+    return []
+
+
+RECURRENCE_ORDER = ("weekly", "monthly", "quarterly", "semiannual", "annual")
+_RECURRENCE_PATTERNS = {
+    "weekly": re.compile(r"(?:hằng|hàng|mỗi)\s+tuần|báo\s+cáo\s+tuần|định\s+kỳ\s+tuần", re.IGNORECASE),
+    "monthly": re.compile(
+        r"(?:hằng|hàng|mỗi)\s+tháng|định\s+kỳ\s+(?:hằng\s+|hàng\s+)?tháng|báo\s+cáo\s+tháng", re.IGNORECASE
+    ),
+    "quarterly": re.compile(
+        r"(?:hằng|hàng|mỗi)\s+quý|định\s+kỳ\s+(?:hằng\s+|hàng\s+)?quý|báo\s+cáo\s+quý|theo\s+quý",
+        re.IGNORECASE,
+    ),
+    "semiannual": re.compile(
+        r"(?<!\d)(?:6|sáu)\s+tháng(?!\s+(?:trở|trước|sau|kể|liên|tuổi))|nửa\s+năm|bán\s+niên",
+        re.IGNORECASE,
+    ),
+    "annual": re.compile(
+        r"(?:hằng|hàng|mỗi)\s+năm|báo\s+cáo\s+năm(?!\s*\d)|tổng\s+kết\s+năm(?!\s*\d)"
+        r"|(?:,|và|hoặc)\s*(?:1|một|cả)?\s*năm(?!\s*\d)(?!\s+(?:học|tài))",
+        re.IGNORECASE,
+    ),
+}
+_PERIODIC = re.compile(r"định\s+kỳ", re.IGNORECASE)
+
+
+def find_recurrence(text: str) -> list[str]:
+    """Find the reporting frequencies named in `text`, in a fixed order.
+
+    "6 tháng, 1 năm" gives ["semiannual", "annual"]. "định kỳ" with no period named gives
+    ["periodic"]: the caller decides the default period and warns.
+    """
+    found = [name for name in RECURRENCE_ORDER if _RECURRENCE_PATTERNS[name].search(text)]
+    if not found and _PERIODIC.search(text):
+        return ["periodic"]
+    return found
+
+
+_MONTH_DAY = re.compile(r"(?:trước\s+)?ngày\s*(\d{1,2})\s+(?:hằng|hàng|mỗi|của)\s+tháng", re.IGNORECASE)
+
+
+def monthly_rule(text: str) -> str | None:
+    """Return an RRULE for "trước ngày 20 hằng tháng", or None."""
+    match = _MONTH_DAY.search(text)
+    if match and 1 <= int(match.group(1)) <= 31:
+        return f"RRULE:FREQ=MONTHLY;BYMONTHDAY={int(match.group(1))}"
+    return None

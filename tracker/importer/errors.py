@@ -1,0 +1,116 @@
+"""Errors raised when a document cannot be read.
+
+Every refusal carries a stable machine code, a Vietnamese message for the people who upload plans and
+an English message for logs. The CLI prints the Vietnamese message; the web layer can choose.
+"""
+
+from __future__ import annotations
+
+
+class DocumentError(Exception):
+    """A document that cannot be imported: empty, corrupt, encrypted, too big, scanned..."""
+
+    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+        super().__init__(message_vi)
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+
+    def __str__(self) -> str:
+        return self.message_vi
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the error as a JSON-friendly dict."""
+        return {"code": self.code, "message_vi": self.message_vi, "message_en": self.message_en}
+
+
+def empty_document() -> DocumentError:
+    """Refuse an empty upload."""
+    return DocumentError("empty", "Tệp rỗng: không có nội dung để nhập.", "The file is empty.")
+
+
+def too_large(size: int, limit: int) -> DocumentError:
+    """Refuse a file over the size limit."""
+    return DocumentError(
+        "too_large",
+        f"Tệp quá lớn ({size / 1048576:.1f} MB); giới hạn là {limit / 1048576:.0f} MB.",
+        f"File too large ({size} bytes; limit {limit}).",
+    )
+
+
+def unsupported_format(detail: str = "") -> DocumentError:
+    """Refuse a file that is not UTF-8 text, DOCX or a text-layer PDF."""
+    suffix = f" ({detail})" if detail else ""
+    return DocumentError(
+        "unsupported_format",
+        "Không nhận dạng được định dạng tệp. Chỉ hỗ trợ văn bản .txt (UTF-8), .docx và .pdf có lớp chữ" + suffix + ".",
+        "Unrecognised file format; only UTF-8 text, .docx and text-layer .pdf are supported" + suffix + ".",
+    )
+
+
+def corrupt(kind: str, detail: str) -> DocumentError:
+    """Refuse a damaged or truncated DOCX or PDF."""
+    return DocumentError(
+        f"corrupt_{kind}",
+        f"Tệp {kind.upper()} bị hỏng hoặc không đầy đủ (có thể tải lên bị ngắt giữa chừng).",
+        f"Corrupt or truncated {kind} file: {detail}",
+    )
+
+
+def encrypted_pdf() -> DocumentError:
+    """Refuse a password-protected PDF."""
+    return DocumentError(
+        "encrypted_pdf",
+        "Tệp PDF được bảo vệ bằng mật khẩu; hãy gỡ mật khẩu rồi tải lại.",
+        "The PDF is password-protected.",
+    )
+
+
+def scanned_pdf() -> DocumentError:
+    """Refuse a PDF without a text layer (it needs OCR)."""
+    return DocumentError(
+        "scanned_pdf",
+        "Tệp PDF không có lớp chữ (bản scan/ảnh chụp), cần OCR trước khi nhập.",
+        "The PDF has no text layer (a scan); it needs OCR first.",
+    )
+
+
+def too_many_pages(pages: int, limit: int) -> DocumentError:
+    """Refuse a PDF over the page limit."""
+    return DocumentError(
+        "too_many_pages",
+        f"Tệp có {pages} trang, vượt giới hạn {limit} trang.",
+        f"The document has {pages} pages; the limit is {limit}.",
+    )
+
+
+def too_slow(seconds: float) -> DocumentError:
+    """Stop a read that overran its time budget."""
+    return DocumentError(
+        "too_slow",
+        f"Đọc tệp quá {seconds:.0f} giây nên đã dừng; hãy tách văn bản thành tệp nhỏ hơn.",
+        f"Reading the document took more than {seconds:.0f} s and was stopped.",
+    )
+
+
+def too_long(chars: int, limit: int) -> DocumentError:
+    """Refuse a text over the character limit."""
+    return DocumentError(
+        "too_long",
+        f"Văn bản quá dài ({chars:,} ký tự, giới hạn {limit:,}); hãy tách thành các tệp nhỏ hơn.".replace(",", "."),
+        f"The text is too long ({chars} characters; limit {limit}).",
+    )
+
+
+def zip_bomb(detail: str) -> DocumentError:
+    """Refuse a DOCX whose declared sizes would inflate abnormally."""
+    return DocumentError(
+        "zip_bomb",
+        "Tệp DOCX có kích thước giải nén bất thường (nghi ngờ tệp độc hại); đã từ chối.",
+        f"The DOCX declares an abnormal uncompressed size (possible zip bomb): {detail}",
+    )
+
+
+def no_text() -> DocumentError:
+    """Refuse a document with no text at all."""
+    return DocumentError("no_text", "Văn bản không có nội dung chữ nào để nhập.", "The document contains no text.")

@@ -1,0 +1,261 @@
+"""Header facts: title, issuing unit, number, issue date, year or period, implemented documents."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from tracker.importer.dates import find_date_expressions
+from tracker.importer.readers.base import Block
+from tracker.importer.segments import Segments
+from tracker.importer.textnorm import collapse, is_mostly_upper, title_case_name
+
+_LEVELS = r"(?:xã|phường|thị\s+trấn|huyện|quận|thị\s+xã|thành\s+phố|tỉnh|đặc\s+khu)"
+_MOTTO = re.compile(r"CỘNG\s+H[OÒ][AÀ]\s*X[AÃ]\s+HỘI.*|Độc\s+lập\s*[-–]\s*Tự\s+do.*", re.IGNORECASE)
+_UBND_UPPER = re.compile(r"(?:ỦY|UỶ)\s+BAN\s+NHÂN\s+DÂN|UBND", re.IGNORECASE)
+_UBND_HEADER = re.compile(
+    rf"(?:ỦY\s+BAN\s+NHÂN\s+DÂN|UỶ\s+BAN\s+NHÂN\s+DÂN|UBND)\s+(?P<level>{_LEVELS})\s+(?P<name>[^\s,;:|]+(?:\s+[^\s,;:|]+){{0,3}})",
+    re.IGNORECASE,
+)
+_UBND_STATEMENT = re.compile(
+    rf"(?:Ủy\s+ban\s+nhân\s+dân|Uỷ\s+ban\s+nhân\s+dân|UBND)\s+(?P<level>{_LEVELS})\b(?P<tail>.{{0,40}}?)\s*"
+    r"(?:ban\s+hành|xây\s+dựng|triển\s+khai)\s+(?:K|k)ế\s+hoạch",
+)
+_NUMBER = re.compile(r"Số\s*:?\s*(?P<num>\d+[A-Za-z]?)?\s*(?P<sep>[/-])\s*(?P<sym>KH[-/][\wĐđ&.-]+)")
+_CAPTION_NUMBER = re.compile(
+    r"Kế\s+hoạch\s+số\s*:?\s*(?P<num>\d+[A-Za-z]?)?\s*(?P<sep>[/-])\s*(?P<sym>KH[-/][\wĐđ&.-]+)", re.IGNORECASE
+)
+_VN_DATE = re.compile(r"ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})", re.IGNORECASE)
+_SLASH_DATE = re.compile(r"ngày\s*(?P<d>\d{1,2})?\s*/\s*(?P<m>\d{1,2})\s*/\s*(?P<y>\d{4})", re.IGNORECASE)
+_TIME_LINE = re.compile(r"^(?:\d+\.\s*)?Thời\s+gian(?:\s+thực\s+hiện)?\s*:\s*(?P<value>.+)$", re.IGNORECASE)
+_PERIOD = re.compile(
+    r"giai\s+đoạn\s*(?P<a>\d{4})\s*[-–—]\s*(?P<b>\d{4})|(?P<c>\d{4})\s*[-–—]\s*(?P<d>\d{4})"
+    r"|từ\s+năm\s+(?P<e>\d{4})\s+đến\s+(?:hết\s+)?năm\s+(?P<f>\d{4})",
+    re.IGNORECASE,
+)
+_SCHOOL_YEAR = re.compile(r"năm\s+học\s+(?P<a>\d{4})\s*[-–—]\s*(?P<b>\d{4})", re.IGNORECASE)
+SCHOOL_YEAR_END = (5, 31)  # a Vietnamese school year ends by 31 May
+_YEAR = re.compile(r"(?<!đến\s)(?<!đến\scuối\s)năm\s+(?P<y>\d{4})(?!\s*[-–—]\s*\d{4})", re.IGNORECASE)
+_DOC_REF = re.compile(
+    r"(?P<doc>(?:Quyết\s+định|Kế\s+hoạch|Nghị\s+quyết|Chỉ\s+thị|Chương\s+trình(?:\s+hành\s+động)?|Thông\s+tư|"
+    r"Nghị\s+định|Công\s+văn|Văn\s+bản|Hướng\s+dẫn|Đề\s+án|Luật|Thông\s+báo|Kết\s+luận)\s+số\s*:?\s*"
+    r"[\w./\-–]*\d[\w./\-–]*(?:\s+ngày\s*\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})?"
+    r"(?:\s+của\s+(?:(?!\s(?:về|v/v)\s)[^;,.])*)?)",
+    re.IGNORECASE,
+)
+# A ground clause starts a sentence; "... về Thực hiện mục tiêu ..." is part of a document's subject.
+_CLAUSE_START = re.compile(r"(?:^|(?<=[\s;.]))(?<!về\s)(?<!việc\s)(?:Căn\s+cứ|Thực\s+hiện|Triển\s+khai)\s+")
+_ISSUE_VERB = re.compile(
+    r"ban\s+hành\s+Kế\s+hoạch\s+(?P<object>.*?)(?:,|\s+như\s+sau|\s+với\s+(?:những\s+)?nội\s+dung|"
+    r"\s+cụ\s+thể|:|$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class HeaderFacts:
+    """What the header and preamble say about the plan."""
+
+    title: str = ""
+    issuer: str | None = None
+    plan_number: str | None = None
+    number_blank: bool = False
+    issued: date | None = None
+    issued_month: str | None = None
+    year: int | None = None
+    period: tuple[int, int] | None = None
+    period_end: date | None = None
+    implements: list[str] = field(default_factory=list)
+
+    @property
+    def issued_floor(self) -> date | None:
+        """Return the earliest date the plan can have been issued (first of the month if only that is known)."""
+        if self.issued:
+            return self.issued
+        if self.issued_month:
+            year, month = self.issued_month.split("-")
+            return date(int(year), int(month), 1)
+        return None
+
+
+def _texts(blocks: list[Block]) -> list[str]:
+    out: list[str] = []
+    for block in blocks:
+        if block.is_row:
+            out.extend(cell for cell in block.cells or () if cell)
+        else:
+            out.append(block.text)
+    return out
+
+
+def _level_name(level: str, name: str) -> str:
+    level = collapse(level).lower()
+    return f"UBND {level} {title_case_name(name) if name.isupper() else name}".strip()
+
+
+def _written_form(upper: str, whole_text: str) -> str:
+    """Return how the body writes an upper-case header name ("SỞ Y TẾ" -> "Sở Y tế")."""
+    pattern = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in upper.split()) + r"\b", re.IGNORECASE)
+    spellings = Counter(m.group(0) for m in pattern.finditer(whole_text) if not m.group(0).isupper())
+    if spellings:
+        return " ".join(spellings.most_common(1)[0][0].split())
+    return upper[:1] + upper[1:].lower()
+
+
+def _issuer_from_header(lines: list[str], whole_text: str = "") -> str | None:
+    agency = []
+    for line in lines:
+        if re.match(r"^Số\s*:?", line) or _VN_DATE.search(line):
+            break
+        cleaned = _MOTTO.sub("", line).strip(" -")
+        if cleaned and is_mostly_upper(cleaned, 0.7):
+            agency.append(cleaned)
+    joined = " ".join(agency)
+    match = _UBND_HEADER.search(joined)
+    if match and match.end() >= len(joined) - 1:
+        return _level_name(match.group("level"), match.group("name"))
+    if agency and not _UBND_UPPER.fullmatch(agency[-1]):
+        # "UBND TỈNH X" / "SỞ Y TẾ": the last line is the issuing body.
+        last = agency[-1]
+        return _written_form(last, whole_text)
+    if match:
+        return _level_name(match.group("level"), match.group("name"))
+    return None
+
+
+def _proper_name_after(text: str, level: str) -> str | None:
+    """Find the most common "<level> <Proper Name>" in the text ("tỉnh Hưng Yên")."""
+    pattern = re.compile(rf"\b{level}\s+((?:[A-ZĐÀ-Ỹ][^\s,;:.()]*)(?:\s+[A-ZĐÀ-Ỹ][^\s,;:.()]*){{0,3}})")
+    counts = Counter(m.group(1) for m in pattern.finditer(text))
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _issuer_from_statement(preamble: str, whole: str) -> str | None:
+    match = _UBND_STATEMENT.search(preamble)
+    if not match:
+        return None
+    level = collapse(match.group("level")).lower()
+    words = []
+    for word in match.group("tail").split():
+        if not word[:1].isupper():
+            break
+        words.append(word)
+    name = " ".join(words) or _proper_name_after(whole, level)
+    return f"UBND {level} {name}".strip() if name else f"UBND {level}"
+
+
+def _number(texts: list[str], captions: list[str]) -> tuple[str | None, bool]:
+    for pattern, source in ((_NUMBER, texts), (_CAPTION_NUMBER, captions)):
+        for line in source:
+            match = pattern.search(line)
+            if match:
+                if match.group("num"):
+                    return f"{match.group('num')}{match.group('sep')}{match.group('sym')}", False
+                return None, True
+    return None, False
+
+
+def _issue_date(texts: list[str], captions: list[str]) -> tuple[date | None, str | None]:
+    for line in [*texts, *captions]:
+        for pattern in (_VN_DATE, _SLASH_DATE):
+            match = pattern.search(line)
+            if not match:
+                continue
+            year = int(match.group("y"))
+            month = int(match.group("m")) if match.group("m") else None
+            day = int(match.group("d")) if match.group("d") else None
+            if month and day:
+                try:
+                    return date(year, month, day), f"{year:04d}-{month:02d}"
+                except ValueError:
+                    continue
+            if month and 1 <= month <= 12:
+                return None, f"{year:04d}-{month:02d}"
+    return None, None
+
+
+def _period_of(text: str) -> tuple[int | None, tuple[int, int] | None]:
+    school = _SCHOOL_YEAR.search(text)
+    if school:
+        return None, (int(school.group("a")), int(school.group("b")))
+    period = _PERIOD.search(text)
+    year = _YEAR.search(text)
+    if year:
+        return int(year.group("y")), None
+    if period:
+        a, b = (int(x) for x in [g for g in period.groups() if g][:2])
+        return None, (a, b)
+    return None, None
+
+
+def _title(segments: Segments, preamble: str) -> str:
+    if segments.title:
+        subject = collapse(" ".join(segments.title))
+        if is_mostly_upper(subject):
+            subject = subject.lower()
+        return f"Kế hoạch {subject[:1].lower()}{subject[1:]}" if subject else "Kế hoạch"
+    match = _ISSUE_VERB.search(preamble)
+    subject = match.group("object").strip() if match else ""
+    if subject.lower() in ("", "thực hiện", "triển khai"):
+        clause = re.search(r"(?:Thực\s+hiện|Triển\s+khai)\s+(?P<what>[^;]+?)(?:;|\.\s|$)", preamble)
+        if clause:
+            subject = f"{subject or 'thực hiện'} {clause.group('what').strip()}".strip()
+    return f"Kế hoạch {subject}".strip()
+
+
+def _implements(preamble: str) -> list[str]:
+    found: list[str] = []
+    starts = [m.end() for m in _CLAUSE_START.finditer(preamble)]
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(preamble)
+        for position, piece in enumerate(preamble[start:end].split(";")):
+            ref = _DOC_REF.search(piece)
+            if ref and ref.start() < 60:
+                found.append(collapse(ref.group("doc")).rstrip(" ,"))
+            elif not ref and position == 0 and "số" not in piece[:40]:
+                fallback = piece.split(".")[0].strip()
+                if 3 <= len(fallback.split()) <= 30:
+                    found.append(fallback)
+    return list(dict.fromkeys(found))
+
+
+def extract_header(segments: Segments, body_text: str, whole_text: str) -> HeaderFacts:
+    """Read the header facts from the plan's segments."""
+    facts = HeaderFacts()
+    header_texts = _texts(segments.header)
+    preamble = collapse(" ".join(_texts(segments.preamble)))
+    captions = [collapse(" ".join([a.title, *_texts(a.blocks[:6])])) for a in segments.appendices]
+    captions = [
+        re.search(r"Kèm\s+theo.*", c, re.IGNORECASE).group(0)
+        for c in captions
+        if re.search(r"Kèm\s+theo", c, re.IGNORECASE)
+    ]
+    facts.issuer = _issuer_from_header(header_texts, whole_text) or _issuer_from_statement(preamble, whole_text)
+    facts.plan_number, facts.number_blank = _number(header_texts, captions)
+    facts.issued, facts.issued_month = _issue_date(header_texts, captions)
+    facts.title = _title(segments, preamble)
+    for line in body_text.splitlines():
+        match = _TIME_LINE.match(line.strip())
+        if match:
+            facts.year, facts.period = _period_of(match.group("value"))
+            # "Từ tháng 5/2025 đến tháng 9/2025", "Quý III/2025", "Năm 2023": the plan ends with the last date.
+            hits = find_date_expressions(match.group("value"), facts.year)
+            ends = [hit.date for hit in hits] + ([date(facts.period[1], 12, 31)] if facts.period else [])
+            if ends:
+                facts.period_end = max(ends)
+            break
+    if facts.year is None and facts.period is None:
+        facts.year, facts.period = _period_of(facts.title)
+    if facts.year is None and facts.period is None and facts.period_end:
+        facts.year = facts.period_end.year  # "Thời gian: từ tháng 5 đến tháng 9/2025"
+    if facts.year is None and facts.period is None and facts.issued_month:
+        facts.year = int(facts.issued_month[:4])
+    if facts.period_end is None and facts.period and _SCHOOL_YEAR.search(facts.title):
+        facts.period_end = date(facts.period[1], *SCHOOL_YEAR_END)
+    if facts.period_end is None:
+        last = facts.year or (facts.period[1] if facts.period else None)
+        facts.period_end = date(last, 12, 31) if last else None
+    facts.implements = _implements(preamble)
+    return facts

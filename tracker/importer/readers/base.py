@@ -1,0 +1,56 @@
+"""The reader's output: the document as an ordered list of text blocks and table rows."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from tracker.importer import errors
+
+
+@dataclass(frozen=True)
+class Block:
+    """One line of text, or one table row (`cells` set, `table` numbering the table it belongs to)."""
+
+    text: str
+    cells: tuple[str, ...] | None = None
+    table: int | None = None
+
+    @property
+    def is_row(self) -> bool:
+        """Tell whether this block is a table row."""
+        return self.cells is not None
+
+
+@dataclass
+class Document:
+    """A read document: its blocks in reading order, its format and page count."""
+
+    blocks: list[Block]
+    source_format: str
+    pages: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a reader accepts: bytes, pages, seconds, uncompressed DOCX size."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_pages: int = 300
+    time_limit: float = 30.0
+    max_unzipped: int = 256 * 1024 * 1024
+    max_ratio: float = 100.0
+
+
+class Deadline:
+    """A wall-clock budget checked between pages so a hostile file cannot hold a worker."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        """Raise DocumentError("too_slow") once the budget is spent."""
+        if time.monotonic() > self._end:
+            raise errors.too_slow(self.seconds)

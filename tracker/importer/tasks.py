@@ -1,0 +1,369 @@
+"""Tasks from the outline: one per (section, assigned unit).
+
+A unit is assigned where plans conventionally write it: an item headed by a unit ("2.6. Trạm Y tế
+xã", "3. Sở Tài chính: Tham mưu ..."), in the implementation part also an item opening with a unit and
+a verb ("11. Các sở, ban, ngành ... căn cứ chức năng ..."), and "Đơn vị chủ trì thực hiện: A; B." lines
+under an item of the content part.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tracker.importer.relations import find_coordinating, find_report_to
+from tracker.importer.sections import TASK_KINDS, Node
+from tracker.importer.unitphrase import (
+    has_verb,
+    leading_unit,
+    split_alias,
+    starts_with_unit,
+    strip_request,
+    unit_list_at,
+)
+
+_LEAD_LABEL = re.compile(
+    r"(?:(?:Đơn\s+vị|Cơ\s+quan|Bộ\s+phận)\s+(?:chủ\s+trì|thực\s+hiện|chịu\s+trách\s+nhiệm)(?:\s+thực\s+hiện)?"
+    r"|(?:^|(?<=[\s;.(\-]))Chủ\s+trì(?:\s+thực\s+hiện)?)\s*:\s*",
+    re.IGNORECASE,
+)
+_COORD_LABEL = re.compile(
+    r"(?:(?:Đơn\s+vị|Cơ\s+quan)\s+phối\s+hợp|(?:^|(?<=[\s;.(\-]))Phối\s+hợp)(?:\s+thực\s+hiện)?\s*:\s*",
+    re.IGNORECASE,
+)
+_LABEL_END = re.compile(
+    r"\.(?:\s|$)|[;)](?=\s*(?:Phối\s+hợp|Thời\s+(?:gian|hạn)|Đơn\s+vị|Cơ\s+quan)[^:]{0,25}:)"
+    r"|(?=(?:Đơn\s+vị|Cơ\s+quan)\s+phối\s+hợp)|(?=Phối\s+hợp\s*:)|(?=Thời\s+(?:gian|hạn)[^:]{0,25}:)",
+    re.IGNORECASE,
+)
+# "(Sở Nội vụ chủ trì, phối hợp với các sở, ngành; hoàn thành trong quý II/2025)" ends many task lines.
+_PAREN_ASSIGN = re.compile(
+    r"\((?P<lead>[^()]{3,200}?)\s+(?:chủ\s+trì|phụ\s+trách|(?:tổ\s+chức\s+)?thực\s+hiện)\b(?P<tail>[^()]*)\)",
+    re.IGNORECASE,
+)
+# Verbs that make a unit opening an item its assignee even outside the implementation part.
+_STRONG_ASSIGNMENT = re.compile(
+    r"^\s*(?:chủ\s+trì|chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm|phụ\s+trách|là\s+cơ\s+quan)\b", re.IGNORECASE
+)
+# "..., giao Phòng Y tế chủ trì thực hiện."
+_INLINE_ASSIGN = re.compile(r"(?:^|[,;.]\s*|\s)giao\s+(?=\S)", re.IGNORECASE)
+_ASSIGN_VERB = re.compile(r"^\s*(?:chủ\s+trì|thực\s+hiện|theo\s+dõi|tổ\s+chức|triển\s+khai)\b", re.IGNORECASE)
+_DASH_SPLIT = re.compile(r"\s+[-–]\s+(?=(?:Chủ trì|Phối hợp|Tham mưu|Thực hiện|Triển khai|Chịu|Có trách)\b)")
+_MAX_HEADING_WORDS = 25
+_ASSIGNING = re.compile(r"^(?:Giao|Đề\s+nghị)\s+")
+
+
+@dataclass
+class TaskDraft:
+    """A task before dates and warnings are resolved."""
+
+    section: str
+    part: str
+    unit: str
+    text: str
+    requested: bool = False
+    aliases: list[str] = field(default_factory=list)
+    coordinating: list[str] = field(default_factory=list)
+    report_to: list[str] = field(default_factory=list)
+    origin: str = "heading"
+    deadline_cells: list[str] = field(default_factory=list)
+    merged_from: list[str] = field(default_factory=list)
+    body: str = ""
+
+    def __post_init__(self) -> None:
+        self.body = self.body or self.text
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A unit found at the head of an item."""
+
+    unit: str
+    requested: bool
+    aliases: list[str]
+    rest: str = ""
+    style: str = "line"  # "colon", "dash", "line" or "verb": how the name was set off
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def heading_unit(node: Node, *, verb_split: bool, by_siblings: bool = False) -> Heading | None:
+    """Return the unit heading an item, if its heading is a unit name."""
+    if not node.lines:
+        return None
+    first, requested = strip_request(node.lines[0])
+    used = 1
+    while used < len(node.lines) and first.count("(") > first.count(")"):
+        # A line break inside "(theo dõi ...)" is not the end of the heading.
+        first = f"{first} {node.lines[used]}"
+        used += 1
+    own = " ".join([first, *node.lines[used:]])
+    unit_like = by_siblings or starts_with_unit(first)
+    if not unit_like:
+        return None
+    colon = own.find(":")
+    if colon > 0 and _words(own[:colon]) <= _MAX_HEADING_WORDS and not has_verb(own[:colon]):
+        return _heading(own[:colon], requested, own[colon + 1 :], "colon")
+    dashed = _DASH_SPLIT.split(own, maxsplit=1)
+    if len(dashed) == 2 and _words(dashed[0]) <= _MAX_HEADING_WORDS and not has_verb(dashed[0]):
+        return _heading(dashed[0], requested, dashed[1], "dash")
+    if _words(first) <= 20 and not first.rstrip().endswith(".") and not has_verb(first):
+        name = first
+        wrapped_sentence = False
+        for line in node.lines[used:]:
+            if not line[:1].islower() and not _heading_continues(name, line):
+                break
+            if _words(name + " " + line) > _MAX_HEADING_WORDS or has_verb(line):
+                # The first line was the start of a sentence ("Mặt trận ... các cấp tăng / cường ...").
+                wrapped_sentence = True
+                break
+            name = f"{name} {line}"
+            used += 1
+        if not wrapped_sentence:
+            return _heading(name, requested, " ".join(node.lines[used:]))
+    if verb_split and not by_siblings:
+        names = unit_list_at(own)
+        if names:
+            # "Hội LHPN huyện, Huyện đoàn phối hợp ...": the heading names every unit before the verb.
+            end = own.find(names[-1]) + len(names[-1])
+            if _words(own[:end]) < _words(own):
+                return _heading(own[:end], requested, own[end:], "verb")
+    return None
+
+
+_CONNECTOR_END = re.compile(r"(?:\s(?:và|của|các|thuộc)|[-–,&])$")
+
+
+def _heading_continues(name: str, line: str) -> bool:
+    """Tell whether a capitalised `line` continues a unit name wrapped mid-name.
+
+    "Công chức Lao động - Thương binh và" + "Xã hội", or "Ủy ban Mặt trận Tổ quốc Việt" + "Nam tỉnh ...":
+    the name ends on a connector or a proper name, and the next line is a bare name, not a sentence.
+    """
+    if _CONNECTOR_END.search(name.rstrip()):
+        return not has_verb(line)
+    last = name.split()[-1] if name.split() else ""
+    return (
+        last[:1].isupper()
+        and not has_verb(line)
+        and not line.rstrip().endswith((".", ";", ":"))
+        and _words(line) <= 10
+        and not starts_with_unit(line)
+    )
+
+
+def _heading(name: str, requested: bool, rest: str, style: str = "line") -> Heading | None:
+    unit, aliases = split_alias(name)
+    return Heading(unit, requested, aliases, rest.strip(), style) if unit else None
+
+
+def _sibling_units(parent: Node, verb_split: bool) -> set[int]:
+    """Find items that are units because most of their siblings are ("2.8. Công chứ Tư pháp")."""
+    groups: dict[tuple[str, int], list[Node]] = {}
+    for child in parent.children:
+        groups.setdefault(child.style, []).append(child)
+    extra: set[int] = set()
+    for siblings in groups.values():
+        headed = [s for s in siblings if heading_unit(s, verb_split=verb_split)]
+        if len(headed) < 2 or len(headed) * 2 < len(siblings):
+            continue
+        for sibling in siblings:
+            if sibling in headed or not sibling.lines:
+                continue
+            first = sibling.lines[0]
+            short = _words(first) <= 8 and not first.rstrip().endswith(".") and not has_verb(first)
+            if short and (sibling.children or len(sibling.lines) > 1):
+                extra.add(id(sibling))
+    return extra
+
+
+def _assignment_in_text(text: str) -> tuple[list[str], list[str], tuple[int, int] | None]:
+    """Read "(Sở Nội vụ chủ trì, phối hợp với ...)" or "..., giao Phòng Y tế chủ trì ..." from a sentence."""
+    for match in _PAREN_ASSIGN.finditer(text):
+        if starts_with_unit(match.group("lead")):
+            leads = [name for unit in unit_list_at(match.group("lead")) for name in [split_alias(unit)[0]]]
+            return leads, find_coordinating(match.group("tail")), None
+    for match in _INLINE_ASSIGN.finditer(text):
+        tail = text[match.end() :]
+        names = unit_list_at(tail)
+        if names:
+            end = tail.find(names[-1]) + len(names[-1])
+            if _ASSIGN_VERB.match(tail[end:]):
+                return [split_alias(n)[0] for n in names], find_coordinating(tail[end:]), None
+    return [], [], None
+
+
+def _lead_label_units(text: str) -> tuple[list[str], list[str], tuple[int, int] | None]:
+    """Read "Đơn vị chủ trì thực hiện: A; B" and "Đơn vị phối hợp: C" from an item's text."""
+    match = _LEAD_LABEL.search(text)
+    if not match:
+        return _assignment_in_text(text)
+    end = _LABEL_END.search(text, match.end())
+    listing = text[match.end() : end.start() if end else len(text)]
+    leads: list[str] = []
+    coordinating: list[str] = []
+    for piece in re.split(r";", listing):
+        piece = piece.strip(" .")
+        if not piece:
+            continue
+        body, _ = strip_request(piece)
+        if re.search(r"\bphối\s+hợp\b", body, re.IGNORECASE):
+            unit = leading_unit(body)
+            if unit:
+                coordinating.append(unit)
+            continue
+        unit = leading_unit(body) or body
+        if has_verb(body) and not unit:
+            continue
+        leads.append(split_alias(unit)[0])
+    coord = _COORD_LABEL.search(text)
+    if coord:
+        tail_end = _LABEL_END.search(text, coord.end())
+        coordinating.extend(
+            p.strip(" .")
+            for p in text[coord.end() : tail_end.start() if tail_end else None].split(";")
+            if p.strip(" .")
+        )
+    return leads, coordinating, (match.start(), end.end() if end else len(text))
+
+
+def _part_label(node: Node) -> str:
+    path = node.path()
+    return path[0] if path else ""
+
+
+def _find_headings(root: Node) -> dict[int, tuple[Node, Heading]]:
+    """Find every item headed by a unit, by id(node)."""
+    sibling_ids: set[int] = set()
+    for node in root.walk():
+        if node.children and node.kind in TASK_KINDS:
+            sibling_ids |= _sibling_units(node, node.kind in ("impl", "report"))
+    headed: dict[int, tuple[Node, Heading]] = {}
+    for node in root.walk():
+        if node.style[0] in ("root", "roman", "note") or node.kind not in TASK_KINDS:
+            continue
+        # In the implementation part an item may open with its unit and a verb; elsewhere only an
+        # explicit assignment does ("Giao Phòng Y tế chủ trì ...", "Đề nghị Hội Nông dân ...").
+        verb_split = node.kind in ("impl", "report") or bool(_ASSIGNING.match(node.heading))
+        heading = heading_unit(node, verb_split=verb_split, by_siblings=id(node) in sibling_ids)
+        if heading is None and id(node) not in sibling_ids:
+            heading = heading_unit(node, verb_split=verb_split)
+        if heading is None and not verb_split:
+            # "- Phòng Văn hóa và Thông tin chủ trì tổ chức tuyên truyền ..." in a content part.
+            candidate = heading_unit(node, verb_split=True)
+            if candidate and candidate.style == "verb" and _STRONG_ASSIGNMENT.match(candidate.rest):
+                heading = candidate
+        if heading is None:
+            continue
+        under_unit = any(id(a) in headed for a in node.ancestors())
+        if under_unit and node.style[0] in ("dash", "plus", "star") and heading.style != "colon":
+            continue  # "- Trạm Y tế xã phối hợp ..." under a unit's item is part of that unit's duties
+        headed[id(node)] = (node, heading)
+    return headed
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;])\s+")
+
+
+def _part_sentences(root: Node) -> list[TaskDraft]:
+    """Assignments written as sentences right under an implementation heading, before any item.
+
+    "V. TỔ CHỨC THỰC HIỆN / Giao Phòng Y tế chủ trì ...; Phòng Tài chính bố trí kinh phí; ..."
+    """
+    drafts: list[TaskDraft] = []
+    for part in root.children:
+        if part.kind != "impl" or part.style[0] != "roman" or len(part.lines) < 2:
+            continue
+        for sentence in _SENTENCE_END.split(" ".join(part.lines[1:])):
+            body, requested = strip_request(sentence.strip())
+            names = unit_list_at(body)
+            if not names:
+                continue
+            end = body.find(names[-1]) + len(names[-1])
+            if not has_verb(body[end : end + 60]):
+                continue
+            unit = body[:end].strip(" ,")
+            draft = TaskDraft(part.label, part.label, unit, sentence.strip(), requested, origin="heading")
+            draft.body = body[end:].strip()
+            drafts.append(draft)
+    return drafts
+
+
+def build_tasks(root: Node) -> tuple[list[TaskDraft], list[Node]]:
+    """Return the task drafts of the body and the report-part nodes left for the reporting pass."""
+    drafts: list[TaskDraft] = _part_sentences(root)
+    report_nodes: list[Node] = []
+    headed = _find_headings(root)
+    headed_ids = set(headed)
+    for node in root.walk():
+        if id(node) in headed:
+            heading = headed[id(node)][1]
+            if node.kind == "report":
+                report_nodes.append(node)
+                continue
+            body = _children_text(node, headed_ids, heading.rest)
+            if not body and any(id(d) in headed_ids for d in node.walk() if d is not node):
+                continue  # "1. Các phòng chuyên môn" only groups the units listed under it
+            draft = TaskDraft(
+                node.section(),
+                _part_label(node),
+                heading.unit,
+                _node_text(node, headed_ids),
+                heading.requested,
+                heading.aliases,
+            )
+            draft.body = body
+            drafts.append(draft)
+            continue
+        if node.style[0] in ("root", "roman") or node.kind not in TASK_KINDS:
+            continue
+        leads, coordinating, span = _lead_label_units(node.own_text())
+        if leads:
+            on_parent = bool(_LEAD_LABEL.match(node.own_text())) and node.parent is not None
+            target = node.parent if on_parent else node
+            # "- Chủ trì: Sở Nội vụ" under an item names the item's unit; it is not part of the task.
+            skip = headed_ids | {id(node)} if on_parent else headed_ids
+            text = _node_text(target, skip, drop_span=None if on_parent else span)
+            for unit in leads:
+                drafts.append(
+                    TaskDraft(
+                        target.section(),
+                        _part_label(target),
+                        unit,
+                        text,
+                        coordinating=list(coordinating),
+                        origin="lead_line",
+                    )
+                )
+    for draft in drafts:
+        draft.coordinating = _dedupe(draft.coordinating + find_coordinating(draft.body, draft.unit))
+        draft.report_to = find_report_to(draft.body, draft.unit)
+    return drafts, report_nodes
+
+
+def _children_text(node: Node, headed_ids: set[int], rest: str) -> str:
+    parts = [rest]
+    for child in node.children:
+        if id(child) not in headed_ids:
+            parts.append(child.subtree_text())
+    return " ".join(part for part in parts if part)
+
+
+def _node_text(node: Node, headed_ids: set[int], drop_span: tuple[int, int] | None = None) -> str:
+    """Return an item's text for the reviewer: its own paragraph, then one line per sub-item."""
+    own = node.own_text()
+    if drop_span:
+        own = (own[: drop_span[0]] + own[drop_span[1] :]).strip()
+    return node.subtree_text(headed_ids, sep="\n").replace(node.own_text(), own, 1)
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            out.append(name)
+    return out

@@ -1,0 +1,81 @@
+"""`tracker sweep`, `tracker dispatch`, `tracker digest` and `tracker scheduler`: thin wrappers over the jobs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from tracker.clock import parse_instant, utcnow
+from tracker.jobs.runner import JobOutcome, run_job
+from tracker.workcalendar import LOCAL_TZ
+
+NOW_HELP = "Run as of this instant, e.g. 2024-09-18T08:00:00+07:00 (no offset: local time). Default: now."
+
+
+def _now(text: str | None) -> datetime:
+    if not text:
+        return utcnow()
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO-8601 timestamp: {text!r}", param_hint="--now")
+
+
+def _emit(outcome: JobOutcome) -> None:
+    if not outcome.ok:
+        click.echo(json.dumps({"job": outcome.name, "error": outcome.error}, ensure_ascii=False), err=True)
+        sys.exit(1)
+    data = dict(outcome.result or {})
+    data["now"] = outcome.now.astimezone(LOCAL_TZ).isoformat()
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@click.command("sweep")
+@click.option("--now", "now_text", metavar="ISO-TIMESTAMP", help=NOW_HELP)
+@click.option("--dry-run", is_flag=True, help="Count what would be queued, queue nothing.")
+@with_appcontext
+def sweep_command(now_text: str | None, dry_run: bool) -> None:
+    """Queue every reminder and escalation due now; print one JSON object."""
+    from tracker.jobs.sweep import run_sweep
+
+    now = _now(now_text)
+    job = (lambda at: run_sweep(at, dry_run=True)) if dry_run else run_sweep
+    _emit(run_job("sweep", job, now=now, commit=not dry_run, heartbeat=not dry_run))
+
+
+@click.command("dispatch")
+@click.option("--now", "now_text", metavar="ISO-TIMESTAMP", help=NOW_HELP)
+@with_appcontext
+def dispatch_command(now_text: str | None) -> None:
+    """Send the outbox rows due now; print {"sent": N, "failed": N, "dead": N, ...}."""
+    _emit(run_job("dispatch", now=_now(now_text)))
+
+
+@click.command("digest")
+@click.option("--now", "now_text", metavar="ISO-TIMESTAMP", help=NOW_HELP)
+@with_appcontext
+def digest_command(now_text: str | None) -> None:
+    """Gather held reminders into one daily digest per person and channel."""
+    _emit(run_job("digest", now=_now(now_text)))
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduler (sweep, dispatch, digest) in this process until stopped."""
+    from tracker.jobs.scheduler import run_scheduler
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo("tracker scheduler: running (Ctrl+C to stop)", err=True)
+    run_scheduler(app)
+
+
+def register(app: Flask) -> None:
+    """Attach the job commands to the app's CLI."""
+    for command in (sweep_command, dispatch_command, digest_command, scheduler_command):
+        app.cli.add_command(command)

@@ -1,0 +1,279 @@
+"""APScheduler running the sweep, the dispatcher and the digest, with one active scheduler at a time.
+
+Several schedulers may be started (two machines, a restart overlapping the old process): each checks a
+database lock every third of SCHEDULER_LEASE_SECONDS and runs jobs only while it holds it. PostgreSQL:
+a session-level advisory lock held on a dedicated connection (released by the server the moment that
+process or connection dies). SQLite: a lease row in `scheduler_leases` renewed by the holder; another
+scheduler takes over once it has expired. A scheduler that becomes active runs the sweep and the
+dispatcher at once, so a rule that came due during the downtime goes out now (catch-up).
+
+Jobs (id = name, replace_existing, max_instances=1, coalesce=True):
+- scheduler_lock: IntervalTrigger(SCHEDULER_LEASE_SECONDS / 3), always runs;
+- sweep: IntervalTrigger(SWEEP_INTERVAL_SECONDS);
+- dispatch: IntervalTrigger(DISPATCH_INTERVAL_SECONDS);
+- digest: CronTrigger at DIGEST_LOCAL_TIME in TIMEZONE (6 hours' grace if the scheduler was down).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.jobs.runner import JobOutcome, run_job
+from tracker.models import SchedulerLease
+
+log = logging.getLogger("tracker.jobs")
+
+LOCK_NAME = "tracker-scheduler"
+#: The advisory lock key: a stable 31-bit number derived from the lock name.
+ADVISORY_KEY = zlib.crc32(LOCK_NAME.encode()) & 0x7FFFFFFF
+SCHEDULED_JOBS = ("sweep", "dispatch", "digest")
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class SchedulerLock(Protocol):
+    """Which of several schedulers is the active one."""
+
+    holder: str
+
+    def acquire(self, now: datetime) -> bool:
+        """Take or keep the lock; tell whether this scheduler holds it now."""
+        ...
+
+    def release(self) -> None:
+        """Give the lock up (on shutdown) so a standby takes over at once."""
+        ...
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock on a connection of its own, outside any pool."""
+
+    def __init__(self, url: sa.URL | str, *, key: int = ADVISORY_KEY, holder: str | None = None) -> None:
+        self._engine: Engine = sa.create_engine(url, poolclass=NullPool)
+        self.key = key
+        self.holder = holder or holder_name()
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+
+    def acquire(self, now: datetime) -> bool:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    # Still connected means still holding: the server drops the lock with the session.
+                    self._conn.exec_driver_sql("SELECT 1")
+                    return True
+                except SQLAlchemyError:
+                    log.warning("scheduler lock connection lost; trying to take the lock again")
+                    self._close()
+            try:
+                conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            except SQLAlchemyError:
+                log.exception("cannot connect to take the scheduler lock")
+                return False
+            try:
+                got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar())
+            except SQLAlchemyError:
+                log.exception("cannot take the scheduler lock")
+                conn.close()
+                return False
+            if got:
+                self._conn = conn
+                return True
+            conn.close()
+            return False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(SQLAlchemyError):
+                    self._conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+                self._close()
+            self._engine.dispose()
+
+    def _close(self) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.close()
+        except SQLAlchemyError:
+            pass
+        self._conn = None
+
+
+class LeaseLock:
+    """A lease row renewed by its holder and taken over by anyone once it has expired."""
+
+    def __init__(self, engine: Engine, *, lease: timedelta, name: str = LOCK_NAME, holder: str | None = None) -> None:
+        self._engine = engine
+        self.lease = lease
+        self.name = name
+        self.holder = holder or holder_name()
+
+    def acquire(self, now: datetime) -> bool:
+        table = SchedulerLease.__table__
+        expires = now + self.lease
+        try:
+            with self._engine.begin() as conn:
+                renewed = conn.execute(
+                    sa.update(table)
+                    .where(table.c.name == self.name, sa.or_(table.c.holder == self.holder, table.c.expires_at <= now))
+                    .values(holder=self.holder, expires_at=expires)
+                ).rowcount
+                if renewed:
+                    return True
+                dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+                # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
+                created = conn.execute(
+                    dialect.insert(table).values(name=self.name, holder=self.holder, expires_at=expires)
+                    .on_conflict_do_nothing(index_elements=["name"]).returning(table.c.name)
+                ).first()
+                return created is not None
+        except SQLAlchemyError:
+            log.exception("cannot renew the scheduler lease")
+            return False
+
+    def release(self) -> None:
+        table = SchedulerLease.__table__
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(sa.update(table).where(table.c.name == self.name, table.c.holder == self.holder)
+                             .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC)))
+        except SQLAlchemyError:
+            log.exception("cannot release the scheduler lease")
+
+
+def make_lock(app: Flask) -> SchedulerLock:
+    """The advisory lock on PostgreSQL, the lease row elsewhere."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLock(engine.url)
+    return LeaseLock(engine, lease=timedelta(seconds=float(app.config.get("SCHEDULER_LEASE_SECONDS", 90))))
+
+
+def _local_time(text: str) -> tuple[int, int]:
+    hour, _, minute = str(text).partition(":")
+    return int(hour), int(minute or 0)
+
+
+class TrackerScheduler:
+    """An APScheduler instance running the tracker's jobs while it holds the scheduler lock."""
+
+    def __init__(self, app: Flask, *, background: bool, lock: SchedulerLock | None = None) -> None:
+        self.app = app
+        self.lock = lock or make_lock(app)
+        self.active = False
+        self.scheduler: BaseScheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone=UTC)
+        self._register()
+
+    def _register(self) -> None:
+        config = self.app.config
+        lease = float(config.get("SCHEDULER_LEASE_SECONDS", 90))
+        common: dict[str, Any] = {"replace_existing": True, "max_instances": 1, "coalesce": True}
+        self.scheduler.add_job(self.check_lock, IntervalTrigger(seconds=max(1.0, lease / 3)), id="scheduler_lock",
+                               misfire_grace_time=None, **common)
+        self.scheduler.add_job(self.run, IntervalTrigger(seconds=int(config.get("SWEEP_INTERVAL_SECONDS", 300))),
+                               id="sweep", args=("sweep",), misfire_grace_time=None, **common)
+        self.scheduler.add_job(self.run, IntervalTrigger(seconds=int(config.get("DISPATCH_INTERVAL_SECONDS", 60))),
+                               id="dispatch", args=("dispatch",), misfire_grace_time=None, **common)
+        hour, minute = _local_time(config.get("DIGEST_LOCAL_TIME", "07:45"))
+        self.scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute,
+                                                     timezone=config.get("TIMEZONE", "Asia/Ho_Chi_Minh")),
+                               id="digest", args=("digest",), misfire_grace_time=6 * 3600, **common)
+
+    # --- what the jobs do ---------------------------------------------------------------------------
+
+    def check_lock(self) -> bool:
+        """Take or renew the lock; on becoming active, run the sweep and the dispatcher at once (catch-up)."""
+        with self.app.app_context():
+            held = self.lock.acquire(utcnow())
+        if held and not self.active:
+            log.info("scheduler %s is now the active scheduler", self.lock.holder)
+            if self.scheduler.running:
+                for job_id in ("sweep", "dispatch"):
+                    self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+        elif self.active and not held:
+            log.warning("scheduler %s lost the lock; standing by", self.lock.holder)
+        self.active = held
+        return held
+
+    def run(self, name: str) -> JobOutcome | None:
+        """Run job `name` if this scheduler is the active one."""
+        if not self.active:
+            log.debug("standby scheduler %s skips %s", self.lock.holder, name)
+            return None
+        return run_job(name, app=self.app)
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start (blocks for the blocking scheduler)."""
+        self.check_lock()
+        if self.active:
+            # Catch up at once on what came due while no scheduler ran.
+            for job_id in ("sweep", "dispatch"):
+                self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+        else:
+            log.info("scheduler %s waits: another scheduler holds the lock", self.lock.holder)
+        self.scheduler.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        self.lock.release()
+        self.active = False
+
+
+def run_scheduler(app: Flask) -> None:
+    """Run the scheduler in this process until SIGTERM or SIGINT (`tracker scheduler`)."""
+    scheduler = TrackerScheduler(app, background=False)
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.info("scheduler stopping on signal %s", signum)
+        # Shut down from another thread: BlockingScheduler.shutdown(wait=True) would wait on this one.
+        threading.Thread(target=scheduler.shutdown, name="scheduler-stop", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        scheduler.start()
+    finally:
+        scheduler.lock.release()
+
+
+def start_background_scheduler(app: Flask) -> TrackerScheduler:
+    """Run the scheduler in threads of this process (`tracker run` / `serve` on one machine); idempotent."""
+    existing = app.extensions.get("tracker_scheduler")
+    if existing is not None:
+        return existing
+    scheduler = TrackerScheduler(app, background=True)
+    scheduler.start()
+    app.extensions["tracker_scheduler"] = scheduler
+    import atexit
+
+    atexit.register(scheduler.shutdown, False)
+    return scheduler

@@ -1,0 +1,382 @@
+"""The reminder sweep: queue every reminder and escalation that has come due, in one INSERT ... SELECT.
+
+For each rule offset k, `WorkCalendar.latest_due_date_fired(today, k)` is the greatest due date whose
+rule has fired by today, so "rule r is due for occurrence o" is `o.due_on <= threshold(r)`. The rules
+and their thresholds travel into SQL as a small UNION ALL table; the statement joins the open
+occurrences to their effective policy (task's, else plan's, else the default), keeps per occurrence
+only the due rules with the greatest offset (a rule missed while the scheduler was down is superseded by
+a later one, never sent late), resolves the audience to people through role assignments, and inserts
+one outbox row per (occurrence, rule, due date, recipient, channel) with ON CONFLICT (dedupe_key) DO
+NOTHING; the due date is in the key so that an approved extension starts the rules again.
+Running it twice, or twice at once, queues nothing new. Nothing loops over occurrences in Python.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from tracker.extensions import db
+from tracker.models import (
+    Audience,
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    Occurrence,
+    OrgUnit,
+    Person,
+    Plan,
+    PlanStatus,
+    ReminderPolicy,
+    ReminderRule,
+    Role,
+    RoleAssignment,
+    Task,
+    TaskStatus,
+    reminder_rule_channels,
+)
+from tracker.operations.reminders import enabled_channels, ensure_default_policy, work_calendar
+from tracker.sqlutil import dialect_name, insert_ignoring_conflicts
+from tracker.workcalendar import WorkCalendar
+
+log = logging.getLogger("tracker.jobs")
+
+#: Which role at which unit an audience means (the unit is chosen in `_target_unit`).
+AUDIENCE_ROLES: tuple[tuple[Audience, Role], ...] = (
+    (Audience.LEAD_OFFICERS, Role.OFFICER),
+    (Audience.LEAD_HEAD, Role.UNIT_HEAD),
+    (Audience.REPORT_TO_FOCAL, Role.FOCAL),
+    (Audience.ADMIN_CHAIR, Role.CHAIR),
+    (Audience.NEXT_LEVEL_UP, Role.FOCAL),
+    (Audience.NEXT_LEVEL_UP, Role.CHAIR),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DueRule:
+    rule_id: int
+    policy_id: int
+    offset_days: int
+    escalation_level: int
+    audience: str
+    threshold: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.offset_days:+d}:{self.audience}" if self.offset_days else f"0:{self.audience}"
+
+
+@dataclass
+class SweepResult:
+    now: datetime
+    today: date
+    dry_run: bool = False
+    inserted: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
+    held: int = 0
+    occurrences: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "today": self.today.isoformat(),
+            "dry_run": self.dry_run,
+            "inserted": self.inserted,
+            "by_rule": dict(sorted(self.by_rule.items(), key=lambda kv: _label_order(kv[0]))),
+            "by_channel": dict(sorted(self.by_channel.items())),
+            "held_for_digest": self.held,
+            "occurrences": self.occurrences,
+        }
+
+
+def _label_order(label: str) -> tuple[int, str]:
+    offset, _, audience = label.partition(":")
+    return int(offset), audience
+
+
+def due_rules(calendar: WorkCalendar, today: date) -> list[DueRule]:
+    """Every rule of a live policy with the greatest due date it has fired for by `today`."""
+    rows = db.session.execute(
+        sa.select(ReminderRule.id, ReminderRule.policy_id, ReminderRule.offset_days, ReminderRule.escalation_level,
+                  ReminderRule.audience)
+        .join(ReminderPolicy, ReminderPolicy.id == ReminderRule.policy_id)
+        .where(ReminderPolicy.is_archived.is_(False))
+        .order_by(ReminderRule.policy_id, ReminderRule.offset_days, ReminderRule.id)
+    ).all()
+    thresholds: dict[int, date] = {}
+    rules = []
+    for row in rows:
+        if row.offset_days not in thresholds:
+            thresholds[row.offset_days] = calendar.latest_due_date_fired(today, row.offset_days)
+        rules.append(DueRule(row.id, row.policy_id, row.offset_days, row.escalation_level or 0,
+                             str(row.audience), thresholds[row.offset_days]))
+    return rules
+
+
+def _typed(value: Any, type_: sa.types.TypeEngine[Any], postgres: bool) -> sa.ColumnElement[Any]:
+    # PostgreSQL needs the types of a VALUES-like UNION spelled out; SQLite would turn CAST(.. AS DATE)
+    # into a number, and compares its ISO date strings correctly without it.
+    literal = sa.literal(value, type_)
+    return sa.cast(literal, type_) if postgres else literal
+
+
+def _rules_table(rules: list[DueRule], postgres: bool) -> sa.CTE:
+    selects = [
+        sa.select(
+            _typed(r.rule_id, sa.Integer(), postgres).label("rule_id"),
+            _typed(r.policy_id, sa.Integer(), postgres).label("policy_id"),
+            _typed(r.offset_days, sa.Integer(), postgres).label("offset_days"),
+            _typed(r.escalation_level, sa.Integer(), postgres).label("escalation_level"),
+            _typed(r.audience, sa.String(32), postgres).label("audience"),
+            _typed(r.threshold, sa.Date(), postgres).label("threshold"),
+        )
+        for r in rules
+    ]
+    return sa.union_all(*selects).cte("due_rules") if len(selects) > 1 else selects[0].cte("due_rules")
+
+
+def _audience_roles(postgres: bool) -> sa.CTE:
+    selects = [
+        sa.select(_typed(a.value, sa.String(32), postgres).label("audience"),
+                  _typed(r.value, sa.String(16), postgres).label("role"))
+        for a, r in AUDIENCE_ROLES
+    ]
+    return sa.union_all(*selects).cte("audience_roles")
+
+
+def build_insert(
+    rules: list[DueRule],
+    *,
+    default_policy_id: int,
+    now: datetime,
+    next_window: datetime,
+    channels: tuple[Channel, ...],
+    postgres: bool,
+) -> sa.Select[Any]:
+    """The SELECT producing every outbox row now due (see the module docstring)."""
+    o, t, p = Occurrence.__table__, Task.__table__, Plan.__table__
+    n = Notification.__table__
+    task_policy = ReminderPolicy.__table__.alias("task_policy")
+    plan_policy = ReminderPolicy.__table__.alias("plan_policy")
+    rr = _rules_table(rules, postgres)
+    later = rr.alias("later_rule")
+
+    open_occurrences = (
+        sa.select(
+            o.c.id.label("occurrence_id"),
+            o.c.due_on,
+            o.c.lead_unit_id,
+            sa.func.coalesce(t.c.report_to_unit_id, p.c.issuing_unit_id).label("report_to_unit_id"),
+            sa.func.coalesce(task_policy.c.id, plan_policy.c.id, sa.literal(default_policy_id)).label("policy_id"),
+        )
+        .select_from(
+            o.join(t, t.c.id == o.c.task_id)
+            .join(p, p.c.id == t.c.plan_id)
+            .outerjoin(task_policy, sa.and_(task_policy.c.id == t.c.reminder_policy_id,
+                                            task_policy.c.is_archived.is_(sa.false())))
+            .outerjoin(plan_policy, sa.and_(plan_policy.c.id == p.c.reminder_policy_id,
+                                            plan_policy.c.is_archived.is_(sa.false())))
+        )
+        .where(
+            o.c.completed_at.is_(None),
+            o.c.cancelled_at.is_(None),
+            t.c.status == TaskStatus.ACTIVE.value,
+            p.c.status == PlanStatus.ACTIVE.value,
+            # The earliest-firing rule has the latest threshold: nothing due after it has any rule due.
+            o.c.due_on <= max(r.threshold for r in rules),
+        )
+        .cte("open_occurrences")
+    )
+    eo = open_occurrences
+    due = (
+        sa.select(eo.c.occurrence_id, eo.c.due_on, eo.c.lead_unit_id, eo.c.report_to_unit_id, rr.c.rule_id,
+                  rr.c.audience, rr.c.escalation_level)
+        .select_from(eo.join(rr, sa.and_(rr.c.policy_id == eo.c.policy_id, eo.c.due_on <= rr.c.threshold)))
+        .where(
+            # Supersession: a later rule of the same policy is also due, so this one is no longer useful.
+            ~sa.exists().where(later.c.policy_id == eo.c.policy_id, later.c.offset_days > rr.c.offset_days,
+                               eo.c.due_on <= later.c.threshold),
+            # Already queued for this occurrence and due date: skip the recipient expansion (the unique key
+            # would too). A new due date (an approved extension) starts the rules again.
+            ~sa.exists().where(n.c.occurrence_id == eo.c.occurrence_id, n.c.rule_id == rr.c.rule_id,
+                               n.c.due_on == eo.c.due_on),
+        )
+        .cte("due")
+    )
+    lead = OrgUnit.__table__.alias("lead_unit")
+    admin = OrgUnit.__table__.alias("admin_unit")
+    above = OrgUnit.__table__.alias("unit_above")
+    ar = _audience_roles(postgres)
+    target_unit = sa.case(
+        (due.c.audience.in_([Audience.LEAD_OFFICERS.value, Audience.LEAD_HEAD.value]), due.c.lead_unit_id),
+        (due.c.audience == Audience.REPORT_TO_FOCAL.value, due.c.report_to_unit_id),
+        (due.c.audience == Audience.ADMIN_CHAIR.value, lead.c.admin_unit_id),
+        (due.c.audience == Audience.NEXT_LEVEL_UP.value, above.c.admin_unit_id),
+        else_=sa.null(),
+    )
+    targets = (
+        sa.select(due.c.occurrence_id, due.c.due_on, due.c.rule_id, due.c.escalation_level, ar.c.role,
+                  target_unit.label("unit_id"))
+        .select_from(
+            due.join(ar, ar.c.audience == due.c.audience)
+            .join(lead, lead.c.id == due.c.lead_unit_id)
+            .outerjoin(admin, admin.c.id == lead.c.admin_unit_id)
+            .outerjoin(above, above.c.id == admin.c.parent_id)
+        )
+        .cte("targets")
+    )
+    ra, pe, rc = RoleAssignment.__table__, Person.__table__, reminder_rule_channels
+    as_text = sa.String()
+    dedupe_key = (
+        sa.literal("reminder:") + sa.cast(targets.c.occurrence_id, as_text)
+        + sa.literal(":") + sa.cast(targets.c.rule_id, as_text)
+        + sa.literal(":") + sa.cast(targets.c.due_on, as_text)
+        + sa.literal(":") + sa.cast(ra.c.person_id, as_text)
+        + sa.literal(":") + sa.cast(rc.c.channel, as_text)
+    )
+    held = sa.and_(pe.c.prefers_digest.is_(sa.true()), rc.c.channel != Channel.IN_APP.value)
+    key = dedupe_key.label("dedupe_key")
+    return (
+        sa.select(
+            key,
+            sa.case((targets.c.escalation_level > 0, NotificationKind.ESCALATION.value),
+                    else_=NotificationKind.REMINDER.value).label("kind"),
+            rc.c.channel.label("channel"),
+            ra.c.person_id.label("recipient_id"),
+            targets.c.occurrence_id.label("occurrence_id"),
+            targets.c.rule_id.label("rule_id"),
+            targets.c.due_on.label("due_on"),
+            targets.c.escalation_level.label("escalation_level"),
+            sa.case((held, DeliveryStatus.HELD.value), else_=DeliveryStatus.PENDING.value).label("status"),
+            sa.literal(0).label("attempts"),
+            # E-mail and Zalo wait for the working window; the dispatcher checks it again anyway.
+            sa.case((rc.c.channel == Channel.IN_APP.value, sa.literal(now, Notification.next_attempt_at.type)),
+                    else_=sa.literal(next_window, Notification.next_attempt_at.type)).label("next_attempt_at"),
+            sa.literal(now, Notification.created_at.type).label("created_at"),
+        )
+        .distinct()
+        .select_from(
+            targets.join(ra, sa.and_(ra.c.unit_id == targets.c.unit_id, ra.c.role == targets.c.role))
+            .join(pe, pe.c.id == ra.c.person_id)
+            .join(rc, rc.c.rule_id == targets.c.rule_id)
+        )
+        # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT; this one is also real.
+        .where(pe.c.is_active.is_(sa.true()), rc.c.channel.in_([c.value for c in channels]))
+        # One insertion order for every sweep, so two concurrent sweeps wait on each other, never deadlock.
+        .order_by(key)
+    )
+
+
+_COLUMNS = ("dedupe_key", "kind", "channel", "recipient_id", "occurrence_id", "rule_id", "due_on",
+            "escalation_level", "status", "attempts", "next_attempt_at", "created_at")
+
+
+def run_sweep(now: datetime, *, dry_run: bool = False, calendar: WorkCalendar | None = None) -> SweepResult:
+    """Queue every reminder due at `now`, in the caller's transaction (the caller commits or, dry, rolls back)."""
+    serialise_writers()
+    calendar = calendar or work_calendar()
+    today = calendar.local_today(now)
+    result = SweepResult(now=now, today=today, dry_run=dry_run)
+    default = ensure_default_policy()
+    rules = due_rules(calendar, today)
+    if not rules:
+        return result
+    channels = enabled_channels(current_app.config)
+    postgres = dialect_name(db.session) == "postgresql"
+    select = build_insert(rules, default_policy_id=default.id, now=now, next_window=calendar.next_sending_time(now),
+                          channels=channels, postgres=postgres)
+    table = Notification.__table__
+    insert = insert_ignoring_conflicts(db.session, table, ["dedupe_key"]).from_select(_COLUMNS, select)  # type: ignore[arg-type]
+    returning = insert.returning(table.c.rule_id, table.c.channel, table.c.status, table.c.occurrence_id,
+                                 table.c.escalation_level)
+    labels = {r.rule_id: r.label for r in rules}
+    if postgres:
+        tally, touched = _insert_and_record_postgres(returning, now)
+    else:
+        rows = db.session.execute(returning).all()
+        tally = [(k[0], k[1], k[2], c) for k, c in Counter((r[0], r[1], r[2]) for r in rows).items()]
+        touched = len({r[3] for r in rows})
+        if rows:
+            _record_on_occurrences(now)
+    for rule_id, channel, status, count in tally:
+        result.inserted += count
+        label = labels.get(rule_id, str(rule_id))
+        result.by_rule[label] = result.by_rule.get(label, 0) + count
+        result.by_channel[str(channel)] = result.by_channel.get(str(channel), 0) + count
+        if str(status) == DeliveryStatus.HELD.value:
+            result.held += count
+    result.occurrences = touched
+    log.info("sweep %s (%s): %d queued %s", now.isoformat(), "dry run" if dry_run else "live", result.inserted,
+             result.by_rule)
+    return result
+
+
+def serialise_writers() -> None:
+    """SQLite: take the write lock first (BEGIN IMMEDIATE), so a concurrent writer waits its turn.
+
+    A deferred SQLite transaction that reads and then writes fails at once ("database is locked") when
+    another writer committed in between; starting with the write lock makes the second sweep wait for
+    the first and then see its rows. PostgreSQL needs nothing: the unique key and row locks serialise.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _insert_and_record_postgres(returning: Any, now: datetime) -> tuple[list[tuple[Any, Any, Any, int]], int]:
+    """One statement: insert, raise the occurrences' escalation level, count by rule and channel.
+
+    Data-modifying CTEs: the occurrences are updated from the RETURNING rows of the insert itself, so
+    nothing depends on statistics of a table the insert has just grown, and no row travels to Python.
+    """
+    o = Occurrence.__table__
+    inserted = returning.cte("inserted")
+    levels = (
+        sa.select(inserted.c.occurrence_id, sa.func.max(inserted.c.escalation_level).label("level"))
+        .group_by(inserted.c.occurrence_id)
+        .cte("levels")
+    )
+    touched = (
+        sa.update(o)
+        .where(o.c.id == levels.c.occurrence_id)
+        .values(last_reminded_at=now, escalation_level=sa.func.greatest(o.c.escalation_level, levels.c.level))
+        .returning(o.c.id)
+        .cte("touched")
+    )
+    touched_count = sa.select(sa.func.count()).select_from(touched).scalar_subquery()
+    counts = db.session.execute(
+        sa.select(inserted.c.rule_id, inserted.c.channel, inserted.c.status, sa.func.count(), touched_count)
+        .group_by(inserted.c.rule_id, inserted.c.channel, inserted.c.status)
+    ).all()
+    return [(r[0], r[1], r[2], int(r[3])) for r in counts], int(counts[0][4]) if counts else 0
+
+
+def _record_on_occurrences(now: datetime) -> None:
+    """SQLite: set last_reminded_at and raise escalation_level on the occurrences reminded now, set-based."""
+    o, n = Occurrence.__table__, Notification.__table__
+    # Rows this sweep queued: created at its `now` and not yet dispatched (same transaction).
+    fresh = sa.and_(n.c.created_at == now, n.c.rule_id.is_not(None),
+                    n.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]))
+    levels = (
+        sa.select(n.c.occurrence_id, sa.func.max(n.c.escalation_level).label("level"))
+        .where(fresh).group_by(n.c.occurrence_id).subquery("levels")
+    )
+    db.session.execute(
+        sa.update(o)
+        .where(o.c.id == levels.c.occurrence_id)
+        .values(
+            last_reminded_at=now,
+            escalation_level=sa.case((levels.c.level > o.c.escalation_level, levels.c.level),
+                                     else_=o.c.escalation_level),
+        )
+    )

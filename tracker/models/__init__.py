@@ -1,0 +1,47 @@
+"""All models, imported here so Alembic and the app see one complete metadata."""
+
+from tracker.models.audit import AuditEvent
+from tracker.models.base import Base, utcnow
+from tracker.models.indicators import Comparator, Direction, Indicator, IndicatorTarget
+from tracker.models.notifications import (
+    ChannelCredential,
+    DeliveryStatus,
+    MessageTemplate,
+    Notification,
+    NotificationKind,
+)
+from tracker.models.occurrences import (
+    Attachment,
+    Comment,
+    ExtensionRequest,
+    ExtensionStatus,
+    IndicatorValue,
+    Occurrence,
+    OccurrenceStatus,
+    Report,
+    ReviewStatus,
+    StatusClock,
+)
+from tracker.models.org import ADMINISTRATIVE_KINDS, OrgUnit, UnitKind
+from tracker.models.people import ApiToken, LoginAttempt, Person, Role, RoleAssignment
+from tracker.models.plans import (
+    Plan,
+    PlanDocument,
+    PlanSection,
+    PlanStatus,
+    Task,
+    TaskStatus,
+    task_coordinating_units,
+)
+from tracker.models.reminders import Audience, Channel, ReminderPolicy, ReminderRule, reminder_rule_channels
+from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLease
+
+__all__ = [
+    "ADMINISTRATIVE_KINDS", "ApiToken", "Attachment", "Audience", "AuditEvent", "Base", "CalendarException",
+    "Channel", "ChannelCredential", "Comment", "Comparator", "DeliveryStatus", "Direction", "ExtensionRequest",
+    "ExtensionStatus", "Indicator", "IndicatorTarget", "IndicatorValue", "JobHeartbeat", "LoginAttempt",
+    "MessageTemplate", "Notification", "NotificationKind", "Occurrence", "OccurrenceStatus", "OrgUnit", "Person",
+    "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy", "ReminderRule", "Report",
+    "ReviewStatus", "Role", "RoleAssignment", "SchedulerLease", "StatusClock", "Task", "TaskStatus", "UnitKind",
+    "reminder_rule_channels", "task_coordinating_units", "utcnow",
+]

@@ -1,0 +1,38 @@
+"""The audit trail: one row per state change, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.models.base import Base, BigId, UTCDateTime, json_type, utcnow
+from tracker.models.people import Person
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        sa.Index("ix_audit_events_object_type_object_id", "object_type", "object_id"),
+        sa.Index("ix_audit_events_occurred_at", "occurred_at"),
+        sa.Index("ix_audit_events_unit_id_occurred_at", "unit_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: None when the system acted (scheduler, import job).
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(64))  # "occurrence.complete", "report.return" ...
+    object_type: Mapped[str] = mapped_column(sa.String(32))
+    object_id: Mapped[int] = mapped_column(sa.BigInteger)
+    #: The unit whose scope the event belongs to, so each level sees its own history.
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    before: Mapped[dict[str, Any] | None] = mapped_column(json_type())
+    after: Mapped[dict[str, Any] | None] = mapped_column(json_type())
+
+    actor: Mapped[Person | None] = relationship()
+
+    def _repr_fields(self) -> tuple[str, ...]:
+        return ("id", "action", "object_type", "object_id")

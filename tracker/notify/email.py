@@ -1,0 +1,142 @@
+"""The email channel: Flask-Mail over SMTP, with timeouts and a clear failure classification."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.utils import parseaddr
+from typing import Any
+
+from flask import Flask, current_app
+from flask_mail import BadHeaderError, Connection, Mail, Message
+
+from tracker.notify.base import (
+    OutgoingMessage,
+    PermanentSendError,
+    ReauthRequired,
+    SendResult,
+    TransientSendError,
+)
+
+log = logging.getLogger("tracker.notify")
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class _Connection(Connection):
+    """A Flask-Mail connection with a socket timeout and a quiet QUIT."""
+
+    def __init__(self, state: Any, timeout: float) -> None:
+        super().__init__(state)
+        self.timeout = timeout
+
+    def configure_host(self) -> smtplib.SMTP:
+        # Flask-Mail opens smtplib without a timeout: a silent server would hang the dispatcher.
+        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp_class(self.mail.server, self.mail.port, timeout=self.timeout)
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+    def __exit__(self, *exc_info: object) -> None:
+        # A failing QUIT after the server accepted DATA must not turn a sent message into an error
+        # (the retry would send it twice); after a failure the server may already have hung up.
+        if self.host is not None:
+            try:
+                self.host.quit()
+            except (smtplib.SMTPException, OSError):
+                self.host.close()
+
+
+class EmailChannel:
+    """Send `OutgoingMessage`s as multipart (text + HTML) UTF-8 email."""
+
+    name = "email"
+
+    def __init__(self, mail: Mail, *, timeout: float | None = None, message_id_domain: str | None = None) -> None:
+        self._mail = mail
+        self._timeout = timeout
+        self._message_id_domain = message_id_domain
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one message over SMTP; raise Transient/Permanent/ReauthRequired on failure."""
+        recipient = _valid_address(message.recipient)
+        app: Flask = self._mail.app or current_app._get_current_object()  # type: ignore[attr-defined]
+        state = app.extensions["mail"]
+        msg = Message(
+            subject=message.subject,
+            recipients=[recipient],
+            body=_with_link(message.text, message.link),
+            html=message.html,
+            charset="utf-8",
+            extra_headers={
+                # RFC 3834: keeps out-of-office robots from answering reminders.
+                "Auto-Submitted": "auto-generated",
+                "X-Tracker-Notification-Id": message.tracking_id,
+            },
+        )
+        if not msg.sender:
+            # A configuration gap, not this message's fault: keep it pending until an admin fixes it.
+            raise ReauthRequired("MAIL_DEFAULT_SENDER is not configured")
+        # Derived from the outbox row so a retried row keeps its Message-ID: mail clients then
+        # collapse a duplicate delivered after an ambiguous failure.
+        msg.msgId = f"<notification-{message.tracking_id}@{self._domain(app, msg.sender)}>"
+        timeout = self._timeout or float(app.config.get("MAIL_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
+        try:
+            with _Connection(state, timeout) as connection:
+                connection.send(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()), (None, b""))
+            raise _by_code(code, f"recipient refused: {_text(reply)}") from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ReauthRequired(f"SMTP login refused: {_text(exc.smtp_error)}", code=exc.smtp_code) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _by_code(exc.smtp_code, _text(exc.smtp_error)) from exc
+        except BadHeaderError as exc:
+            raise PermanentSendError("header contains a newline") from exc
+        except UnicodeError as exc:
+            # Addresses are checked to be ASCII, so this is smtplib refusing non-ASCII credentials.
+            raise ReauthRequired(f"SMTP credentials must be ASCII: {exc}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            # Refused or reset connections, timeouts, DNS failures, disconnects: all pass with time.
+            raise TransientSendError(f"SMTP unavailable: {exc!r}") from exc
+        log.info("email %s sent to %s as %s", message.tracking_id, recipient, msg.msgId)
+        return SendResult(provider_message_id=msg.msgId)
+
+    def _domain(self, app: Flask, sender: str | tuple[str, str]) -> str:
+        configured = self._message_id_domain or app.config.get("MAIL_MESSAGE_ID_DOMAIN")
+        if configured:
+            return configured
+        address = parseaddr(sender if isinstance(sender, str) else sender[1])[1]
+        # Never fall back to make_msgid's default: it resolves the host's FQDN, which can block.
+        return address.rpartition("@")[2] or "tracker.invalid"
+
+
+def _valid_address(recipient: str) -> str:
+    address = recipient.strip()
+    local, at, domain = address.rpartition("@")
+    # ASCII only: SMTPUTF8 mailboxes are not used by the administration and smtplib needs the
+    # server's support for them.
+    if not (at and local and "." in domain and address.isascii()) or any(c.isspace() for c in address):
+        raise PermanentSendError(f"no valid email address: {recipient!r}")
+    return address
+
+
+def _with_link(text: str, link: str | None) -> str:
+    if link and link not in text:
+        return f"{text}\n\n{link}" if text else link
+    return text
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _by_code(code: int | None, reason: str) -> TransientSendError | PermanentSendError:
+    # RFC 5321: 4yz is a transient negative reply, 5yz a permanent one.
+    if code is not None and 500 <= code < 600:
+        return PermanentSendError(reason, code=code)
+    return TransientSendError(reason, code=code)

@@ -1,0 +1,278 @@
+"""What officers and reviewers do to an occurrence: report, mark done, review, extend, cancel, comment."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+
+from tracker.clock import local_date, utcnow
+from tracker.extensions import db
+from tracker.models import (
+    Attachment,
+    Comment,
+    ExtensionRequest,
+    ExtensionStatus,
+    Indicator,
+    IndicatorValue,
+    NotificationKind,
+    Occurrence,
+    Person,
+    PlanStatus,
+    Report,
+    ReviewStatus,
+    Role,
+    RoleAssignment,
+    TaskStatus,
+)
+from tracker.notify.outbox import enqueue
+from tracker.operations import audit
+from tracker.operations.authz import Permission, can, require
+from tracker.operations.errors import Conflict, PermissionDenied, ValidationFailed
+
+_OCC_FIELDS = ("due_on", "completed_at", "completed_on", "cancelled_at")
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def _config(key: str, default: object) -> object:
+    return current_app.config.get(key, default) if has_app_context() else default
+
+
+def _require_actionable(occurrence: Occurrence) -> None:
+    task = occurrence.task
+    if occurrence.cancelled_at is not None or task.status == TaskStatus.CANCELLED:
+        raise Conflict(_l("This task has been cancelled."))
+    if task.plan.status != PlanStatus.ACTIVE:
+        raise Conflict(_l("The plan is not active."))
+
+
+def submit_report(
+    actor: Person | None,
+    occurrence: Occurrence,
+    *,
+    body: str = "",
+    values: Mapping[int, object] | None = None,
+    attachments: Iterable[UploadedFile] = (),
+    now: datetime | None = None,
+) -> Report:
+    """Submit the occurrence's report, which also marks it done (on time or late, by the due date)."""
+    require(actor, Permission.ACT, occurrence.lead_unit)
+    _require_actionable(occurrence)
+    if occurrence.completed_at is not None:
+        raise Conflict(_l("This task is already done."))
+    body = (body or "").strip()
+    if len(body) > MAX_TEXT:
+        raise ValidationFailed(_l("The text is too long (at most %(n)s characters)."), field="body", n=MAX_TEXT)
+    files = [_check_file(f) for f in attachments]
+    parsed_values = _parse_values(values or {})
+    if actor is None:
+        raise PermissionDenied(_l("A report needs a person who submits it."))
+
+    now = now or utcnow()
+    submitted_on = local_date(now)
+    before = audit.snapshot(occurrence, _OCC_FIELDS)
+    report = Report(
+        occurrence=occurrence, submitted_by_id=actor.id, submitted_at=now, submitted_on=submitted_on,
+        body=body, is_late=submitted_on > occurrence.due_on,
+    )
+    db.session.add(report)
+    for f in files:
+        report.attachments.append(Attachment(
+            filename=f.filename, content_type=f.content_type, size_bytes=len(f.content),
+            sha256=hashlib.sha256(f.content).hexdigest(), content=f.content,
+        ))
+    year = (occurrence.period_end_on or occurrence.due_on).year
+    for indicator, value in parsed_values:
+        report.values.append(IndicatorValue(
+            indicator_id=indicator.id, unit_id=occurrence.lead_unit_id, year=year, value=value, reported_at=now,
+        ))
+    occurrence.completed_at = now
+    occurrence.completed_on = submitted_on
+    occurrence.completed_by_id = actor.id
+    db.session.flush()
+    audit.record("occurrence.complete", occurrence, actor, unit_id=occurrence.lead_unit_id, before=before,
+                 after={**audit.snapshot(occurrence, _OCC_FIELDS), "report_id": report.id, "late": report.is_late})
+    return report
+
+
+def mark_done(actor: Person | None, occurrence: Occurrence, note: str = "", now: datetime | None = None) -> Report:
+    """Mark an occurrence done with a short note (a report with no figures or files)."""
+    return submit_report(actor, occurrence, body=note, now=now)
+
+
+def _check_file(f: UploadedFile) -> UploadedFile:
+    name = (f.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name:
+        raise ValidationFailed(_l("The file has no name."), field="attachments")
+    if not f.content:
+        raise ValidationFailed(_l("The file %(name)s is empty."), field="attachments", name=name)
+    limit = int(_config("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))  # type: ignore[arg-type]
+    if len(f.content) > limit:
+        raise ValidationFailed(_l("The file %(name)s is larger than %(mb)s MB."), field="attachments", name=name,
+                               mb=limit // (1024 * 1024))
+    allowed = {e.lower() for e in _config("ATTACHMENT_EXTENSIONS", [])}  # type: ignore[attr-defined]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in allowed:
+        raise ValidationFailed(_l("Files of type .%(ext)s are not accepted."), field="attachments",
+                               ext=extension or "?")
+    return UploadedFile(name[:255], (f.content_type or "application/octet-stream")[:128], f.content)
+
+
+def _parse_values(values: Mapping[int, object]) -> list[tuple[Indicator, Decimal]]:
+    if not values:
+        return []
+    indicators = {i.id: i for i in db.session.scalars(sa.select(Indicator).where(Indicator.id.in_(list(values))))}
+    parsed = []
+    for indicator_id, raw in values.items():
+        indicator = indicators.get(int(indicator_id))
+        if indicator is None:
+            raise ValidationFailed(_l("Unknown indicator %(id)s."), field="values", id=indicator_id)
+        text = str(raw).strip().replace(" ", "")
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")  # Vietnamese decimal comma: "2,03"
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValidationFailed(_l("%(value)s is not a number."), field="values", value=raw)
+        if not value.is_finite() or abs(value) >= Decimal("1e14"):
+            raise ValidationFailed(_l("%(value)s is not a number."), field="values", value=raw)
+        parsed.append((indicator, value))
+    return parsed
+
+
+def _can_review(actor: Person | None, occurrence: Occurrence) -> bool:
+    task = occurrence.task
+    units = [u for u in (task.report_to_unit, task.plan.issuing_unit) if u is not None]
+    return any(can(actor, Permission.REVIEW, u) for u in units)
+
+
+def review_report(actor: Person | None, report: Report, *, accept: bool, comment: str = "") -> None:
+    """Accept a report, or return it: the occurrence opens again and the submitter is told why."""
+    occurrence = report.occurrence
+    if not _can_review(actor, occurrence):
+        raise PermissionDenied(_l("You cannot review reports of %(unit)s."), unit=occurrence.lead_unit.name)
+    if report.review_status != ReviewStatus.SUBMITTED:
+        raise Conflict(_l("This report has already been reviewed."))
+    comment = (comment or "").strip()
+    if not accept and not comment:
+        raise ValidationFailed(_l("Say why the report is returned."), field="comment")
+    before = {"review_status": report.review_status.value, **audit.snapshot(occurrence, _OCC_FIELDS)}
+    report.review_status = ReviewStatus.ACCEPTED if accept else ReviewStatus.RETURNED
+    report.reviewed_by_id = actor.id if actor else None
+    report.reviewed_at = utcnow()
+    report.review_comment = comment or None
+    if not accept:
+        occurrence.completed_at = None
+        occurrence.completed_on = None
+        occurrence.completed_by_id = None
+    db.session.flush()
+    audit.record("report.accept" if accept else "report.return", report, actor, unit_id=occurrence.lead_unit_id,
+                 before=before, after={"review_status": report.review_status.value, "comment": comment,
+                                       **audit.snapshot(occurrence, _OCC_FIELDS)})
+    enqueue(NotificationKind.REPORT_ACCEPTED if accept else NotificationKind.REPORT_RETURNED,
+            [report.submitted_by], key=str(report.id), occurrence_id=occurrence.id, payload={"comment": comment})
+
+
+def request_extension(
+    actor: Person | None, occurrence: Occurrence, *, new_due_on: date, reason: str
+) -> ExtensionRequest:
+    """Ask for more time; the chair decides."""
+    require(actor, Permission.ACT, occurrence.lead_unit)
+    _require_actionable(occurrence)
+    if occurrence.completed_at is not None:
+        raise Conflict(_l("This task is already done."))
+    if not isinstance(new_due_on, date):
+        raise ValidationFailed(_l("%(value)s is not a date."), field="requested_due_on", value=new_due_on)
+    if new_due_on <= occurrence.due_on:
+        raise ValidationFailed(_l("The new deadline must be after the current one (%(due)s)."),
+                               field="requested_due_on", due=occurrence.due_on.strftime("%d/%m/%Y"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_l("Say why more time is needed."), field="reason")
+    if db.session.scalar(sa.select(ExtensionRequest.id).where(
+        ExtensionRequest.occurrence_id == occurrence.id, ExtensionRequest.status == ExtensionStatus.PENDING
+    )) is not None:
+        raise Conflict(_l("A request for more time is already waiting for a decision."))
+    assert actor is not None
+    request = ExtensionRequest(occurrence=occurrence, requested_by_id=actor.id, requested_due_on=new_due_on,
+                               reason=reason[:MAX_TEXT])
+    db.session.add(request)
+    db.session.flush()
+    audit.record("extension.request", request, actor, unit_id=occurrence.lead_unit_id,
+                 after={"requested_due_on": new_due_on.isoformat(), "reason": reason})
+    return request
+
+
+def decide_extension(actor: Person | None, request: ExtensionRequest, *, approve: bool, note: str = "") -> None:
+    """Approve (the due date moves) or reject a request for more time, and tell the requester."""
+    occurrence = request.occurrence
+    require(actor, Permission.DECIDE_EXTENSION, occurrence.lead_unit)
+    if request.status != ExtensionStatus.PENDING:
+        raise Conflict(_l("This request has already been decided."))
+    before = {"status": request.status.value, "due_on": occurrence.due_on.isoformat()}
+    request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    request.decided_by_id = actor.id if actor else None
+    request.decided_at = utcnow()
+    request.decision_note = (note or "").strip() or None
+    if approve:
+        occurrence.due_on = request.requested_due_on
+    db.session.flush()
+    audit.record("extension.approve" if approve else "extension.reject", request, actor,
+                 unit_id=occurrence.lead_unit_id, before=before,
+                 after={"status": request.status.value, "due_on": occurrence.due_on.isoformat(), "note": note})
+    enqueue(NotificationKind.EXTENSION_DECIDED, [request.requested_by], key=str(request.id),
+            occurrence_id=occurrence.id, payload={"approved": approve, "note": note})
+
+
+def cancel_occurrence(actor: Person | None, occurrence: Occurrence, reason: str) -> None:
+    """Cancel one period of a task (nothing is deleted)."""
+    require(actor, Permission.MANAGE_PLANS, occurrence.task.plan.issuing_unit)
+    if occurrence.cancelled_at is not None:
+        raise Conflict(_l("This task has been cancelled."))
+    if occurrence.completed_at is not None:
+        raise Conflict(_l("This task is already done."))
+    if not (reason or "").strip():
+        raise ValidationFailed(_l("Say why it is cancelled."), field="reason")
+    occurrence.cancelled_at = utcnow()
+    audit.record("occurrence.cancel", occurrence, actor, unit_id=occurrence.lead_unit_id,
+                 before={"cancelled_at": None}, after={"cancelled_at": occurrence.cancelled_at,
+                                                       "reason": reason.strip()})
+
+
+def add_comment(actor: Person | None, occurrence: Occurrence, body: str) -> Comment:
+    """Comment on an occurrence (stored as plain text; pages escape it)."""
+    require(actor, Permission.VIEW, occurrence.lead_unit)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(_l("The comment is empty."), field="body")
+    if len(body) > 5000:
+        raise ValidationFailed(_l("The text is too long (at most %(n)s characters)."), field="body", n=5000)
+    if actor is None:
+        raise PermissionDenied(_l("A comment needs an author."))
+    comment = Comment(occurrence_id=occurrence.id, author_id=actor.id, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    audit.record("comment.create", comment, actor, unit_id=occurrence.lead_unit_id, after={"body": body[:500]})
+    return comment
+
+
+def officers_of(unit_id: int, roles: Iterable[Role] = (Role.OFFICER,)) -> list[Person]:
+    """Active people holding `roles` directly on a unit."""
+    return list(db.session.scalars(
+        sa.select(Person).join(RoleAssignment).where(
+            RoleAssignment.unit_id == unit_id, RoleAssignment.role.in_(list(roles)), Person.is_active
+        ).distinct()
+    ))

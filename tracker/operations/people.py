@@ -1,0 +1,158 @@
+"""People, role assignments, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import ApiToken, OrgUnit, Person, Role, RoleAssignment
+from tracker.operations import audit
+from tracker.operations.authz import Permission, require
+from tracker.operations.errors import Conflict, NotFound, ValidationFailed
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
+def create_person(
+    actor: Person | None,
+    *,
+    username: str,
+    full_name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    title: str | None = None,
+    password: str | None = None,
+    locale: str = "vi",
+) -> Person:
+    """Create a person account (roles are assigned separately)."""
+    username = (username or "").strip().lower()
+    if not _USERNAME.match(username):
+        raise ValidationFailed(
+            _l("A username has 2-64 lowercase letters, digits, '.', '_' or '-'."), field="username"
+        )
+    if db.session.scalar(sa.select(Person.id).where(Person.username == username)) is not None:
+        raise Conflict(_l("The username %(username)s is taken."), field="username", username=username)
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise ValidationFailed(_l("Enter the person's full name."), field="full_name")
+    email = (email or "").strip() or None
+    if email and not _EMAIL.match(email):
+        raise ValidationFailed(_l("That is not a valid e-mail address."), field="email")
+    person = Person(username=username, full_name=full_name, email=email, phone=(phone or "").strip() or None,
+                    title=title, locale=locale)
+    if password is not None:
+        _set_password(person, password)
+    db.session.add(person)
+    db.session.flush()
+    audit.record("person.create", person, actor, after={"username": username, "full_name": full_name})
+    return person
+
+
+def _set_password(person: Person, password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            _l("A password needs at least %(n)s characters."), field="password", n=MIN_PASSWORD_LENGTH
+        )
+    person.password_hash = generate_password_hash(password, method=_hash_method())
+
+
+def set_password(actor: Person | None, person: Person, password: str) -> None:
+    """Set a new password (the person themself, an admin over one of their units, or the system)."""
+    if actor is not None and actor.id != person.id:
+        for assignment in person.roles:
+            require(actor, Permission.ADMIN, assignment.unit)
+    _set_password(person, password)
+    audit.record("person.set_password", person, actor)
+
+
+def set_locale(actor: Person | None, person: Person, locale: str) -> bool:
+    """Set the language of a person's pages and messages; return whether it changed."""
+    languages = current_app.config.get("LANGUAGES", ["vi", "en"]) if has_app_context() else ["vi", "en"]
+    if locale not in languages:
+        raise ValidationFailed(_l("Unknown language."), field="locale")
+    if actor is not None and actor.id != person.id:
+        for assignment in person.roles:
+            require(actor, Permission.ADMIN, assignment.unit)
+    if person.locale == locale:
+        return False
+    before = person.locale
+    person.locale = locale
+    audit.record("person.set_locale", person, actor, before={"locale": before}, after={"locale": locale})
+    return True
+
+
+def check_password(person: Person, password: str) -> bool:
+    """Whether `password` is the person's (always False for a disabled account or none set)."""
+    return bool(person.is_active and person.password_hash and check_password_hash(person.password_hash, password))
+
+
+def assign_role(actor: Person | None, person: Person, unit: OrgUnit, role: Role) -> RoleAssignment:
+    """Give `person` a role on `unit` and its subtree."""
+    require(actor, Permission.ADMIN, unit)
+    if any(a.unit_id == unit.id and a.role == role for a in person.roles):
+        raise Conflict(_l("%(person)s already has this role."), person=person.full_name)
+    assignment = RoleAssignment(person=person, unit=unit, role=role)
+    db.session.add(assignment)
+    db.session.flush()
+    audit.record("role.assign", assignment, actor, unit_id=unit.id,
+                 after={"person_id": person.id, "role": role.value})
+    return assignment
+
+
+def revoke_role(actor: Person | None, assignment: RoleAssignment) -> None:
+    """Take a role away (the assignment row goes; the audit event keeps the history)."""
+    require(actor, Permission.ADMIN, assignment.unit)
+    audit.record("role.revoke", assignment, actor, unit_id=assignment.unit_id,
+                 before={"person_id": assignment.person_id, "role": assignment.role.value})
+    assignment.person.roles.remove(assignment)
+    db.session.flush()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(actor: Person | None, person: Person, name: str = "api") -> tuple[ApiToken, str]:
+    """Make a bearer token for `person`; the clear token is returned once and never stored."""
+    if actor is not None and actor.id != person.id:
+        for assignment in person.roles:
+            require(actor, Permission.ADMIN, assignment.unit)
+    clear = "trk_" + secrets.token_urlsafe(32)
+    token = ApiToken(person=person, name=(name or "api")[:128], token_hash=hash_token(clear))
+    db.session.add(token)
+    db.session.flush()
+    audit.record("token.create", token, actor, after={"person_id": person.id, "name": token.name})
+    return token, clear
+
+
+def revoke_api_token(actor: Person | None, token: ApiToken) -> None:
+    if actor is not None and actor.id != token.person_id:
+        raise NotFound(_l("No such token."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record("token.revoke", token, actor)
+
+
+def person_for_token(clear: str) -> Person | None:
+    """The active person a bearer token belongs to, or None."""
+    token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(clear), ApiToken.revoked_at.is_(None))
+    )
+    if token is None or not token.person.is_active:
+        return None
+    token.last_used_at = utcnow()
+    return token.person

@@ -1,0 +1,1 @@
+"""Read-side queries: set-based, scope-filtered SQL for pages and the API."""

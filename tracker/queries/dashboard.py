@@ -1,0 +1,634 @@
+"""Read-side SQL for the web pages: my tasks, the chair's overview, roll-ups, plans, indicators.
+
+Every function is set-based (GROUP BY, joins, window functions), filtered by the person's scope through
+`authz.scope_clause`, and issues a fixed number of statements whatever the data size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from tracker.extensions import db
+from tracker.models import (
+    AuditEvent,
+    Comment,
+    Comparator,
+    ExtensionRequest,
+    ExtensionStatus,
+    Indicator,
+    IndicatorTarget,
+    IndicatorValue,
+    Notification,
+    NotificationKind,
+    Occurrence,
+    OccurrenceStatus,
+    OrgUnit,
+    Person,
+    Plan,
+    PlanSection,
+    PlanStatus,
+    Report,
+    ReviewStatus,
+    StatusClock,
+    Task,
+    TaskStatus,
+)
+from tracker.operations.authz import Permission, scope_clause
+from tracker.queries.scope import occurrence_scope, plan_scope, plan_visible
+
+OPEN_STATUSES = (OccurrenceStatus.OVERDUE.value, OccurrenceStatus.DUE_SOON.value, OccurrenceStatus.NOT_DUE.value)
+ALL_STATUSES = [s.value for s in OccurrenceStatus]
+MAX_ROWS = 500
+
+
+def _visible_occurrences(person: Person, permission: Permission = Permission.VIEW) -> sa.Select[Any]:
+    """Occurrences of non-draft plans the person may see (`OrgUnit` is the lead unit in the result).
+
+    To VIEW, as in the API's listing: the lead unit, the unit reported to, or the plan's issuing unit lies in
+    the person's scope (a province department sees the commune tasks that report to it). Other permissions
+    (acting, deciding extensions) are held on the lead unit itself.
+    """
+    query = (
+        sa.select()
+        .select_from(Occurrence)
+        .join(Task, Task.id == Occurrence.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .join(OrgUnit, OrgUnit.id == Occurrence.lead_unit_id)
+        .where(Plan.status != PlanStatus.DRAFT)
+    )
+    if permission != Permission.VIEW:
+        return query.where(scope_clause(person, OrgUnit.path, permission))
+    report_to = aliased(OrgUnit, name="vis_report_to")
+    issuing = aliased(OrgUnit, name="vis_issuing")
+    return (
+        query.join(issuing, issuing.id == Plan.issuing_unit_id)
+        .outerjoin(report_to, report_to.id == Task.report_to_unit_id)
+        .where(occurrence_scope(person, OrgUnit, report_to, issuing))
+    )
+
+
+def _year_clause(year: int | None) -> sa.ColumnElement[bool]:
+    if year is None:
+        return sa.true()
+    return sa.and_(Occurrence.due_on >= date(year, 1, 1), Occurrence.due_on <= date(year, 12, 31))
+
+
+def _within(unit: OrgUnit | None) -> sa.ColumnElement[bool]:
+    return OrgUnit.subtree_clause(unit.path) if unit is not None else sa.true()
+
+
+# --- My tasks ------------------------------------------------------------------------------------------
+
+@dataclass
+class TaskRow:
+    occurrence_id: int
+    title: str
+    unit_name: str
+    plan_id: int
+    plan_number: str | None
+    section_code: str | None
+    period_label: str | None
+    due_on: date
+    completed_on: date | None
+    status: str
+    last_review: str | None
+    days_late: int
+
+
+def _last_review_subquery() -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(Report.review_status)
+        .where(Report.occurrence_id == Occurrence.id)
+        .order_by(Report.submitted_at.desc(), Report.id.desc())
+        .limit(1)
+        .correlate(Occurrence)
+        .scalar_subquery()
+    )
+
+
+def _task_rows(query: sa.Select[Any], clock: StatusClock) -> list[TaskRow]:
+    rows = []
+    for r in db.session.execute(query):
+        end = r.completed_on or clock.today
+        rows.append(TaskRow(
+            occurrence_id=r.id, title=r.title, unit_name=r.unit_name, plan_id=r.plan_id, plan_number=r.number,
+            section_code=r.section_code, period_label=r.period_label, due_on=r.due_on, completed_on=r.completed_on,
+            status=r.status, last_review=r.last_review, days_late=max(0, (end - r.due_on).days),
+        ))
+    return rows
+
+
+def _task_columns(clock: StatusClock) -> tuple[Any, ...]:
+    return (
+        Occurrence.id, Task.title, OrgUnit.name.label("unit_name"), Plan.id.label("plan_id"), Plan.number,
+        PlanSection.code.label("section_code"), Occurrence.period_label, Occurrence.due_on, Occurrence.completed_on,
+        Occurrence.status_expression(clock).label("status"), _last_review_subquery().label("last_review"),
+    )
+
+
+def my_tasks(person: Person, clock: StatusClock, *, done_limit: int = 20) -> tuple[list[TaskRow], list[TaskRow]]:
+    """The open occurrences a person owes (most urgent first) and their latest completed ones."""
+    base = (
+        _visible_occurrences(person, Permission.ACT)
+        .add_columns(*_task_columns(clock))
+        .outerjoin(PlanSection, PlanSection.id == Task.section_id)
+        .where(Task.status == TaskStatus.ACTIVE, Plan.status == PlanStatus.ACTIVE)
+    )
+    open_rows = _task_rows(
+        base.where(Occurrence.is_open).order_by(Occurrence.due_on, Occurrence.id).limit(MAX_ROWS), clock
+    )
+    done_rows = _task_rows(
+        base.where(Occurrence.completed_at.is_not(None))
+        .order_by(Occurrence.completed_at.desc(), Occurrence.id.desc()).limit(done_limit), clock
+    )
+    return open_rows, done_rows
+
+
+# --- Overview (chair, focal officer) -------------------------------------------------------------------
+
+def status_counts(person: Person, clock: StatusClock, *, unit: OrgUnit | None = None,
+                  year: int | None = None) -> dict[str, int]:
+    """How many occurrences are in each status, within the person's scope (and `unit`'s subtree)."""
+    status = Occurrence.status_expression(clock)
+    query = (
+        _visible_occurrences(person).add_columns(status.label("status"), sa.func.count(Occurrence.id))
+        .where(_within(unit), _year_clause(year)).group_by(status)
+    )
+    counts = dict.fromkeys(ALL_STATUSES, 0)
+    counts.update({s: int(n) for s, n in db.session.execute(query)})
+    return counts
+
+
+@dataclass
+class Reminder:
+    recipient: str
+    channel: str
+    status: str
+    at: datetime
+    escalation_level: int
+
+
+@dataclass
+class OverdueRow:
+    occurrence_id: int
+    title: str
+    plan_number: str | None
+    due_on: date
+    days_late: int
+    escalation_level: int
+    last_reminded_at: datetime | None
+    reminders: list[Reminder] = field(default_factory=list)
+
+
+@dataclass
+class OverdueGroup:
+    unit_id: int
+    unit_name: str
+    rows: list[OverdueRow] = field(default_factory=list)
+
+
+def overdue_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | None = None,
+                    limit: int = MAX_ROWS) -> list[OverdueGroup]:
+    """Open overdue occurrences grouped by lead unit, with who was reminded when (two statements)."""
+    query = (
+        _visible_occurrences(person)
+        .add_columns(Occurrence.id, Occurrence.lead_unit_id, OrgUnit.name.label("unit_name"), Task.title,
+                     Plan.number, Occurrence.due_on, Occurrence.escalation_level, Occurrence.last_reminded_at)
+        .where(Occurrence.is_open, Occurrence.due_on < clock.overdue_before, _within(unit),
+               Task.status == TaskStatus.ACTIVE)
+        .order_by(OrgUnit.path, Occurrence.due_on, Occurrence.id)
+        .limit(limit)
+    )
+    groups: dict[int, OverdueGroup] = {}
+    by_id: dict[int, OverdueRow] = {}
+    for r in db.session.execute(query):
+        group = groups.setdefault(r.lead_unit_id, OverdueGroup(r.lead_unit_id, r.unit_name))
+        row = OverdueRow(r.id, r.title, r.number, r.due_on, max(0, (clock.today - r.due_on).days),
+                         r.escalation_level, r.last_reminded_at)
+        group.rows.append(row)
+        by_id[r.id] = row
+    if by_id:
+        for occurrence_id, reminder in _reminders_of(list(by_id)):
+            by_id[occurrence_id].reminders.append(reminder)
+    return list(groups.values())
+
+
+def _reminders_of(occurrence_ids: list[int]) -> list[tuple[int, Reminder]]:
+    """The reminders and escalations queued for some occurrences, oldest first (one statement)."""
+    query = (
+        sa.select(Notification.occurrence_id, Person.full_name, Notification.channel, Notification.status,
+                  sa.func.coalesce(Notification.sent_at, Notification.created_at).label("at"),
+                  Notification.escalation_level)
+        .join(Person, Person.id == Notification.recipient_id)
+        .where(Notification.occurrence_id.in_(occurrence_ids),
+               Notification.kind.in_([NotificationKind.REMINDER, NotificationKind.ESCALATION]))
+        .order_by(Notification.occurrence_id, Notification.created_at, Notification.id)
+    )
+    return [
+        (r.occurrence_id, Reminder(r.full_name, str(r.channel), str(r.status), r.at, r.escalation_level))
+        for r in db.session.execute(query)
+    ]
+
+
+def reminders_for(occurrence_id: int) -> list[Reminder]:
+    return [r for _, r in _reminders_of([occurrence_id])]
+
+
+@dataclass
+class UnitTimeliness:
+    unit_id: int
+    unit_name: str
+    expected: int  # occurrences already due (not cancelled)
+    on_time: int
+    late: int
+    overdue: int
+    open_not_due: int
+
+    @property
+    def timeliness(self) -> float | None:
+        """Share of the expected occurrences done on time (as DHIS2's reporting rate on time)."""
+        return self.on_time / self.expected if self.expected else None
+
+    @property
+    def completion(self) -> float | None:
+        return (self.on_time + self.late) / self.expected if self.expected else None
+
+
+def _timeliness_columns(clock: StatusClock) -> tuple[Any, ...]:
+    status = Occurrence.status_expression(clock)
+
+    def count_when(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    due = sa.and_(Occurrence.cancelled_at.is_(None),
+                  sa.or_(Occurrence.due_on < clock.overdue_before, Occurrence.completed_on.is_not(None)))
+    return (
+        count_when(due).label("expected"),
+        count_when(status == OccurrenceStatus.DONE_ON_TIME.value).label("on_time"),
+        count_when(status == OccurrenceStatus.DONE_LATE.value).label("late"),
+        count_when(status == OccurrenceStatus.OVERDUE.value).label("overdue"),
+        count_when(status.in_([OccurrenceStatus.NOT_DUE.value, OccurrenceStatus.DUE_SOON.value])).label("open_not_due"),
+    )
+
+
+def timeliness_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | None = None,
+                       year: int | None = None) -> list[UnitTimeliness]:
+    """Per lead unit: expected, done on time, done late, overdue (one GROUP BY)."""
+    query = (
+        _visible_occurrences(person)
+        .add_columns(OrgUnit.id, OrgUnit.name, *_timeliness_columns(clock))
+        .where(_within(unit), _year_clause(year))
+        .group_by(OrgUnit.id, OrgUnit.name, OrgUnit.path)
+        .order_by(OrgUnit.path)
+        .limit(MAX_ROWS)
+    )
+    return [UnitTimeliness(r.id, r.name, int(r.expected), int(r.on_time), int(r.late), int(r.overdue),
+                           int(r.open_not_due)) for r in db.session.execute(query)]
+
+
+@dataclass
+class PendingExtension:
+    id: int
+    occurrence_id: int
+    title: str
+    unit_name: str
+    requested_by: str
+    due_on: date
+    requested_due_on: date
+    reason: str
+    created_at: datetime
+
+
+def pending_extensions(person: Person, *, unit: OrgUnit | None = None) -> list[PendingExtension]:
+    """Requests for more time the person may decide on."""
+    query = (
+        _visible_occurrences(person, Permission.DECIDE_EXTENSION)
+        .add_columns(ExtensionRequest.id, Occurrence.id.label("occurrence_id"), Task.title,
+                     OrgUnit.name.label("unit_name"), Person.full_name, Occurrence.due_on,
+                     ExtensionRequest.requested_due_on, ExtensionRequest.reason, ExtensionRequest.created_at)
+        .join(ExtensionRequest, ExtensionRequest.occurrence_id == Occurrence.id)
+        .join(Person, Person.id == ExtensionRequest.requested_by_id)
+        .where(ExtensionRequest.status == ExtensionStatus.PENDING, _within(unit))
+        .order_by(ExtensionRequest.created_at, ExtensionRequest.id)
+        .limit(MAX_ROWS)
+    )
+    return [PendingExtension(r.id, r.occurrence_id, r.title, r.unit_name, r.full_name, r.due_on,
+                             r.requested_due_on, r.reason, r.created_at) for r in db.session.execute(query)]
+
+
+@dataclass
+class ReportToReview:
+    id: int
+    occurrence_id: int
+    title: str
+    unit_name: str
+    submitted_by: str
+    submitted_at: datetime
+    is_late: bool
+    body: str
+
+
+def reports_to_review(person: Person, *, unit: OrgUnit | None = None) -> list[ReportToReview]:
+    """Submitted reports waiting for this person's review (report-to unit or issuing unit in review scope)."""
+    report_to = aliased(OrgUnit)
+    issuing = aliased(OrgUnit)
+    may_review = sa.or_(scope_clause(person, report_to.path, Permission.REVIEW),
+                        scope_clause(person, issuing.path, Permission.REVIEW))
+    query = (
+        _visible_occurrences(person)
+        .add_columns(Report.id, Occurrence.id.label("occurrence_id"), Task.title, OrgUnit.name.label("unit_name"),
+                     Person.full_name, Report.submitted_at, Report.is_late, Report.body)
+        .join(Report, Report.occurrence_id == Occurrence.id)
+        .join(Person, Person.id == Report.submitted_by_id)
+        .join(issuing, issuing.id == Plan.issuing_unit_id)
+        .outerjoin(report_to, report_to.id == Task.report_to_unit_id)
+        .where(Report.review_status == ReviewStatus.SUBMITTED, may_review, _within(unit))
+        .order_by(Report.submitted_at, Report.id)
+        .limit(MAX_ROWS)
+    )
+    return [ReportToReview(r.id, r.occurrence_id, r.title, r.unit_name, r.full_name, r.submitted_at, r.is_late,
+                           r.body) for r in db.session.execute(query)]
+
+
+# --- Roll-up (upper levels) ----------------------------------------------------------------------------
+
+@dataclass
+class RollupRow:
+    unit_id: int
+    unit_name: str
+    is_self: bool
+    has_children: bool
+    stats: UnitTimeliness
+
+
+def rollup(person: Person, clock: StatusClock, parent: OrgUnit, *, year: int | None = None) -> list[RollupRow]:
+    """Completion, timeliness and overdue for each child of `parent` (its whole subtree) and for `parent`
+    itself (its own tasks), in one GROUP BY over a subtree join."""
+    child = aliased(OrgUnit)
+    grandchild = aliased(OrgUnit)
+    has_children = (
+        sa.select(grandchild.id).where(grandchild.parent_id == child.id).limit(1).correlate(child).exists()
+    )
+    kids = list(db.session.execute(
+        sa.select(child.id, child.name, has_children.label("has_children"))
+        .where(child.parent_id == parent.id).order_by(child.name).limit(MAX_ROWS)
+    ))
+    # Each occurrence counts under the child whose subtree holds its lead unit, else under `parent` itself.
+    bucket = sa.func.coalesce(child.id, parent.id)
+    query = (
+        _visible_occurrences(person)
+        .add_columns(bucket.label("bucket"), *_timeliness_columns(clock))
+        .outerjoin(child, sa.and_(child.parent_id == parent.id, OrgUnit.path.startswith(child.path)))
+        .where(OrgUnit.subtree_clause(parent.path), _year_clause(year))
+        .group_by(bucket)
+    )
+    stats = {r.bucket: r for r in db.session.execute(query)}
+    rows = []
+
+    def make(unit_id: int, name: str) -> UnitTimeliness:
+        r = stats.get(unit_id)
+        if r is None:
+            return UnitTimeliness(unit_id, name, 0, 0, 0, 0, 0)
+        return UnitTimeliness(unit_id, name, int(r.expected), int(r.on_time), int(r.late), int(r.overdue),
+                              int(r.open_not_due))
+
+    if parent.id in stats:
+        rows.append(RollupRow(parent.id, parent.name, True, False, make(parent.id, parent.name)))
+    for kid in kids:
+        rows.append(RollupRow(kid.id, kid.name, False, bool(kid.has_children), make(kid.id, kid.name)))
+    return rows
+
+
+# --- Indicators ----------------------------------------------------------------------------------------
+
+@dataclass
+class IndicatorProgress:
+    indicator_id: int
+    name: str
+    unit_of_measure: str
+    direction: str
+    target_unit: str
+    year: int
+    target: Decimal
+    comparator: str
+    actual: Decimal | None
+    reporting_units: int
+
+    @property
+    def ratio(self) -> float | None:
+        """Actual as a share of the target (for a falling indicator, target / actual)."""
+        if self.actual is None or not self.target:
+            return None
+        if self.comparator == Comparator.AT_MOST.value:
+            return float(self.target / self.actual) if self.actual else 1.0
+        return float(self.actual / self.target)
+
+    @property
+    def achieved(self) -> bool | None:
+        if self.actual is None:
+            return None
+        if self.comparator == Comparator.AT_MOST.value:
+            return self.actual <= self.target
+        if self.comparator == Comparator.EQUAL.value:
+            return self.actual == self.target
+        return self.actual >= self.target
+
+
+def _is_rate(unit_of_measure: str) -> bool:
+    return "%" in (unit_of_measure or "") or "tỷ lệ" in (unit_of_measure or "").lower()
+
+
+def indicator_progress(person: Person, unit: OrgUnit, *, year: int | None = None) -> list[IndicatorProgress]:
+    """Each yearly target set for a unit in `unit`'s subtree (and the person's scope), with the value reached:
+    the latest value each reporting unit gave in that year, summed over the target unit's subtree (averaged
+    for rates). Two statements: the latest values (a window function) are joined to the targets."""
+    target_unit = aliased(OrgUnit)
+    reporter = aliased(OrgUnit)
+    ranked = (
+        sa.select(
+            IndicatorValue.indicator_id, IndicatorValue.unit_id, IndicatorValue.year, IndicatorValue.value,
+            sa.func.row_number().over(
+                partition_by=(IndicatorValue.indicator_id, IndicatorValue.unit_id, IndicatorValue.year),
+                order_by=(IndicatorValue.reported_at.desc(), IndicatorValue.id.desc()),
+            ).label("rank"),
+        ).subquery()
+    )
+    latest = sa.select(ranked).where(ranked.c.rank == 1).subquery()
+    query = (
+        sa.select(
+            IndicatorTarget.id, Indicator.id.label("indicator_id"), Indicator.name, Indicator.unit_of_measure,
+            Indicator.direction, target_unit.name.label("target_unit"), IndicatorTarget.year, IndicatorTarget.value,
+            IndicatorTarget.comparator, sa.func.sum(latest.c.value).label("total"),
+            sa.func.avg(latest.c.value).label("mean"), sa.func.count(latest.c.unit_id).label("n"),
+        )
+        .join(Indicator, Indicator.id == IndicatorTarget.indicator_id)
+        .join(target_unit, target_unit.id == IndicatorTarget.unit_id)
+        .outerjoin(latest, sa.and_(latest.c.indicator_id == IndicatorTarget.indicator_id,
+                                   latest.c.year == IndicatorTarget.year))
+        .outerjoin(reporter, reporter.id == latest.c.unit_id)
+        .where(
+            OrgUnit.subtree_clause(unit.path, target_unit.path),
+            scope_clause(person, target_unit.path),
+            sa.or_(latest.c.unit_id.is_(None), reporter.path.startswith(target_unit.path)),
+            IndicatorTarget.year == year if year is not None else sa.true(),
+        )
+        .group_by(IndicatorTarget.id, Indicator.id, Indicator.name, Indicator.unit_of_measure, Indicator.direction,
+                  target_unit.name, target_unit.path, IndicatorTarget.year, IndicatorTarget.value,
+                  IndicatorTarget.comparator)
+        .order_by(IndicatorTarget.year.desc(), target_unit.path, Indicator.id)
+        .limit(MAX_ROWS)
+    )
+    out = []
+    for r in db.session.execute(query):
+        n = int(r.n or 0)
+        actual = None
+        if n:
+            actual = Decimal(str(r.mean if _is_rate(r.unit_of_measure) else r.total)).quantize(Decimal("0.0001"))
+        out.append(IndicatorProgress(r.indicator_id, r.name, r.unit_of_measure or "", str(r.direction),
+                                     r.target_unit, int(r.year), Decimal(r.value), str(r.comparator), actual, n))
+    return out
+
+
+# --- Plans -----------------------------------------------------------------------------------------------
+
+@dataclass
+class PlanRow:
+    id: int
+    number: str | None
+    title: str
+    issuing_unit: str
+    issued_on: date | None
+    status: str
+    total: int
+    done: int
+    overdue: int
+
+
+def plans_list(person: Person, clock: StatusClock) -> list[PlanRow]:
+    """Plans issued in the person's scope or giving tasks to units in it, with progress (one statement)."""
+    status = Occurrence.status_expression(clock)
+    issuing = aliased(OrgUnit)
+    lead = aliased(OrgUnit)
+    # Progress counts only the occurrences the person may see.
+    counted = sa.and_(Occurrence.id.is_not(None), scope_clause(person, lead.path))
+
+    def count_when(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(counted, condition), 1), else_=0)), 0)
+
+    query = (
+        sa.select(Plan.id, Plan.number, Plan.title, issuing.name.label("issuing_unit"), Plan.issued_on,
+                  Plan.status, count_when(Occurrence.cancelled_at.is_(None)).label("total"),
+                  count_when(Occurrence.completed_at.is_not(None)).label("done"),
+                  count_when(status == OccurrenceStatus.OVERDUE.value).label("overdue"))
+        .join(issuing, issuing.id == Plan.issuing_unit_id)
+        .outerjoin(Task, Task.plan_id == Plan.id)
+        .outerjoin(Occurrence, Occurrence.task_id == Task.id)
+        .outerjoin(lead, lead.id == Occurrence.lead_unit_id)
+        .where(plan_scope(person))
+        .group_by(Plan.id, Plan.number, Plan.title, issuing.name, Plan.issued_on, Plan.status)
+        .order_by(Plan.issued_on.desc().nulls_last(), Plan.id.desc())
+        .limit(MAX_ROWS)
+    )
+    return [PlanRow(r.id, r.number, r.title, r.issuing_unit, r.issued_on, str(r.status), int(r.total), int(r.done),
+                    int(r.overdue)) for r in db.session.execute(query)]
+
+
+def plan_is_visible(person: Person, plan_id: int) -> bool:
+    return plan_visible(person, plan_id)
+
+
+@dataclass
+class PlanTaskRow:
+    id: int
+    section_id: int | None
+    title: str
+    lead_unit: str
+    report_to_unit: str | None
+    due_on: date | None
+    recurrence: str | None
+    status: str
+    total: int
+    done: int
+    overdue: int
+    next_occurrence_id: int | None
+
+
+def plan_tasks(person: Person, clock: StatusClock, plan: Plan) -> list[PlanTaskRow]:
+    """The plan's tasks the person may see (all of them when it was issued in their scope), with progress."""
+    status = Occurrence.status_expression(clock)
+    lead = aliased(OrgUnit)
+    report_to = aliased(OrgUnit)
+    issuing_in_scope = db.session.scalar(
+        sa.select(OrgUnit.id).where(OrgUnit.id == plan.issuing_unit_id, scope_clause(person, OrgUnit.path))
+    ) is not None
+    visible = sa.true() if issuing_in_scope else scope_clause(person, lead.path)
+
+    def count_when(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(Occurrence.id.is_not(None), condition), 1),
+                                                    else_=0)), 0)
+
+    first_open = (
+        sa.select(Occurrence.id).where(Occurrence.task_id == Task.id)
+        .order_by(sa.case((Occurrence.completed_at.is_(None), 0), else_=1), Occurrence.due_on, Occurrence.id)
+        .limit(1).correlate(Task).scalar_subquery()
+    )
+    query = (
+        sa.select(Task.id, Task.section_id, Task.title, lead.name.label("lead_unit"),
+                  report_to.name.label("report_to_unit"), Task.due_on, Task.recurrence, Task.status,
+                  count_when(Occurrence.cancelled_at.is_(None)).label("total"),
+                  count_when(Occurrence.completed_at.is_not(None)).label("done"),
+                  count_when(status == OccurrenceStatus.OVERDUE.value).label("overdue"),
+                  first_open.label("next_occurrence_id"))
+        .join(lead, lead.id == Task.lead_unit_id)
+        .outerjoin(report_to, report_to.id == Task.report_to_unit_id)
+        .outerjoin(Occurrence, Occurrence.task_id == Task.id)
+        .where(Task.plan_id == plan.id, visible)
+        .group_by(Task.id, Task.section_id, Task.title, lead.name, report_to.name, Task.due_on, Task.recurrence,
+                  Task.status, Task.position)
+        .order_by(Task.position, Task.id)
+        .limit(2000)
+    )
+    return [PlanTaskRow(r.id, r.section_id, r.title, r.lead_unit, r.report_to_unit, r.due_on, r.recurrence,
+                        str(r.status), int(r.total), int(r.done), int(r.overdue), r.next_occurrence_id)
+            for r in db.session.execute(query)]
+
+
+def sections_of(plan_id: int) -> list[PlanSection]:
+    return list(db.session.scalars(
+        sa.select(PlanSection).where(PlanSection.plan_id == plan_id).order_by(PlanSection.position, PlanSection.id)
+    ))
+
+
+# --- The occurrence page ---------------------------------------------------------------------------------
+
+def history_of(occurrence_id: int, limit: int = 200) -> list[AuditEvent]:
+    """Audit events of the occurrence and of its reports, comments and extension requests (one statement)."""
+    reports = sa.select(Report.id).where(Report.occurrence_id == occurrence_id)
+    comments = sa.select(Comment.id).where(Comment.occurrence_id == occurrence_id)
+    extensions = sa.select(ExtensionRequest.id).where(ExtensionRequest.occurrence_id == occurrence_id)
+    return list(db.session.scalars(
+        sa.select(AuditEvent)
+        .options(sa.orm.joinedload(AuditEvent.actor).noload(Person.roles))
+        .where(sa.or_(
+            sa.and_(AuditEvent.object_type == "occurrences", AuditEvent.object_id == occurrence_id),
+            sa.and_(AuditEvent.object_type == "reports", AuditEvent.object_id.in_(reports)),
+            sa.and_(AuditEvent.object_type == "comments", AuditEvent.object_id.in_(comments)),
+            sa.and_(AuditEvent.object_type == "extension_requests", AuditEvent.object_id.in_(extensions)),
+        ))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ))
+
+
+def group_by_section(tasks: list[PlanTaskRow]) -> dict[int | None, list[PlanTaskRow]]:
+    out: dict[int | None, list[PlanTaskRow]] = defaultdict(list)
+    for t in tasks:
+        out[t.section_id].append(t)
+    return out
