@@ -53,7 +53,7 @@ def test_password_reset_by_email_link(client, web_data):
     assert response.status_code == 302
     row = db.session.scalar(sa.select(Notification).where(Notification.kind == NotificationKind.PASSWORD_RESET))
     assert row is not None and row.channel.value == "email"
-    link = row.payload["link"]
+    link = row.payload["reset_url"]
     path = re.sub(r"^https?://[^/]+", "", link)
     assert client.get(path).status_code == 200
     response = client.post(path, data={"password": "mat-khau-moi-2", "confirm": "mat-khau-moi-2"})
