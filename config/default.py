@@ -32,6 +32,12 @@ CALENDAR_EXTRA_WORKING_DAYS: list[str] = []
 #: A recurring task's occurrence is due this many days after its period ends (0: on the last day).
 RECURRING_DUE_OFFSET_DAYS = 0
 
+# --- Home page --------------------------------------------------------------------------------------
+#: On an instance holding the bundled demo (`tracker demo`), show anonymous visitors the demo plans'
+#: tasks and the accounts to sign in with. Only demo plans (matched by content hash) are ever shown;
+#: production turns it off.
+SHOW_DEMO_ON_HOME = True
+
 # --- Languages --------------------------------------------------------------------------------------
 BABEL_DEFAULT_LOCALE = "vi"
 BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

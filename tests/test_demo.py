@@ -48,3 +48,30 @@ def test_demo_has_the_real_plans_with_their_deadlines(app):
     late = db.session.scalar(sa.select(sa.func.count(Report.id)).where(Report.is_late))
     on_time = db.session.scalar(sa.select(sa.func.count(Report.id)).where(Report.is_late.is_(False)))
     assert late > 0 and on_time > 0
+
+
+def test_home_page_of_a_demo_instance_shows_the_demo_tasks_to_anyone(app, client):
+    from tracker.demo import build_demo
+
+    build_demo("demo-pass-1234")
+    db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'data-testid="demo-tasks"' in page and "yte.caongoc" in page
+    # Every demo plan is there under its issuer, with its most urgent tasks, dates shown dd/mm/yyyy.
+    for issuer in ("Xã Cao Ngọc", "Xã Nhật Quang", "Phường Dị Sử", "Huyện Kim Bảng", "Tỉnh Hưng Yên"):
+        assert issuer in page, issuer
+    assert page.count('data-testid="demo-tasks"') == 5
+    assert "56/KH-UBND" in page and "/2024</td>" in page
+    assert "Quá hạn" in page  # the open demo reports of 2023-2025 are overdue today
+
+
+def test_home_page_of_production_never_shows_the_demo(app, client):
+    from tracker.demo import build_demo
+
+    build_demo("demo-pass-1234")
+    db.session.commit()
+    app.config["SHOW_DEMO_ON_HOME"] = False
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="demo-showcase"' not in page and "yte.caongoc" not in page

@@ -5,9 +5,10 @@ def _sign_in(client, username, password="secret-pass-1"):
     return client.post("/login", data={"username": username, "password": password}, follow_redirects=True)
 
 
-def test_home_page_redirects_anonymous_visitors_to_sign_in(client):
+def test_home_page_answers_anonymous_visitors_with_a_sign_in_form(client):
     response = client.get("/")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 200
+    assert "Đăng nhập" in response.get_data(as_text=True)
 
 
 def test_home_page_shows_an_officer_their_tasks(client, active_plan):

@@ -7,6 +7,8 @@ history is written only for occurrences that have none yet. Passwords are reset 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -251,3 +253,19 @@ def _officers_by_unit() -> dict[int, Person]:
     for unit_id, person in rows:
         officers.setdefault(unit_id, person)
     return officers
+
+
+#: The accounts the home page suggests for a first look, in the order of the README's table.
+SHOWCASE_ACCOUNTS = (
+    ("officer", "yte.caongoc"),
+    ("focal", "ldtbxh.caongoc"),
+    ("chair", "chutich.caongoc"),
+    ("viewer", "tinh.hungyen"),
+    ("admin", "quantri"),
+)
+
+
+@functools.cache
+def demo_document_hashes() -> frozenset[str]:
+    """The SHA-256 of each bundled demo plan: a plan imported from one of these bytes is demo data."""
+    return frozenset(hashlib.sha256((PLANS_DIR / demo.filename).read_bytes()).hexdigest() for demo in DEMO_PLANS)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 
-def test_home_redirects_anonymous_to_login(client):
+def test_home_welcomes_anonymous_visitors_with_the_sign_in_form(client, web_data):
     response = client.get("/")
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/login")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'data-testid="login-form"' in page and 'action="/login"' in page
+    # Real (non-demo) plans are never shown to someone who has not signed in.
+    assert 'data-testid="demo-showcase"' not in page
+    assert web_data.task.title not in page
 
 
 def test_pages_need_sign_in(client, app):

@@ -8,16 +8,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel.numbers import format_decimal, format_percent
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from tracker.clock import local_zone
+from tracker.clock import local_zone, status_clock
+from tracker.demo import SHOWCASE_ACCOUNTS, demo_document_hashes
 from tracker.extensions import db
+from tracker.forms.auth import LoginForm
 from tracker.models import OccurrenceStatus, Role
+from tracker.queries.home import demo_showcase
 
 bp = Blueprint("main", __name__)
 
@@ -92,14 +95,24 @@ def home_endpoint(roles: set[Role]) -> str:
 
 
 @bp.get("/")
-def index() -> Response:
+def index() -> Response | str:
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
+        return _public_home()
     endpoint = home_endpoint({a.role for a in current_user.roles})
     try:
         return redirect(url_for(endpoint))
     except BuildError:  # a page not registered in this deployment
         return redirect(url_for("profile.index"))
+
+
+def _public_home() -> str:
+    """The welcome page: sign in; on a demo instance also the demo's tasks and accounts to try."""
+    showcase, accounts, clock = None, (), status_clock()
+    if current_app.config.get("SHOW_DEMO_ON_HOME"):
+        showcase = demo_showcase(demo_document_hashes(), clock)
+        accounts = SHOWCASE_ACCOUNTS if showcase.total else ()
+    return render_template("home.html", form=LoginForm(), showcase=showcase, accounts=accounts,
+                           clock_today=clock.today)
 
 
 @bp.before_app_request
