@@ -10,11 +10,17 @@ DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 PLANS = Path("/work/shared/plans")
 GOLD = PLANS / "gold"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "importer"
+UNSEEN = FIXTURES / "unseen"
 
 
 def plan_names() -> list[str]:
     """Return the stems of the shared plans that have a gold file."""
     return sorted(path.stem for path in GOLD.glob("*.json"))
+
+
+def unseen_names() -> list[str]:
+    """Return the stems of the plans in tests/fixtures/importer/unseen (each a .txt with a gold .json)."""
+    return sorted(path.stem for path in UNSEEN.glob("*.json"))
 
 
 def plan_text(name: str) -> str:

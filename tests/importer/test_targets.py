@@ -6,8 +6,8 @@ import pytest
 
 from tracker.importer import extract_plan
 from tracker.importer.numbers import parse_number
-from tracker.importer.tables import PovertyRow
-from tracker.importer.targets import poverty_warnings, split_clauses, targets_from_clause
+from tracker.importer.tables import PovertyRow, poverty_warnings
+from tracker.importer.targets import split_clauses, targets_from_clause
 
 from .builders import PLANS
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,6 +17,7 @@ DEFAULT_RECURRENCE = "annual"
 _TITLE_LIMIT = 240
 _SOURCE_LIMIT = 2000
 _TARGET_WORDS = ("phấn đấu", "đạt ", "%")
+_TIME_LABEL = re.compile(r"(?:thời\s+(?:gian|hạn)|tiến\s+độ)(?:\s+(?:thực\s+hiện|hoàn\s+thành))?\s*:", re.IGNORECASE)
 
 
 @dataclass
@@ -69,7 +71,10 @@ def _deadlines(draft: TaskDraft, default_year: int | None) -> list[dict]:
 def _recurrence(draft: TaskDraft) -> tuple[list[str], str | None]:
     names: list[str] = []
     rule = None
-    sources = [s for s in split_clauses(draft.body) if is_reportish(s)]
+    clauses = split_clauses(draft.body)
+    sources = [s for s in clauses if is_reportish(s)]
+    # "Thời gian thực hiện: Hằng quý" schedules the task itself, as a table's time cell does.
+    sources += [s for s in clauses if _TIME_LABEL.search(s)]
     sources += [cell for cell in draft.deadline_cells if cell]
     for sentence in sources:
         for name in find_recurrence(sentence):

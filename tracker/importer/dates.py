@@ -211,11 +211,31 @@ _YEAR_RANGE = re.compile(r"(?<!\d)(\d{4})\s*[-–—]\s*(\d{4})(?!\d)")
 _BARE_YEAR = re.compile(r"^\D*?(\d{4})\D*$")
 
 
+_MONTH_RANGE = re.compile(
+    r"tháng\s*(?P<a>\d{1,2})\s*(?:[-–—]|đến)\s*(?:tháng\s*)?(?P<b>\d{1,2})\s*(?:/|năm)\s*(?P<y>\d{4})", re.IGNORECASE
+)
+_RANGE_GAP = re.compile(r"^\s*(?:[-–—]|đến(?:\s+hết)?|tới)\s*(?:ngày\s*)?$", re.IGNORECASE)
+
+
 def parse_time_cell(cell: str, default_year: int | None) -> list[DateHit]:
-    """Read the "Thời gian" cell of an assignment table: every date in it is a deadline."""
+    """Read the "Thời gian" cell of an assignment table: every date in it is a deadline.
+
+    A range ("Từ 01/6 - 30/6/2023", "Tháng 6 - 7/2023", "2024-2025") is due at its end.
+    """
+    months = _MONTH_RANGE.search(cell)
+    if months and 1 <= int(months.group("b")) <= 12 and MIN_YEAR <= int(months.group("y")) <= MAX_YEAR:
+        due = end_of_month(int(months.group("y")), int(months.group("b")))
+        return [DateHit(due, cell.strip(), "month", months.start(), months.end())]
     hits = find_date_expressions(cell, default_year)
+    if len(hits) > 1 and _YEAR_RANGE.search(cell):
+        return [max(hits, key=lambda h: h.date)]
+    # "01/6 - 30/6/2023": the first date only opens the range.
     if hits:
-        return [max(hits, key=lambda h: h.date)] if len(hits) > 1 and _YEAR_RANGE.search(cell) else hits
+        return [
+            hit
+            for hit, after in zip(hits, [*hits[1:], None], strict=True)
+            if after is None or not _RANGE_GAP.match(cell[hit.end : after.start])
+        ]
     span = _YEAR_RANGE.search(cell)
     if span:
         year = int(span.group(2))

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from tracker.importer import errors
+from tracker.importer.areatables import title_year
 from tracker.importer.assemble import PlanTime, assemble_tasks
 from tracker.importer.dates import roman_to_int
 from tracker.importer.header import HeaderFacts, extract_header
@@ -15,16 +16,15 @@ from tracker.importer.readers.base import Block
 from tracker.importer.reporting import apply_reporting
 from tracker.importer.sections import ROMAN_HEADING, Node, build_tree
 from tracker.importer.segments import split_segments
-from tracker.importer.tables import ParsedTable, read_row_table
+from tracker.importer.tables import ParsedTable, poverty_warnings, read_row_table
 from tracker.importer.targets import (
     TargetDraft,
     merge_targets,
-    poverty_warnings,
     table_targets,
     text_targets,
 )
 from tracker.importer.tasks import TaskDraft, build_tasks
-from tracker.importer.unitphrase import leading_unit, split_alias, starts_with_unit
+from tracker.importer.unitphrase import leading_unit, split_alias, split_enumeration
 from tracker.importer.units import unit_similarity
 
 
@@ -65,13 +65,14 @@ def _read_tables(root: Node, segments, plan_year: int | None) -> list[ParsedTabl
     tables: list[ParsedTable] = []
     for node in root.walk():
         for rows in _row_groups(node.rows):
-            table = read_row_table(rows, node.section() or "Bảng")
+            table = read_row_table(rows, node.section() or "Bảng", plan_year)
             if table:
                 tables.append(table)
     for appendix in segments.appendices:
         groups = _row_groups(appendix.blocks)
+        titled = [appendix.title, *(b.text for b in appendix.blocks[:4] if not b.is_row)]
         for rows in groups:
-            table = read_row_table(rows, appendix.label)
+            table = read_row_table(rows, appendix.label, title_year(titled, plan_year))
             if table:
                 table.title = appendix.title
                 tables.append(table)
@@ -85,13 +86,8 @@ def _read_tables(root: Node, segments, plan_year: int | None) -> list[ParsedTabl
 
 def _split_cell_units(cell: str) -> list[str]:
     pieces = [p.strip(" .") for p in re.split(r";|\n", cell) if p.strip(" .")]
-    units: list[str] = []
-    for piece in pieces:
-        commas = [p.strip() for p in piece.split(",")]
-        if len(commas) > 1 and all(starts_with_unit(p) for p in commas):
-            units.extend(commas)
-        else:
-            units.append(piece)
+    # "Sở Y tế, Sở Nội vụ" are two units; "Các thôn, tổ dân phố" and "Các cơ quan, đơn vị" are one.
+    units = [unit for piece in pieces for unit in split_enumeration(piece)]
     return [split_alias(u)[0] for u in units]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from tracker.importer.areatables import area_columns, area_rows_from_lines, title_year
 from tracker.importer.dates import parse_time_cell
 from tracker.importer.numbers import parse_number
 from tracker.importer.tables import (
@@ -20,16 +21,19 @@ from tracker.importer.tables import (
     TargetRow,
     classify_header,
 )
-from tracker.importer.textnorm import lower_key
+from tracker.importer.textnorm import is_mostly_upper, lower_key
 from tracker.importer.unitphrase import starts_with_unit
 
 _STT = re.compile(r"^(?:STT|Stt|stt|TT|Số\s+TT)\b")
 _BARE_NUMBER = re.compile(r"^\d{1,3}\.?$")
+_GROUP_ROW = re.compile(r"^(?:[IVX]{1,4})\.?$")
 _FIRST_ROW = re.compile(r"^1\.?(?:\s+[^\W\d]|$)")
 _TIME_START = re.compile(
-    r"^(?:Năm|Quý|Tháng|Trước|Trong|Hằng|Hàng|Định kỳ|Thường xuyên|Cuối|Từ|Giai đoạn|\d)", re.IGNORECASE
+    r"^(?:Năm|Quý|Tháng|Ngày|Trước|Trong|Hằng|Hàng|Định kỳ|Thường xuyên|Cuối|Từ|Giai đoạn|Chậm nhất|Hoàn thành"
+    r"|Đến|\d)",
+    re.IGNORECASE,
 )
-_TIME_WORD = re.compile(r"^(?:Trước|Chậm nhất|Hoàn thành|Hằng|Hàng|Định kỳ|Thường xuyên|Quý|Tháng)\b")
+_TIME_WORD = re.compile(r"^(?:Trước|Chậm nhất|Hoàn thành|Hằng|Hàng|Định kỳ|Thường xuyên|Quý|Tháng|Ngày)\b")
 _CONTINUES = (",", ";", "-", "–", "và", "&")
 _UNITS_OF_MEASURE = {
     "%",
@@ -76,6 +80,10 @@ def read_line_table(lines: list[str], prefix: str, plan_year: int | None) -> Par
     end = next((i for i in range(start + 1, len(lines)) if _FIRST_ROW.match(lines[i])), None)
     if end is None:
         return None
+    # "I" / "CẢI CÁCH THỂ CHẾ" right before the first row opens the first group, not the header.
+    group = next((i for i in range(max(start + 1, end - 4), end) if _GROUP_ROW.match(lines[i])), None)
+    if group is not None and all(is_mostly_upper(line, 0.7) for line in lines[group + 1 : end]):
+        end = group
     header = " ".join(lines[start:end])
     kind = classify_header(header)
     body = lines[end:]
@@ -85,6 +93,9 @@ def read_line_table(lines: list[str], prefix: str, plan_year: int | None) -> Par
         years = [int(y) for y in dict.fromkeys(YEAR_RE.findall(header))]
         has_uom = bool(re.search(r"đvt|đơn vị tính", lower_key(header)))
         return ParsedTable(kind, prefix, targets=_targets(body, years, has_uom))
+    if kind == "area_target":
+        year = title_year(lines[:start], plan_year)
+        return ParsedTable(kind, prefix, targets=area_rows_from_lines(body, area_columns(header) or [], year))
     if kind == "poverty":
         years = [int(y) for y in dict.fromkeys(YEAR_RE.findall(header))] or ([plan_year] if plan_year else [None])
         return ParsedTable(kind, prefix, poverty=_poverty(body, years))
@@ -139,17 +150,35 @@ def _column_order(header: str) -> list[str]:
 
 
 def _split_rows(body: list[str]) -> list[tuple[str, list[str]]]:
+    """Cut the body of a table into numbered rows.
+
+    Group rows ("I" then "CẢI CÁCH THỂ CHẾ") label the rows under them ("I.1"), whose numbers may start
+    again at 1 or run on; any other lone number is a page number.
+    """
     rows: list[tuple[str, list[str]]] = []
     expected = 1
+    group = ""
+    in_group_title = False
     for line in body:
+        if _GROUP_ROW.match(line):
+            group, in_group_title = line.rstrip("."), True
+            continue
+        if in_group_title and is_mostly_upper(line, 0.7):
+            continue  # the group's title, one or more capitalised lines
+        in_group_title = False
         if _BARE_NUMBER.match(line):
-            if int(line.rstrip(".")) == expected:
-                rows.append((str(expected), []))
-                expected += 1
+            number = int(line.rstrip("."))
+            if number == expected or (group and number == 1 and not _opened_in(rows, group)):
+                rows.append((f"{group}.{number}" if group else str(number), []))
+                expected = number + 1
             continue  # a page number inside the table
         if rows:
             rows[-1][1].append(line)
     return rows
+
+
+def _opened_in(rows: list[tuple[str, list[str]]], group: str) -> bool:
+    return any(label.startswith(f"{group}.") for label, _lines in rows)
 
 
 def _assignments(header: str, body: list[str]) -> list[AssignmentRow]:
@@ -175,6 +204,8 @@ def _assignments(header: str, body: list[str]) -> list[AssignmentRow]:
 
 
 def _opens_cell(role: str, line: str) -> bool:
+    if not (line[:1].isupper() or line[:1].isdigit()):
+        return False  # a cell starts with a capital: "đơn vị hành chính", "ngày 17/10/2018" are wrapped lines
     if role in ("lead", "coordinating"):
         return starts_with_unit(line)
     if role == "time":

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 from tracker.importer.dates import find_recurrence
+from tracker.importer.headings import heading_unit
 from tracker.importer.relations import find_report_to, sentences, units_before_report
 from tracker.importer.sections import Node
-from tracker.importer.tasks import TaskDraft, heading_unit
+from tracker.importer.tasks import TaskDraft
 from tracker.importer.unitphrase import is_generic
 from tracker.importer.units import unit_similarity
 

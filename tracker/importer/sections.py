@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from tracker.importer.readers.base import Block
 from tracker.importer.textnorm import is_mostly_upper, lower_key
+from tracker.importer.unitphrase import find_units, has_verb, opens_with_verb, starts_with_unit
+from tracker.importer.vocabulary import STOPS
 
 # "II. MỤC TIÊU", "III NHIỆM VỤ", "PHẦN I. ...", and the "A. ...", "B. ..." parts some plans use.
 ROMAN_HEADING = re.compile(r"^(?:(?:PHẦN|Phần)\s+)?(?P<num>[IVX]{1,5}|[A-H])\s*[.):\-–]?\s+(?P<title>\S.*)$")
@@ -66,11 +68,35 @@ def parse_marker(line: str, previous: str = "") -> Marker | None:
     if match:
         rest = match.group("rest")
         unfinished = previous and not previous.rstrip().endswith(_SENTENCE_END)
-        if rest[:1].islower() and unfinished:
+        if unfinished and (rest[:1].islower() or _continues_name(previous, rest)):
             return None
         style = {"+": ("plus", 0), "*": ("star", 0)}.get(match.group("sym"), ("dash", 0))
         return Marker(style, "", rest)
     return None
+
+
+def _continues_name(previous: str, rest: str) -> bool:
+    """Tell whether "- Giáo dục thường xuyên huyện." finishes the unit name that `previous` breaks off.
+
+    "Trung tâm Giáo dục nghề nghiệp" + "- Giáo dục thường xuyên huyện": the name reads across the dash,
+    and the words after it up to the first stop are neither a new unit nor a duty ("- Tổ chức ...").
+    """
+    head = re.split(r"[.;:,]", rest, maxsplit=1)[0]
+    if not head or len(head.split()) > 8 or starts_with_unit(rest) or has_verb(head):
+        return False
+    if opens_with_verb(rest) and not _title_parts(rest):
+        return False  # "- Xây dựng kế hoạch ..." is a duty; "- Xây dựng và Môi trường" ends a title
+    if lower_key(head.split()[0]) in STOPS:
+        return False  # "- Về giáo dục ...", "- Đối với hộ ...": a topic bullet, not the rest of a name
+    joined = f"{previous.rstrip()} - {rest}"
+    dash = len(previous.rstrip()) + 1
+    return any(start < dash < end for _unit, start, end in find_units(joined))
+
+
+def _title_parts(text: str) -> bool:
+    """Tell whether `text` is only capitalised name parts joined by "và" ("Xây dựng và Môi trường")."""
+    parts = re.split(r"\s+và\s+|\s*,\s*", text.strip())
+    return len(text.split()) <= 6 and len(parts) > 1 and all(part[:1].isupper() for part in parts)
 
 
 def classify_title(title: str, *, anchored: bool) -> str | None:

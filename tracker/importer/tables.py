@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tracker.importer.numbers import parse_number
+from tracker.importer.numbers import decimals_shown, parse_number
 from tracker.importer.readers.base import Block
 from tracker.importer.textnorm import lower_key
 
@@ -38,6 +38,7 @@ class TargetRow:
     unit_of_measure: str
     values: dict[int, tuple[float, str]]
     responsible: str | None = None
+    comparator: str = "="  # "decrease"/"increase" for a column of changes ("Số hộ nghèo giảm (hộ)")
 
 
 @dataclass
@@ -66,13 +67,19 @@ class ParsedTable:
 
 def classify_header(text: str) -> str | None:
     """Name a table's kind from its header words."""
+    from tracker.importer.areatables import is_area_header
+
     key = lower_key(text)
-    if "hộ nghèo" in key and "tỷ lệ" in key and re.search(r"tổng số hộ|số hộ dân|hộ dân cư|tổng số", key):
+    if re.search(r"tỷ lệ\s*(?:hộ\s*)?nghèo", key) and re.search(r"tổng số hộ|số hộ dân|hộ dân cư|tổng số", key):
         return "poverty"
+    if is_area_header(text):
+        return "area_target"  # "STT | Tên thôn | Số hộ nghèo giảm (hộ) | Tỷ lệ tham gia BHYT (%)"
     if len(set(YEAR_RE.findall(key))) >= 2 and re.search(r"chỉ tiêu|đvt|đơn vị tính", key):
         return "target"  # yearly targets, even when a column names the unit in charge
+    # "Nhiệm vụ | Cơ quan chủ trì | ...", "Nội dung hoạt động | Đơn vị thực hiện | Thời gian".
+    doing = re.search(r"nhiệm vụ|nội dung|hoạt động", key)
     if "chủ trì" in key or (
-        "nhiệm vụ" in key and re.search(r"thời gian|thời hạn|tiến độ", key) and re.search(r"cơ quan|đơn vị", key)
+        doing and re.search(r"thời gian|thời hạn|tiến độ", key) and re.search(r"cơ quan|đơn vị", key)
     ):
         return "assignment"
     if re.search(r"chỉ tiêu|đvt|đơn vị tính", key) and YEAR_RE.search(key):
@@ -115,8 +122,8 @@ def _is_data_row(cells: tuple[str, ...]) -> bool:
     return numeric * 2 >= len(cells) > 2
 
 
-def read_row_table(rows: list[Block], prefix: str) -> ParsedTable | None:
-    """Interpret a table that arrived as rows of cells."""
+def read_row_table(rows: list[Block], prefix: str, year: int | None = None) -> ParsedTable | None:
+    """Interpret a table that arrived as rows of cells; `year` dates a table of targets per area."""
     width = max(len(row.cells or ()) for row in rows)
     header_count = 0
     while header_count < len(rows) and not _is_data_row(rows[header_count].cells or ()):
@@ -135,6 +142,10 @@ def read_row_table(rows: list[Block], prefix: str) -> ParsedTable | None:
         table.assignments = _assignment_rows(columns, body)
     elif kind == "target":
         table.targets = _target_rows(columns, body)
+    elif kind == "area_target":
+        from tracker.importer.areatables import area_rows_from_cells
+
+        table.targets = area_rows_from_cells(columns, body, year)
     else:
         table.poverty = _poverty_rows(columns, body)
     return table
@@ -216,3 +227,36 @@ def _poverty_rows(columns: list[str], body: list[tuple[str, ...]]) -> list[Pover
                 row.rate_text = cell.strip()
         out.extend(r for r in by_year.values() if r.households is not None or r.poor is not None)
     return out
+
+
+def poverty_warnings(rows: list[PovertyRow], label: str) -> list[str]:
+    """Check each row's rate against poor/households and each year's total against its areas."""
+    warnings = []
+    for row in rows:
+        if not (row.households and row.poor is not None and row.rate is not None):
+            continue
+        computed = 100 * row.poor / row.households
+        tolerance = 0.5 * 10 ** -decimals_shown(row.rate_text) + 1e-9 if row.rate_text else 0.005
+        if abs(computed - row.rate) > tolerance:
+            warnings.append(
+                f"{label}: {row.area} năm {row.year}: tỷ lệ hộ nghèo ghi {row.rate_text or row.rate}% nhưng "
+                f"{_vn(row.poor)}/{_vn(row.households)} hộ = {computed:.2f}%".replace(".", ",", 1)
+            )
+    years = {row.year for row in rows}
+    for year in years:
+        areas = [r for r in rows if r.year == year and not re.match(r"(?i)^(?:tổng|cộng|toàn)", r.area)]
+        totals = [r for r in rows if r.year == year and re.match(r"(?i)^(?:tổng|cộng|toàn)", r.area)]
+        for total in totals:
+            for attribute, name in (("households", "tổng số hộ"), ("poor", "số hộ nghèo")):
+                parts = [getattr(r, attribute) for r in areas]
+                stated = getattr(total, attribute)
+                if parts and None not in parts and stated is not None and abs(sum(parts) - stated) > 0.5:
+                    warnings.append(
+                        f"{label}: năm {year}: cộng {name} các địa bàn = {_vn(sum(parts))} "
+                        f"nhưng dòng '{total.area}' ghi {_vn(stated)}"
+                    )
+    return warnings
+
+
+def _vn(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".")

@@ -11,12 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tracker.importer.numbers import decimals_shown, parse_number
+from tracker.importer.numbers import parse_number
 from tracker.importer.sections import Node
-from tracker.importer.tables import PovertyRow, TargetRow
+from tracker.importer.tables import TargetRow
 from tracker.importer.textnorm import collapse, lower_key
 
 _COUNT_UNITS = (
+    "đường dây",
+    "ổ nhóm",
+    "tụ điểm",
+    "vụ",
+    "đối tượng",
     "tạ/ha",
     "tấn/ha",
     "tạ",
@@ -51,7 +56,7 @@ _UNIT_ALT = "|".join(re.escape(u) for u in sorted(_COUNT_UNITS, key=len, reverse
 _VALUE = re.compile(rf"(?<![\d/.,])(?P<num>\d+(?:[.,]\d+)*)\s?(?P<uom>%|(?:{_UNIT_ALT})(?![^\W\d_]))")
 _FROM_TO = re.compile(
     rf"từ\s+(?P<a>\d+(?:[.,]\d+)?)\s?(?P<ua>%|(?:{_UNIT_ALT})(?![^\W\d_]))?(?P<mid>[^%;()]{{0,40}}?)\s+"
-    rf"(?:xuống(?:\s+còn)?|còn|đến|lên|về)\s+(?:mức\s+)?(?:khoảng\s+)?(?:dưới\s+|trên\s+)?"
+    rf"(?:xuống(?:\s+còn)?|còn|đến|lên|về)\s+(?:mức\s+)?(?:khoảng\s+)?(?P<cmp>dưới\s+|trên\s+)?"
     rf"(?P<b>\d+(?:[.,]\d+)?)\s?(?P<ub>%|(?:{_UNIT_ALT})(?![^\W\d_]))",
     re.IGNORECASE,
 )
@@ -60,12 +65,15 @@ _YEAR_AFTER = re.compile(
 )
 _YEAR_BEFORE = re.compile(r"năm\s+(?P<y>\d{4})(?!\s*[-–])", re.IGNORECASE)
 _HORIZON = re.compile(r"(?:đến|cuối|trong)\s+(?:cuối\s+)?năm\s+(?P<y>\d{4})|năm\s+(?P<z>\d{4})", re.IGNORECASE)
-_DELTA = re.compile(r"(?:giảm|tăng)(?:\s+(?:thêm|được|bình\s+quân|khoảng|trong\s+năm))?\s*$", re.IGNORECASE)
+_DELTA = re.compile(
+    r"(?:giảm|tăng)(?:\s+(?:thêm|được|bình\s+quân|khoảng|trong\s+năm|ít\s+nhất|tối\s+thiểu|trên|tối\s+đa))*\s*$",
+    re.IGNORECASE,
+)
 _CUE = re.compile(
     r"phấn\s+đấu|đảm\s+bảo|bảo\s+đảm|\bđạt\b|hướng\s+tới|xuống\s+còn|giảm\s+xuống|tăng\s+lên", re.IGNORECASE
 )
-_GREATER = re.compile(r"(?:trên|hơn|vượt|ít\s+nhất)\s*$", re.IGNORECASE)
-_AT_LEAST = re.compile(r"tối\s+thiểu\s*$", re.IGNORECASE)
+_GREATER = re.compile(r"(?:trên|hơn|vượt)\s*$", re.IGNORECASE)
+_AT_LEAST = re.compile(r"(?:tối\s+thiểu|ít\s+nhất)\s*$", re.IGNORECASE)
 _LESS = re.compile(r"(?:dưới|thấp\s+hơn)\s*$", re.IGNORECASE)
 _AT_MOST = re.compile(r"(?:không\s+quá|tối\s+đa)\s*$", re.IGNORECASE)
 _LEAD_WORDS = re.compile(
@@ -75,7 +83,7 @@ _LEAD_WORDS = re.compile(
 )
 _TAIL_WORDS = re.compile(
     r"(?:\s|,)*(?:(?:giảm|tăng)(?:\s+(?:xuống|lên|về))?(?:\s+còn)?(?:\s+mức)?|xuống(?:\s+còn)?|còn|đạt|là|"
-    r"về\s+mức|mức|khoảng|dưới|trên|từ|phấn\s+đấu|của|đến)(?:\s|$)*$",
+    r"về\s+mức|mức|khoảng|dưới|trên|từ|phấn\s+đấu|của|đến|tối\s+thiểu|tối\s+đa|ít\s+nhất|không\s+quá)(?:\s|$)*$",
     re.IGNORECASE,
 )
 _AFTER_STOP = re.compile(
@@ -144,6 +152,12 @@ def _clean_indicator(text: str, uom: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _count_noun(value_text: str) -> str:
+    """Return the count noun of "15 đường dây" ("đường dây"); "" for a percentage."""
+    parts = value_text.split(None, 1)
+    return parts[1] if len(parts) == 2 and not parts[1].startswith("%") else ""
+
+
 def _comparator(before: str, after: str) -> str:
     if _AT_LEAST.search(before) or re.match(r"^\s*trở\s+lên", after):
         return ">="
@@ -169,9 +183,12 @@ def _indicator_for(clause: str, start: int, end: int, region_start: int) -> str:
         # "Đạt tỷ lệ trên 95% trẻ em ... được tiêm": the rate is named after the value.
         return f"{named} {after}" if len(named.split()) <= 2 and len(after.split()) >= 2 else before[at:]
     if len(after.split()) >= 2:
-        if _PREPOSITION.match(after):
-            # "10 căn nhà cho hộ nghèo": the unit noun names the thing counted.
-            return clause[start:end].split(None, 1)[-1] + " " + after
+        counted = _count_noun(clause[start:end])
+        if _PREPOSITION.match(after) or counted:
+            # "10 căn nhà cho hộ nghèo", "3 tiêu chí nông thôn mới", "15 đường dây, ổ nhóm ...": the unit
+            # noun names the thing counted.
+            noun = counted or clause[start:end].split(None, 1)[-1]
+            return noun + ("" if after.startswith(",") else " ") + after
         return after
     return before
 
@@ -200,7 +217,8 @@ def targets_from_clause(clause: str, default_year: int | None, baseline_year: in
             year_match = _YEAR_AFTER.match(after)
             year = int(year_match.group("y")) if year_match else default
             if value is not None and year:
-                found.append(TargetDraft(indicator, uom, {year: value}, year_stated=bool(year_match)))
+                comparator = _comparator(pair.group("cmp") or "", "") if key == "b" else "="
+                found.append(TargetDraft(indicator, uom, {year: value}, comparator, year_stated=bool(year_match)))
         consumed.append((pair.start(), pair.end()))
     previous_indicator = ""
     region_start = 0
@@ -270,11 +288,27 @@ def _delta_target(
 
 
 def _horizon(node: Node) -> int | None:
+    """Return the year a heading sets for the targets under it ("2.1. Mục tiêu giảm nghèo đến cuối năm 2024").
+
+    Only title-like headings count: a bullet whose first line is the target itself ("- Giảm tỷ lệ ... từ
+    12% năm 2024 xuống dưới 8%") names a baseline year there, not a horizon.
+    """
     for candidate in [node, *node.ancestors()]:
-        match = _HORIZON.search(candidate.heading)
+        heading = candidate.heading
+        if candidate.style[0] in ("dash", "plus", "star") or not _is_title(heading, candidate):
+            continue
+        match = _HORIZON.search(heading)
         if match:
             return int(match.group("y") or match.group("z"))
     return None
+
+
+def _is_title(heading: str, node: Node) -> bool:
+    """Tell whether a heading is a short title rather than the first line of a sentence."""
+    if node.style[0] == "roman":
+        return True
+    title = heading.split(":")[0]
+    return len(title.split()) <= 14 and not _VALUE.search(title) and not title.rstrip().endswith((".", ";"))
 
 
 def text_targets(root: Node, plan_year: int | None, responsible_of: dict[int, str]) -> list[TargetDraft]:
@@ -309,7 +343,7 @@ def table_targets(rows: list[TargetRow], prefix: str) -> list[TargetDraft]:
                 indicator,
                 row.unit_of_measure,
                 values,
-                "=",
+                row.comparator,
                 row.responsible,
                 f"{prefix}.{row.number}" if row.number else prefix,
                 row.indicator,
@@ -348,36 +382,3 @@ def merge_targets(drafts: list[TargetDraft]) -> list[TargetDraft]:
         if existing.comparator == "=" and not change:
             existing.comparator = draft.comparator
     return list(merged.values())
-
-
-def poverty_warnings(rows: list[PovertyRow], label: str) -> list[str]:
-    """Check each row's rate against poor/households and each year's total against its areas."""
-    warnings = []
-    for row in rows:
-        if not (row.households and row.poor is not None and row.rate is not None):
-            continue
-        computed = 100 * row.poor / row.households
-        tolerance = 0.5 * 10 ** -decimals_shown(row.rate_text) + 1e-9 if row.rate_text else 0.005
-        if abs(computed - row.rate) > tolerance:
-            warnings.append(
-                f"{label}: {row.area} năm {row.year}: tỷ lệ hộ nghèo ghi {row.rate_text or row.rate}% nhưng "
-                f"{_vn(row.poor)}/{_vn(row.households)} hộ = {computed:.2f}%".replace(".", ",", 1)
-            )
-    years = {row.year for row in rows}
-    for year in years:
-        areas = [r for r in rows if r.year == year and not re.match(r"(?i)^(?:tổng|cộng|toàn)", r.area)]
-        totals = [r for r in rows if r.year == year and re.match(r"(?i)^(?:tổng|cộng|toàn)", r.area)]
-        for total in totals:
-            for attribute, name in (("households", "tổng số hộ"), ("poor", "số hộ nghèo")):
-                parts = [getattr(r, attribute) for r in areas]
-                stated = getattr(total, attribute)
-                if parts and None not in parts and stated is not None and abs(sum(parts) - stated) > 0.5:
-                    warnings.append(
-                        f"{label}: năm {year}: cộng {name} các địa bàn = {_vn(sum(parts))} "
-                        f"nhưng dòng '{total.area}' ghi {_vn(stated)}"
-                    )
-    return warnings
-
-
-def _vn(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tracker.importer.headings import Heading, heading_unit, sibling_units
 from tracker.importer.relations import find_coordinating, find_report_to
 from tracker.importer.sections import TASK_KINDS, Node
 from tracker.importer.unitphrase import (
     has_verb,
     leading_unit,
     split_alias,
+    split_enumeration,
     starts_with_unit,
     strip_request,
     unit_list_at,
@@ -48,8 +50,6 @@ _STRONG_ASSIGNMENT = re.compile(
 # "..., giao Phòng Y tế chủ trì thực hiện."
 _INLINE_ASSIGN = re.compile(r"(?:^|[,;.]\s*|\s)giao\s+(?=\S)", re.IGNORECASE)
 _ASSIGN_VERB = re.compile(r"^\s*(?:chủ\s+trì|thực\s+hiện|theo\s+dõi|tổ\s+chức|triển\s+khai)\b", re.IGNORECASE)
-_DASH_SPLIT = re.compile(r"\s+[-–]\s+(?=(?:Chủ trì|Phối hợp|Tham mưu|Thực hiện|Triển khai|Chịu|Có trách)\b)")
-_MAX_HEADING_WORDS = 25
 _ASSIGNING = re.compile(r"^(?:Giao|Đề\s+nghị)\s+")
 
 
@@ -72,111 +72,6 @@ class TaskDraft:
 
     def __post_init__(self) -> None:
         self.body = self.body or self.text
-
-
-@dataclass(frozen=True)
-class Heading:
-    """A unit found at the head of an item."""
-
-    unit: str
-    requested: bool
-    aliases: list[str]
-    rest: str = ""
-    style: str = "line"  # "colon", "dash", "line" or "verb": how the name was set off
-
-
-def _words(text: str) -> int:
-    return len(text.split())
-
-
-def heading_unit(node: Node, *, verb_split: bool, by_siblings: bool = False) -> Heading | None:
-    """Return the unit heading an item, if its heading is a unit name."""
-    if not node.lines:
-        return None
-    first, requested = strip_request(node.lines[0])
-    used = 1
-    while used < len(node.lines) and first.count("(") > first.count(")"):
-        # A line break inside "(theo dõi ...)" is not the end of the heading.
-        first = f"{first} {node.lines[used]}"
-        used += 1
-    own = " ".join([first, *node.lines[used:]])
-    unit_like = by_siblings or starts_with_unit(first)
-    if not unit_like:
-        return None
-    colon = own.find(":")
-    if colon > 0 and _words(own[:colon]) <= _MAX_HEADING_WORDS and not has_verb(own[:colon]):
-        return _heading(own[:colon], requested, own[colon + 1 :], "colon")
-    dashed = _DASH_SPLIT.split(own, maxsplit=1)
-    if len(dashed) == 2 and _words(dashed[0]) <= _MAX_HEADING_WORDS and not has_verb(dashed[0]):
-        return _heading(dashed[0], requested, dashed[1], "dash")
-    if _words(first) <= 20 and not first.rstrip().endswith(".") and not has_verb(first):
-        name = first
-        wrapped_sentence = False
-        for line in node.lines[used:]:
-            if not line[:1].islower() and not _heading_continues(name, line):
-                break
-            if _words(name + " " + line) > _MAX_HEADING_WORDS or has_verb(line):
-                # The first line was the start of a sentence ("Mặt trận ... các cấp tăng / cường ...").
-                wrapped_sentence = True
-                break
-            name = f"{name} {line}"
-            used += 1
-        if not wrapped_sentence:
-            return _heading(name, requested, " ".join(node.lines[used:]))
-    if verb_split and not by_siblings:
-        names = unit_list_at(own)
-        if names:
-            # "Hội LHPN huyện, Huyện đoàn phối hợp ...": the heading names every unit before the verb.
-            end = own.find(names[-1]) + len(names[-1])
-            if _words(own[:end]) < _words(own):
-                return _heading(own[:end], requested, own[end:], "verb")
-    return None
-
-
-_CONNECTOR_END = re.compile(r"(?:\s(?:và|của|các|thuộc)|[-–,&])$")
-
-
-def _heading_continues(name: str, line: str) -> bool:
-    """Tell whether a capitalised `line` continues a unit name wrapped mid-name.
-
-    "Công chức Lao động - Thương binh và" + "Xã hội", or "Ủy ban Mặt trận Tổ quốc Việt" + "Nam tỉnh ...":
-    the name ends on a connector or a proper name, and the next line is a bare name, not a sentence.
-    """
-    if _CONNECTOR_END.search(name.rstrip()):
-        return not has_verb(line)
-    last = name.split()[-1] if name.split() else ""
-    return (
-        last[:1].isupper()
-        and not has_verb(line)
-        and not line.rstrip().endswith((".", ";", ":"))
-        and _words(line) <= 10
-        and not starts_with_unit(line)
-    )
-
-
-def _heading(name: str, requested: bool, rest: str, style: str = "line") -> Heading | None:
-    unit, aliases = split_alias(name)
-    return Heading(unit, requested, aliases, rest.strip(), style) if unit else None
-
-
-def _sibling_units(parent: Node, verb_split: bool) -> set[int]:
-    """Find items that are units because most of their siblings are ("2.8. Công chứ Tư pháp")."""
-    groups: dict[tuple[str, int], list[Node]] = {}
-    for child in parent.children:
-        groups.setdefault(child.style, []).append(child)
-    extra: set[int] = set()
-    for siblings in groups.values():
-        headed = [s for s in siblings if heading_unit(s, verb_split=verb_split)]
-        if len(headed) < 2 or len(headed) * 2 < len(siblings):
-            continue
-        for sibling in siblings:
-            if sibling in headed or not sibling.lines:
-                continue
-            first = sibling.lines[0]
-            short = _words(first) <= 8 and not first.rstrip().endswith(".") and not has_verb(first)
-            if short and (sibling.children or len(sibling.lines) > 1):
-                extra.add(id(sibling))
-    return extra
 
 
 def _assignment_in_text(text: str) -> tuple[list[str], list[str], tuple[int, int] | None]:
@@ -214,19 +109,34 @@ def _lead_label_units(text: str) -> tuple[list[str], list[str], tuple[int, int] 
             if unit:
                 coordinating.append(unit)
             continue
-        unit = leading_unit(body) or body
-        if has_verb(body) and not unit:
+        names = _listed_units(body)
+        if names:
+            leads.extend(split_alias(name)[0] for name in names)
             continue
-        leads.append(split_alias(unit)[0])
-    coord = _COORD_LABEL.search(text)
-    if coord:
-        tail_end = _LABEL_END.search(text, coord.end())
-        coordinating.extend(
-            p.strip(" .")
-            for p in text[coord.end() : tail_end.start() if tail_end else None].split(";")
-            if p.strip(" .")
-        )
+        if has_verb(body):
+            continue
+        leads.append(split_alias(body)[0])
+    coordinating.extend(label_coordinating(text))
     return leads, coordinating, (match.start(), end.end() if end else len(text))
+
+
+def label_coordinating(text: str) -> list[str]:
+    """Read "Đơn vị phối hợp: A, B; C" (each unit on its own; "Các sở, ban, ngành" stays whole)."""
+    coord = _COORD_LABEL.search(text)
+    if not coord:
+        return []
+    tail_end = _LABEL_END.search(text, coord.end())
+    pieces = text[coord.end() : tail_end.start() if tail_end else None].split(";")
+    return [unit.strip(" .") for piece in pieces for unit in split_enumeration(piece.strip(" .")) if unit.strip(" .")]
+
+
+def _listed_units(text: str) -> list[str]:
+    """Read "Phòng LĐTB&XH, Phòng Giao dịch NHCSXH huyện" as two units; "UBND huyện, thị xã" stays one."""
+    names = unit_list_at(text)
+    if len(names) > 1 and not all(name[:1].isupper() for name in names):
+        # "Phòng Y tế và các đơn vị liên quan": the lead is the first; the rest are helpers.
+        return names[:1]
+    return names
 
 
 def _part_label(node: Node) -> str:
@@ -239,7 +149,7 @@ def _find_headings(root: Node) -> dict[int, tuple[Node, Heading]]:
     sibling_ids: set[int] = set()
     for node in root.walk():
         if node.children and node.kind in TASK_KINDS:
-            sibling_ids |= _sibling_units(node, node.kind in ("impl", "report"))
+            sibling_ids |= sibling_units(node, node.kind in ("impl", "report"))
     headed: dict[int, tuple[Node, Heading]] = {}
     for node in root.walk():
         if node.style[0] in ("root", "roman", "note") or node.kind not in TASK_KINDS:
@@ -264,30 +174,36 @@ def _find_headings(root: Node) -> dict[int, tuple[Node, Heading]]:
     return headed
 
 
-_SENTENCE_END = re.compile(r"(?<=[.;])\s+")
+_CLAUSE_END = re.compile(r"(?<=[.;])\s+")
 
 
 def _part_sentences(root: Node) -> list[TaskDraft]:
     """Assignments written as sentences right under an implementation heading, before any item.
 
-    "V. TỔ CHỨC THỰC HIỆN / Giao Phòng Y tế chủ trì ...; Phòng Tài chính bố trí kinh phí; ..."
+    "V. TỔ CHỨC THỰC HIỆN / Giao Phòng Y tế chủ trì ...; Phòng Tài chính bố trí kinh phí; ..." A clause
+    after ";" that names no unit ("...; tổng hợp, báo cáo UBND huyện trước ngày 10/7") goes on with the
+    duty of the unit before it.
     """
     drafts: list[TaskDraft] = []
     for part in root.children:
         if part.kind != "impl" or part.style[0] != "roman" or len(part.lines) < 2:
             continue
-        for sentence in _SENTENCE_END.split(" ".join(part.lines[1:])):
-            body, requested = strip_request(sentence.strip())
+        current: TaskDraft | None = None
+        for clause in _CLAUSE_END.split(" ".join(part.lines[1:])):
+            clause = clause.strip()
+            body, requested = strip_request(clause)
             names = unit_list_at(body)
-            if not names:
+            end = body.find(names[-1]) + len(names[-1]) if names else 0
+            if not names or not has_verb(body[end : end + 60]):
+                if current is not None and current.text.endswith(";"):
+                    current.text = f"{current.text} {clause}"
+                    current.body = f"{current.body} {clause}"
+                else:
+                    current = None
                 continue
-            end = body.find(names[-1]) + len(names[-1])
-            if not has_verb(body[end : end + 60]):
-                continue
-            unit = body[:end].strip(" ,")
-            draft = TaskDraft(part.label, part.label, unit, sentence.strip(), requested, origin="heading")
-            draft.body = body[end:].strip()
-            drafts.append(draft)
+            current = TaskDraft(part.label, part.label, body[:end].strip(" ,"), clause, requested, origin="heading")
+            current.body = body[end:].strip()
+            drafts.append(current)
     return drafts
 
 
@@ -326,6 +242,10 @@ def build_tasks(root: Node) -> tuple[list[TaskDraft], list[Node]]:
             # "- Chủ trì: Sở Nội vụ" under an item names the item's unit; it is not part of the task.
             skip = headed_ids | {id(node)} if on_parent else headed_ids
             text = _node_text(target, skip, drop_span=None if on_parent else span)
+            if on_parent and not coordinating:
+                # "- Đơn vị chủ trì: ..." then "- Đơn vị phối hợp: ..." as sibling bullets.
+                siblings = [child for child in target.children if child is not node]
+                coordinating = [unit for child in siblings for unit in label_coordinating(child.own_text())]
             for unit in leads:
                 drafts.append(
                     TaskDraft(

@@ -51,6 +51,12 @@ def head_length(tokens: list[_Tok], i: int) -> int:
     return _single_head(tokens, i)
 
 
+def head_length_of(text: str) -> int:
+    """Return how many words of an org-type noun `text` opens with ("Viện" -> 1, "Trung tâm Y tế" -> 2)."""
+    tokens = _tokens(text)
+    return head_length(tokens, 0) if tokens else 0
+
+
 def _single_head(tokens: list[_Tok], i: int) -> int:
     for words, condition in vocabulary.HEADS_BY_FIRST.get(tokens[i].low, ()):
         n = len(words)
@@ -81,18 +87,37 @@ def _verb_at(tokens: list[_Tok], i: int) -> bool:
     before_two = f"{tokens[i - 2].low} {previous}" if i > 1 else ""
     if (previous, pair) in vocabulary.NAME_VERBS_AFTER or (before_two, pair) in vocabulary.NAME_VERBS_AFTER:
         return False
+    if _managed_object_at(tokens, i):
+        return False
     return not (pair == "tổ chức" and previous in ("các", "những"))
+
+
+def _managed_object_at(tokens: list[_Tok], i: int) -> bool:
+    """Tell whether token `i` opens the object of a managing body's name ("Ban Quản lý | dự án ...")."""
+    if i < 3 or i + 1 >= len(tokens) or not _is_capitalised(tokens[i - 2]):
+        return False
+    if f"{tokens[i].low} {tokens[i + 1].low}" not in vocabulary.MANAGED_OBJECTS:
+        return False
+    if f"{tokens[i - 2].low} {tokens[i - 1].low}" not in vocabulary.MANAGING_VERBS:
+        return False
+    body = {tokens[i - 3].low, f"{tokens[i - 4].low} {tokens[i - 3].low}" if i >= 4 else ""}
+    return bool(body & vocabulary.MANAGING_BODIES)
 
 
 def _stop_at(tokens: list[_Tok], i: int) -> bool:
     token = tokens[i]
-    if token.low in (";", ".", ":", "!", "?") or token.low[:1].isdigit():
+    if token.low in (";", ".", ":", "!", "?"):
         return True
+    if token.low[:1].isdigit():
+        # "Đội Quản lý thị trường số 3", "Trường Tiểu học số 1": a number after "số" is part of the name.
+        return not (i and tokens[i - 1].low == "số" and token.low.isdigit())
     if _verb_at(tokens, i):
         return True
     pair = f"{token.low} {tokens[i + 1].low}" if i + 1 < len(tokens) else ""
-    if pair in vocabulary.PHRASE_STOPS and not _is_capitalised(token):
+    if pair in vocabulary.PHRASE_STOPS and not _is_capitalised(token) and not _managed_object_at(tokens, i):
         return True
+    if i and (tokens[i - 1].low, token.low) in vocabulary.NAME_PAIRS:
+        return False
     if token.low in vocabulary.STOPS and not _is_capitalised(token):
         following = tokens[i + 1].low if i + 1 < len(tokens) else ""
         return (token.low, following) not in vocabulary.ALLOWED_AFTER
@@ -124,7 +149,8 @@ def _scan_tokens(text: str, tokens: list[_Tok], i: int, head: int) -> tuple[str,
             continue
         if token.low in ("và", "&"):
             following = tokens[j + 1] if j + 1 < len(tokens) else None
-            if following is None or following.low in ("các", "những") or head_length(tokens, j + 1):
+            new_unit = following is None or following.low in ("các", "những") or head_length(tokens, j + 1)
+            if new_unit and not _joint_office(tokens, i, j):
                 break
             if _stop_at(tokens, j + 1):
                 break
@@ -136,6 +162,13 @@ def _scan_tokens(text: str, tokens: list[_Tok], i: int, head: int) -> tuple[str,
         words += 1
     end = tokens[j - 1].end
     return text[tokens[i].start : end].strip(" -–,"), end
+
+
+def _joint_office(tokens: list[_Tok], i: int, j: int) -> bool:
+    """Tell whether the "và" at `j` joins the two councils an office serves ("Văn phòng HĐND và UBND xã")."""
+    if j + 1 >= len(tokens) or (tokens[i].low, tokens[i + 1].low) != ("văn", "phòng"):
+        return False
+    return tokens[j - 1].low in ("hđnd", "dân") and tokens[j + 1].low in ("ubnd", "ủy")
 
 
 def _after_level(tokens: list[_Tok], j: int) -> bool:
@@ -232,6 +265,12 @@ def has_verb(text: str) -> bool:
     return any(_verb_at(tokens, i) for i in range(len(tokens)))
 
 
+def opens_with_verb(text: str) -> bool:
+    """Tell whether `text` opens with a verb, capitalised or not ("Tham mưu UBND huyện ...")."""
+    tokens = _tokens(text[:_PEEK])
+    return len(tokens) > 1 and f"{tokens[0].low} {tokens[1].low}" in vocabulary.VERBS
+
+
 def leading_unit(text: str) -> str | None:
     """Return the unit name `text` opens with, ending at the first verb ("Các sở ... căn cứ ...")."""
     body, _ = strip_request(text.strip())
@@ -266,6 +305,12 @@ def is_generic(name: str) -> bool:
 _ENUMERATION_SPLIT = re.compile(r",\s*|\s+và\s+")
 
 
+def _inside_name(text: str, start: int, separator: int) -> bool:
+    """Tell whether the name read from `start` runs past `separator` ("Văn phòng HĐND và UBND xã")."""
+    scanned = scan_unit(text, start)
+    return bool(scanned) and scanned[1] > separator + 1
+
+
 def split_enumeration(name: str) -> list[str]:
     """Split a heading naming several units ("Hội Khuyến học xã, Hội LHPN xã, Đoàn Thanh niên xã").
 
@@ -278,7 +323,8 @@ def split_enumeration(name: str) -> list[str]:
     for match in _ENUMERATION_SPLIT.finditer(name):
         following = name[match.end() :]
         opens = following[:1].isupper() or following.lower().startswith(("các ", "những "))
-        if opens and starts_with_unit(following):
+        joined = match.group(0).strip() == "và" and _inside_name(name, position, match.start())
+        if opens and starts_with_unit(following) and not joined:
             out.append(name[position : match.start()].strip())
             position = match.end()
     out.append(name[position:].strip())

@@ -66,6 +66,8 @@ HEADS: list[tuple[tuple[str, ...], object]] = [
     (("kho", "bạc"), None),
     (("thanh", "tra"), {",", "kiểm", "việc", "các", "và"}),
     (("báo",), CAP),
+    (("báo", "và"), CAP),  # "Báo và Phát thanh, Truyền hình <tỉnh>", the merged provincial media body
+    (("đội",), CAP),  # "Đội Quản lý thị trường số 3", "Đội Cảnh sát phòng cháy"
     (("tập", "đoàn"), None),
     (("tổng", "công", "ty"), None),
     (("viễn", "thông"), CAP),
@@ -226,6 +228,18 @@ VERBS = {
     "tích cực",
     "khuyến khích",
     "phê duyệt",
+    "phát hiện",
+    "đấu tranh",
+    "ngăn chặn",
+    "kiểm soát",
+    "phân loại",
+    "số hóa",
+    "kết nối",
+    "truy tố",
+    "xét xử",
+    "sơ tán",
+    "ứng phó",
+    "khắc phục",
 }
 # Verbs that belong to the name right after these nouns ("Ban chỉ đạo", "Ban quản lý").
 NAME_VERBS_AFTER = {
@@ -246,7 +260,16 @@ NAME_VERBS_AFTER = {
     ("phòng", "thống kê"),
     ("chi cục", "thống kê"),
     ("cục", "thống kê"),
+    ("giáo dục", "thường xuyên"),  # "Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên"
+    ("dục", "thường xuyên"),
+    ("dự án", "đầu tư"),  # "Ban Quản lý dự án đầu tư xây dựng huyện"
+    ("đầu tư", "xây dựng"),
 }
+# "Ban Quản lý xây dựng nông thôn mới", "Ban Chỉ đạo thực hiện các Chương trình...", "Ban Quản lý dự án":
+# right after a managing body's own verb, these words name what it manages, not what it is asked to do.
+MANAGING_BODIES = {"ban", "tổ", "hội đồng", "văn phòng"}
+MANAGING_VERBS = {"quản lý", "chỉ đạo", "chỉ huy", "điều hành", "điều phối"}
+MANAGED_OBJECTS = {"xây dựng", "phát triển", "đầu tư", "dự án", "chương trình", "đề án"}
 STOPS = {
     "theo",
     "để",
@@ -303,6 +326,19 @@ STOPS = {
     "đều",
     "các",
 }
+# Standard names that a line break may cut after their first words: (last words, words that follow).
+NAME_CONTINUATIONS = [
+    ("tổ quốc", "việt nam"),
+    ("liên hiệp", "phụ nữ"),
+    ("cựu chiến", "binh"),
+    ("chữ thập", "đỏ"),
+    ("thanh niên", "cộng sản"),
+    ("tòa án", "nhân dân"),
+    ("kiểm sát", "nhân dân"),
+    ("người cao", "tuổi"),
+]
+# Word pairs whose second word is a stop word elsewhere ("đồng thời") but here ends an org noun.
+NAME_PAIRS = {("hội", "đồng")}
 ALLOWED_AFTER = {
     ("các", "cấp"),
     ("có", "liên"),
