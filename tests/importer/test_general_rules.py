@@ -138,3 +138,13 @@ def test_changes_and_count_nouns_in_objectives() -> None:
     assert targets["Đường dây, ổ nhóm mua bán ma túy"]["comparator"] == ">="
     assert targets["Tỷ lệ cơ sở vi phạm"]["values"] == {"2024": 12.0, "2025": 8.0}
     assert targets["Tỷ lệ cơ sở vi phạm"]["comparator"] == "<"
+
+
+def test_a_time_of_day_may_stand_between_the_cue_and_the_date() -> None:
+    from tracker.importer.dates import find_deadlines
+
+    hits = find_deadlines("báo cáo UBND tỉnh trước 16 giờ 00 ngày 20/10/2025; trước 17h00 ngày 05/11", 2025)
+    assert [(h.date.isoformat(), h.text) for h in hits] == [
+        ("2025-10-20", "trước 16 giờ 00 ngày 20/10/2025"),
+        ("2025-11-05", "trước 17h00 ngày 05/11"),
+    ]

@@ -85,7 +85,8 @@ _SELF_CUED = {"mend", "q", "ye"}
 _CUE_BEFORE = re.compile(
     r"(?:trước|chậm\s+nhất(?:\s+là)?(?:\s+vào)?|hạn\s+chót(?:\s+là)?|thời\s+hạn\s*:?|thời\s+gian\s*:?"
     r"|tiến\s+độ\s*:?|xong|hoàn\s+thành|hoàn\s+tất|kết\s+thúc|đến\s+hết|hết|vào|trong|dịp|đến)"
-    r"\s*(?:ngày\s*)?[\"“(]?\s*$",
+    # "trước 16 giờ 00 ngày 20/10/2025", "trước 17h00 ngày 05/11": a time of day may come first.
+    r"\s*(?:\d{1,2}\s*(?:giờ|h)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*)?(?:ngày\s*)?[\"“(]?\s*$",
     re.IGNORECASE,
 )
 # "đến" and "trong" introduce a deadline for a precise date or month, not for a bare year ("đến năm
