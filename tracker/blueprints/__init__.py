@@ -7,6 +7,12 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to `app`."""
+    from tracker.blueprints.converters import register_converters
+    from tracker.blueprints.guard import register_guard
+
+    register_converters(app)  # before the first route, which compiles with them
+    register_guard(app)
+
     from tracker.blueprints import main
 
     app.register_blueprint(main.bp)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from tracker.blueprints.args import id_arg
 from tracker.extensions import db
 from tracker.forms import first_error
 from tracker.forms.admin import (
@@ -58,13 +59,11 @@ def _unit_or_404(unit_id: int | None) -> OrgUnit:
 # --- Units -----------------------------------------------------------------------------------------------
 
 def _render_units(form: UnitForm | None = None, error: str | None = None, status: int = 200) -> Page:
-    raw = request.args.get("unit", "")
-    if raw and not raw.isdigit():
-        abort(400)
+    unit_id = id_arg("unit")
     roots = [u for u in db.session.scalars(
         sa.select(OrgUnit).where(OrgUnit.path.in_(scope_paths(current_user, Permission.ADMIN)))
     )]
-    root = _unit_or_404(int(raw)) if raw else (roots[0] if roots else None)
+    root = _unit_or_404(unit_id) if unit_id is not None else (roots[0] if roots else None)
     if root is None or not can(current_user, Permission.ADMIN, root):
         abort(403)
     # Two levels below the chosen unit; deeper levels open by following a link.
@@ -104,7 +103,7 @@ def create_unit() -> Page:
     return redirect(url_for("admin.units", unit=parent.id))
 
 
-@bp.post("/units/<int:unit_id>/archive")
+@bp.post("/units/<id:unit_id>/archive")
 def archive_unit(unit_id: int) -> Response:
     unit = _unit_or_404(unit_id)
     form = ConfirmForm()
@@ -191,12 +190,12 @@ def _render_person(person: Person, error: str | None = None, status: int = 200, 
     return (html, status) if status != 200 else html
 
 
-@bp.get("/people/<int:person_id>")
+@bp.get("/people/<id:person_id>")
 def person_page(person_id: int) -> Page:
     return _render_person(_person_or_403(person_id))
 
 
-@bp.post("/people/<int:person_id>/roles")
+@bp.post("/people/<id:person_id>/roles")
 def assign_role(person_id: int) -> Page:
     person = _person_or_403(person_id)
     form = RoleForm()
@@ -214,7 +213,7 @@ def assign_role(person_id: int) -> Page:
     return redirect(url_for("admin.person_page", person_id=person.id))
 
 
-@bp.post("/roles/<int:assignment_id>/revoke")
+@bp.post("/roles/<id:assignment_id>/revoke")
 def revoke_role(assignment_id: int) -> Response:
     assignment = db.session.get(RoleAssignment, assignment_id)
     if assignment is None:
@@ -234,7 +233,7 @@ def revoke_role(assignment_id: int) -> Response:
     return redirect(url_for("admin.person_page", person_id=person_id))
 
 
-@bp.post("/people/<int:person_id>/password")
+@bp.post("/people/<id:person_id>/password")
 def reset_password(person_id: int) -> Page:
     person = _person_or_403(person_id)
     form = PasswordForm()

@@ -13,6 +13,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response
 
+from tracker.blueprints.args import int_arg
+from tracker.blueprints.auth import safe_next
 from tracker.extensions import db
 from tracker.jobs.runner import heartbeats
 from tracker.models import (
@@ -106,7 +108,7 @@ def _enum_arg(name: str, enum_cls: Any) -> Any:
 def outbox() -> Page:
     status = _enum_arg("status", DeliveryStatus)
     channel = _enum_arg("channel", Channel)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = int_arg("page") or 1
     lead = aliased(OrgUnit, name="lead")
     # Rows about a task are shown to admins of its lead unit; rows without one (password resets) to every admin.
     scope = sa.or_(Notification.occurrence_id.is_(None), scope_clause(current_user, lead.path, Permission.ADMIN))
@@ -140,7 +142,7 @@ def outbox() -> Page:
     )
 
 
-@bp.post("/outbox/<int:notification_id>/retry")
+@bp.post("/outbox/<bigid:notification_id>/retry")
 def retry(notification_id: int) -> Response:
     notification = db.session.get(Notification, notification_id) or abort(404)
     try:
@@ -149,7 +151,7 @@ def retry(notification_id: int) -> Response:
         flash(_("The message is queued again."), "info")
     except DomainError as error:
         _fail(error)
-    return redirect(request.form.get("next") or url_for(".outbox", status="dead"))
+    return redirect(safe_next(request.form.get("next"), url_for(".outbox", status="dead")))
 
 
 # --- Policies -------------------------------------------------------------------------------------------
@@ -201,38 +203,38 @@ def create_policy() -> Response:
                           _("The policy was created."))
 
 
-@bp.post("/policies/<int:policy_id>/rename")
+@bp.post("/policies/<id:policy_id>/rename")
 def rename_policy(policy_id: int) -> Response:
     policy = _policy_or_404(policy_id)
     return _policy_action(lambda: ops.rename_policy(current_user, policy, request.form.get("name", "")),
                           _("The policy was renamed."))
 
 
-@bp.post("/policies/<int:policy_id>/default")
+@bp.post("/policies/<id:policy_id>/default")
 def default_policy(policy_id: int) -> Response:
     policy = _policy_or_404(policy_id)
     return _policy_action(lambda: ops.set_default_policy(current_user, policy), _("The default policy was changed."))
 
 
-@bp.post("/policies/<int:policy_id>/archive")
+@bp.post("/policies/<id:policy_id>/archive")
 def archive_policy(policy_id: int) -> Response:
     policy = _policy_or_404(policy_id)
     return _policy_action(lambda: ops.archive_policy(current_user, policy), _("The policy was archived."))
 
 
-@bp.post("/policies/<int:policy_id>/rules")
+@bp.post("/policies/<id:policy_id>/rules")
 def add_rule(policy_id: int) -> Response:
     policy = _policy_or_404(policy_id)
     return _policy_action(lambda: ops.add_rule(current_user, policy, _rule_spec()), _("The rule was added."))
 
 
-@bp.post("/rules/<int:rule_id>")
+@bp.post("/rules/<id:rule_id>")
 def update_rule(rule_id: int) -> Response:
     rule = db.session.get(ReminderRule, rule_id) or abort(404)
     return _policy_action(lambda: ops.update_rule(current_user, rule, _rule_spec()), _("The rule was saved."))
 
 
-@bp.post("/rules/<int:rule_id>/remove")
+@bp.post("/rules/<id:rule_id>/remove")
 def remove_rule(rule_id: int) -> Response:
     rule = db.session.get(ReminderRule, rule_id) or abort(404)
     return _policy_action(lambda: ops.remove_rule(current_user, rule), _("The rule was removed."))
@@ -303,7 +305,7 @@ def edit_template() -> Page:
     return html, status
 
 
-@bp.post("/templates/<int:template_id>/reset")
+@bp.post("/templates/<id:template_id>/reset")
 def reset_template(template_id: int) -> Response:
     template = db.session.get(MessageTemplate, template_id) or abort(404)
     key = {"kind": str(template.kind), "channel": str(template.channel), "locale": template.locale}

@@ -6,7 +6,7 @@ import hashlib
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -37,10 +37,26 @@ def safe_next(target: str | None, default: str) -> str:
     """Only same-site relative paths are followed after sign-in (no open redirect)."""
     if not target:
         return default
+    # Browsers drop tabs and new lines and read a backslash as a slash: "/<TAB>/evil" and "/<BACKSLASH>evil"
+    # lead off the site.
+    if any(ord(c) < 0x21 or ord(c) == 0x7F or c == "\\" for c in target):
+        return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def _start_fresh_session() -> None:
+    """Forget everything the session held before signing in or out (its CSRF token too), but its language.
+
+    A session someone else planted, or that was shared on a public computer, carries nothing over.
+    """
+    lang = session.get("lang")
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's copy of the old token
+    if lang:
+        session["lang"] = lang
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -64,6 +80,7 @@ def login() -> Page:
     clear_failed_logins(username)
     person.last_login_at = utcnow()
     db.session.commit()
+    _start_fresh_session()
     login_user(person, remember=bool(form.remember.data))
     return redirect(safe_next(request.args.get("next"), url_for("main.index")))
 
@@ -71,7 +88,8 @@ def login() -> Page:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    logout_user()
+    _start_fresh_session()
+    logout_user()  # after: it leaves the note that makes Flask-Login delete the remember-me cookie
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, send_file
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from tracker.blueprints.args import id_arg, int_arg
 from tracker.clock import status_clock
 from tracker.extensions import db
 from tracker.forms.tasks import ExtensionDecisionForm, ReviewForm
@@ -28,12 +29,10 @@ def _signed_in() -> None:
 
 def chosen_unit() -> OrgUnit | None:
     """The unit named by ?unit= (checked against the person's scope), else None: the whole scope."""
-    raw = request.args.get("unit", "")
-    if not raw:
+    unit_id = id_arg("unit")
+    if unit_id is None:
         return None
-    if not raw.isdigit():
-        abort(400)
-    unit = db.session.get(OrgUnit, int(raw))
+    unit = db.session.get(OrgUnit, unit_id)
     if unit is None:
         abort(404)
     require(current_user, Permission.VIEW, unit)
@@ -41,12 +40,7 @@ def chosen_unit() -> OrgUnit | None:
 
 
 def chosen_year() -> int | None:
-    raw = request.args.get("year", "")
-    if not raw:
-        return None
-    if not raw.isdigit() or not 1990 <= int(raw) <= 2100:
-        abort(400)
-    return int(raw)
+    return int_arg("year", minimum=1990, maximum=2100)
 
 
 def _overview_data() -> dict[str, Any]:
@@ -82,20 +76,20 @@ def export_excel() -> Response:
     data = _overview_data()
     from openpyxl import Workbook
 
-    from tracker.blueprints.rollup import style_header, write_title
+    from tracker.blueprints.rollup import append_row, style_header, write_title
 
     wb = Workbook()
     ws = wb.active
     ws.title = _("Overdue")[:31]
     write_title(ws, _("Overdue tasks by unit"), _("As of %(date)s", date=data["clock"].today.strftime("%d/%m/%Y")), 7)
     headers = [_("No."), _("Unit"), _("Task"), _("Plan"), _("Due"), _("Days late"), _("Escalation level")]
-    ws.append(headers)
+    append_row(ws, headers)
     style_header(ws, ws.max_row)
     n = 0
     for group in data["overdue"]:
         for row in group.rows:
             n += 1
-            ws.append([n, group.unit_name, row.title, row.plan_number or "", row.due_on, row.days_late,
+            append_row(ws, [n, group.unit_name, row.title, row.plan_number or "", row.due_on, row.days_late,
                        row.escalation_level])
             ws.cell(ws.max_row, 5).number_format = "DD/MM/YYYY"
     for col, width in zip("ABCDEFG", (6, 30, 60, 16, 12, 10, 10), strict=True):
@@ -103,11 +97,11 @@ def export_excel() -> Response:
 
     ws2 = wb.create_sheet(_("Timeliness")[:31])
     write_title(ws2, _("Timeliness by unit"), _("As of %(date)s", date=data["clock"].today.strftime("%d/%m/%Y")), 7)
-    ws2.append([_("No."), _("Unit"), _("Due so far"), _("Done on time"), _("Done late"), _("Overdue"),
+    append_row(ws2, [_("No."), _("Unit"), _("Due so far"), _("Done on time"), _("Done late"), _("Overdue"),
                 _("Share on time")])
     style_header(ws2, ws2.max_row)
     for i, t in enumerate(data["timeliness"], start=1):
-        ws2.append([i, t.unit_name, t.expected, t.on_time, t.late, t.overdue, t.timeliness])
+        append_row(ws2, [i, t.unit_name, t.expected, t.on_time, t.late, t.overdue, t.timeliness])
         ws2.cell(ws2.max_row, 7).number_format = "0.00%"
     for col, width in zip("ABCDEFG", (6, 36, 12, 12, 12, 12, 14), strict=True):
         ws2.column_dimensions[col].width = width

@@ -205,7 +205,7 @@ def upload() -> Page:
     return redirect(url_for("plan_import.review", plan_id=result.plan.id))  # type: ignore[union-attr]
 
 
-@bp.post("/plans/<int:plan_id>/reimport")
+@bp.post("/plans/<id:plan_id>/reimport")
 def reimport(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
     result = reimport_plan(current_user, plan)  # a DomainError becomes an error page, rolled back
@@ -214,7 +214,7 @@ def reimport(plan_id: int) -> Page:
     return redirect(url_for("plan_import.review", plan_id=plan.id))
 
 
-@bp.post("/plans/<int:plan_id>/discard")
+@bp.post("/plans/<id:plan_id>/discard")
 def discard(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
     if plan.status != PlanStatus.DRAFT:
@@ -335,7 +335,7 @@ def _render_review(plan: Plan, *, error: str | None = None, status: int = 200, e
     return (html, status) if status != 200 else html
 
 
-@bp.get("/plans/<int:plan_id>/review")
+@bp.get("/plans/<id:plan_id>/review")
 def review(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
     if plan.status != PlanStatus.DRAFT:
@@ -355,7 +355,7 @@ def _failed_review(plan: Plan, message: str, status: int, task_id: int | None = 
     return _render_review(plan, error=message, status=status, error_task_id=task_id, **forms)
 
 
-@bp.post("/plans/<int:plan_id>/header")
+@bp.post("/plans/<id:plan_id>/header")
 def update_header(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
     form = HeaderForm()
@@ -378,7 +378,7 @@ def _lead_from(form: UnitChoiceForm | RowForm) -> dict[str, Any]:
     return {"lead_unit": drafts.load_unit(form.lead.data, "lead_unit_id")}
 
 
-@bp.post("/plans/<int:plan_id>/tasks/<int:task_id>/unit")
+@bp.post("/plans/<id:plan_id>/tasks/<id:task_id>/unit")
 def change_unit(plan_id: int, task_id: int) -> Page:
     plan = _managed_plan(plan_id)
     task = _task_of(plan, task_id)
@@ -394,7 +394,7 @@ def change_unit(plan_id: int, task_id: int) -> Page:
     return _back(plan, task.id)
 
 
-@bp.post("/plans/<int:plan_id>/tasks/<int:task_id>/drop")
+@bp.post("/plans/<id:plan_id>/tasks/<id:task_id>/drop")
 def drop(plan_id: int, task_id: int) -> Page:
     plan = _managed_plan(plan_id)
     task = _task_of(plan, task_id)
@@ -406,7 +406,7 @@ def drop(plan_id: int, task_id: int) -> Page:
     return _back(plan, task.id)
 
 
-@bp.post("/plans/<int:plan_id>/tasks/<int:task_id>/restore")
+@bp.post("/plans/<id:plan_id>/tasks/<id:task_id>/restore")
 def restore(plan_id: int, task_id: int) -> Page:
     plan = _managed_plan(plan_id)
     task = _task_of(plan, task_id)
@@ -418,7 +418,7 @@ def restore(plan_id: int, task_id: int) -> Page:
     return _back(plan, task.id)
 
 
-@bp.post("/plans/<int:plan_id>/confirm")
+@bp.post("/plans/<id:plan_id>/confirm")
 def confirm(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
     try:
@@ -480,7 +480,7 @@ def _row_arguments(form: RowForm) -> dict[str, Any]:
     return arguments
 
 
-@bp.route("/plans/<int:plan_id>/tasks/<int:task_id>/edit", methods=["GET", "POST"])
+@bp.route("/plans/<id:plan_id>/tasks/<id:task_id>/edit", methods=["GET", "POST"])
 def edit_row(plan_id: int, task_id: int) -> Page:
     plan = _managed_plan(plan_id)
     task = _task_of(plan, task_id)
@@ -500,7 +500,7 @@ def edit_row(plan_id: int, task_id: int) -> Page:
     return _back(plan, task.id)
 
 
-@bp.route("/plans/<int:plan_id>/tasks/new", methods=["GET", "POST"])
+@bp.route("/plans/<id:plan_id>/tasks/new", methods=["GET", "POST"])
 def add_row(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
     if (redirected := _draft_or_redirect(plan)) is not None:
@@ -529,7 +529,7 @@ def _visible_plan(plan_id: int) -> Plan:
     return plan
 
 
-@bp.get("/plans/<int:plan_id>/document")
+@bp.get("/plans/<id:plan_id>/document")
 def document(plan_id: int) -> Response:
     plan = _visible_plan(plan_id)
     if plan.document_id is None:
@@ -542,7 +542,7 @@ def document(plan_id: int) -> Response:
     return response
 
 
-@bp.get("/plans/<int:plan_id>/tasks/<int:task_id>/source")
+@bp.get("/plans/<id:plan_id>/tasks/<id:task_id>/source")
 def task_source(plan_id: int, task_id: int) -> Page:
     plan = _visible_plan(plan_id)
     task = _task_of(plan, task_id)

@@ -25,7 +25,7 @@ def index() -> str:
     return render_template("plans/index.html", plans=q.plans_list(current_user, clock), clock=clock)
 
 
-@bp.get("/plans/<int:plan_id>")
+@bp.get("/plans/<id:plan_id>")
 def plan_page(plan_id: int) -> str:
     plan = db.session.get(Plan, plan_id)
     if plan is None:

@@ -88,7 +88,7 @@ def create_token() -> Page:
     return _render(new_token=clear)
 
 
-@bp.post("/profile/tokens/<int:token_id>/revoke")
+@bp.post("/profile/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> Response:
     token = db.session.get(ApiToken, token_id)

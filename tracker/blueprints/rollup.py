@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
+from tracker.blueprints.args import id_arg
 from tracker.blueprints.dashboard import chosen_year
 from tracker.blueprints.main import format_pct
 from tracker.clock import status_clock
@@ -37,11 +38,9 @@ def _scope_roots() -> list[OrgUnit]:
 
 
 def _chosen_parent() -> OrgUnit | None:
-    raw = request.args.get("unit", "")
-    if raw:
-        if not raw.isdigit():
-            abort(400)
-        unit = db.session.get(OrgUnit, int(raw))
+    unit_id = id_arg("unit")
+    if unit_id is not None:
+        unit = db.session.get(OrgUnit, unit_id)
         if unit is None:
             abort(404)
         if not can(current_user, Permission.VIEW, unit):
@@ -120,19 +119,31 @@ def indicator_chart(progress: list[q.IndicatorProgress]) -> Markup:
 
 # --- Excel in the layout of the plans' appendices (Phụ lục) ----------------------------------------------
 
+def _cell(value: Any) -> Any:
+    """Text without the control characters XML (so openpyxl) refuses; an imported document may carry them."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub(" ", value).strip() if isinstance(value, str) else value
+
+
+def append_row(ws: Any, values: list[Any]) -> None:
+    """Append a row to an export sheet, its text cleaned for the file format."""
+    ws.append([_cell(v) for v in values])
+
+
 def write_title(ws: Any, title: str, subtitle: str, columns: int) -> None:
     """The two centred title lines an appendix starts with."""
     from openpyxl.styles import Alignment, Font
 
-    ws.append([title.upper()])
+    append_row(ws, [title.upper()])
     ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=columns)
     ws.cell(ws.max_row, 1).font = Font(bold=True, size=13)
     ws.cell(ws.max_row, 1).alignment = Alignment(horizontal="center")
-    ws.append([subtitle])
+    append_row(ws, [subtitle])
     ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=columns)
     ws.cell(ws.max_row, 1).font = Font(italic=True)
     ws.cell(ws.max_row, 1).alignment = Alignment(horizontal="center")
-    ws.append([])
+    append_row(ws, [])
 
 
 def style_header(ws: Any, row: int) -> None:
@@ -164,12 +175,12 @@ def export_excel() -> Response:
     ws = wb.active
     ws.title = _("Appendix 01")[:31]
     write_title(ws, _("Appendix 01: results of the indicators against the targets"), subtitle, 9)
-    ws.append([_("No."), _("Indicator"), _("Unit of measure"), _("Unit"), _("Year"), _("Target"), _("Result"),
+    append_row(ws, [_("No."), _("Indicator"), _("Unit of measure"), _("Unit"), _("Year"), _("Target"), _("Result"),
                _("Result / target"), _("Notes")])
     style_header(ws, ws.max_row)
     for i, p in enumerate(progress, start=1):
         note = "" if p.achieved is None else (_("Achieved") if p.achieved else _("Not achieved"))
-        ws.append([i, p.name, p.unit_of_measure, p.target_unit, p.year, float(p.target),
+        append_row(ws, [i, p.name, p.unit_of_measure, p.target_unit, p.year, float(p.target),
                    float(p.actual) if p.actual is not None else None, p.ratio, note])
         ws.cell(ws.max_row, 8).number_format = "0.00%"
     for col, width in zip("ABCDEFGHI", (6, 50, 12, 28, 8, 12, 12, 12, 16), strict=True):
@@ -177,12 +188,12 @@ def export_excel() -> Response:
 
     ws2 = wb.create_sheet(_("Appendix 02")[:31])
     write_title(ws2, _("Appendix 02: carrying out the tasks, by unit"), subtitle, 9)
-    ws2.append([_("No."), _("Unit"), _("Due so far"), _("Done on time"), _("Done late"), _("Overdue"),
+    append_row(ws2, [_("No."), _("Unit"), _("Due so far"), _("Done on time"), _("Done late"), _("Overdue"),
                 _("Not yet due"), _("Completion"), _("Share on time")])
     style_header(ws2, ws2.max_row)
     for i, r in enumerate(rows, start=1):
         s = r.stats
-        ws2.append([i, r.unit_name, s.expected, s.on_time, s.late, s.overdue, s.open_not_due, s.completion,
+        append_row(ws2, [i, r.unit_name, s.expected, s.on_time, s.late, s.overdue, s.open_not_due, s.completion,
                     s.timeliness])
         ws2.cell(ws2.max_row, 8).number_format = "0.00%"
         ws2.cell(ws2.max_row, 9).number_format = "0.00%"
@@ -191,13 +202,13 @@ def export_excel() -> Response:
 
     ws3 = wb.create_sheet(_("Appendix 03")[:31])
     write_title(ws3, _("Appendix 03: overdue tasks"), subtitle, 7)
-    ws3.append([_("No."), _("Task"), _("Lead unit"), _("Plan"), _("Due"), _("Days late"), _("Notes")])
+    append_row(ws3, [_("No."), _("Task"), _("Lead unit"), _("Plan"), _("Due"), _("Days late"), _("Notes")])
     style_header(ws3, ws3.max_row)
     n = 0
     for group in q.overdue_by_unit(current_user, clock, unit=parent):
         for o in group.rows:
             n += 1
-            ws3.append([n, o.title, group.unit_name, o.plan_number or "", o.due_on, o.days_late, ""])
+            append_row(ws3, [n, o.title, group.unit_name, o.plan_number or "", o.due_on, o.days_late, ""])
             ws3.cell(ws3.max_row, 5).number_format = "DD/MM/YYYY"
     for col, width in zip("ABCDEFG", (6, 60, 28, 16, 12, 10, 16), strict=True):
         ws3.column_dimensions[col].width = width

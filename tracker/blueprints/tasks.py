@@ -137,7 +137,7 @@ def _render(occurrence: Occurrence, *, status: int = 200, error: str | None = No
     return (html, status) if status != 200 else html
 
 
-@bp.get("/occurrences/<int:occurrence_id>")
+@bp.get("/occurrences/<bigid:occurrence_id>")
 def occurrence_page(occurrence_id: int) -> Page:
     return _render(load_occurrence(occurrence_id))
 
@@ -156,7 +156,7 @@ def _failed(occurrence: Occurrence, form_name: str, form: Any, error: DomainErro
     return _render(occurrence, status=error.status, error=error.render(), **{form_name: form})
 
 
-@bp.post("/occurrences/<int:occurrence_id>/report")
+@bp.post("/occurrences/<bigid:occurrence_id>/report")
 def submit_report(occurrence_id: int) -> Page:
     occurrence = load_occurrence(occurrence_id)
     indicators = db.session.scalars(
@@ -178,7 +178,7 @@ def submit_report(occurrence_id: int) -> Page:
     return _done(occurrence, _("The report has been submitted."))
 
 
-@bp.post("/occurrences/<int:occurrence_id>/done")
+@bp.post("/occurrences/<bigid:occurrence_id>/done")
 def mark_done(occurrence_id: int) -> Page:
     occurrence = load_occurrence(occurrence_id)
     form = MarkDoneForm()
@@ -191,7 +191,7 @@ def mark_done(occurrence_id: int) -> Page:
     return _done(occurrence, _("The task is marked done."))
 
 
-@bp.post("/occurrences/<int:occurrence_id>/extension")
+@bp.post("/occurrences/<bigid:occurrence_id>/extension")
 def request_extension(occurrence_id: int) -> Page:
     occurrence = load_occurrence(occurrence_id)
     form = ExtensionForm()
@@ -205,7 +205,7 @@ def request_extension(occurrence_id: int) -> Page:
     return _done(occurrence, _("Your request for more time has been sent."))
 
 
-@bp.post("/occurrences/<int:occurrence_id>/comments")
+@bp.post("/occurrences/<bigid:occurrence_id>/comments")
 def add_comment(occurrence_id: int) -> Page:
     occurrence = load_occurrence(occurrence_id)
     form = CommentForm()
@@ -218,7 +218,7 @@ def add_comment(occurrence_id: int) -> Page:
     return _done(occurrence, _("Your comment has been added."))
 
 
-@bp.post("/reports/<int:report_id>/review")
+@bp.post("/reports/<bigid:report_id>/review")
 def review_report(report_id: int) -> Page:
     report = db.session.get(Report, report_id)
     if report is None:
@@ -235,7 +235,7 @@ def review_report(report_id: int) -> Page:
     return _done(occurrence, _("The report has been accepted.") if accept else _("The report has been returned."))
 
 
-@bp.post("/extensions/<int:request_id>/decide")
+@bp.post("/extensions/<id:request_id>/decide")
 def decide_extension(request_id: int) -> Page:
     extension = db.session.get(ExtensionRequest, request_id)
     if extension is None:
@@ -252,7 +252,7 @@ def decide_extension(request_id: int) -> Page:
     return _done(occurrence, _("The new deadline is approved.") if approve else _("The request has been rejected."))
 
 
-@bp.get("/attachments/<int:attachment_id>")
+@bp.get("/attachments/<bigid:attachment_id>")
 def download_attachment(attachment_id: int) -> Response:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:

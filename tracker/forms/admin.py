@@ -11,6 +11,7 @@ from wtforms.validators import NumberRange, Optional
 
 from tracker.forms import INVALID_CHOICE, at_most, choices, required, strip
 from tracker.models import Role, UnitKind
+from tracker.schemas.base import MAX_ID
 
 UNIT_KIND_LABELS = {
     UnitKind.COUNTRY: _l("Country"), UnitKind.MINISTRY: _l("Ministry"), UnitKind.PROVINCE: _l("Province"),
@@ -23,7 +24,8 @@ UNIT_KIND_LABELS = {
 
 
 def _unit_id_field() -> IntegerField:
-    return IntegerField(_l("Unit"), validators=[required(), NumberRange(min=1, message=_l("Choose a unit."))])
+    return IntegerField(_l("Unit"), validators=[required(), NumberRange(min=1, max=MAX_ID,
+                                                                        message=_l("Choose a unit."))])
 
 
 class UnitForm(FlaskForm):

@@ -12,6 +12,7 @@ from wtforms.widgets import TextInput
 
 from tracker.forms import INVALID_CHOICE, at_most, choices, required, strip
 from tracker.models import Indicator
+from tracker.schemas.base import FIRST_DATE, LAST_DATE
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
@@ -31,6 +32,10 @@ class LocalDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a date as dd/mm/yyyy."))
+        if self.data is not None and not FIRST_DATE <= self.data <= LAST_DATE:
+            self.data = None  # "31/12/9999" parses, but no plan runs that long: a typing mistake
+            raise ValueError(_l("Enter a date from %(first)s to %(last)s.", first=FIRST_DATE.strftime("%d/%m/%Y"),
+                                last=LAST_DATE.strftime("%d/%m/%Y")))
 
 
 class ReportForm(FlaskForm):

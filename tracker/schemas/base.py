@@ -8,6 +8,8 @@ text, so a client gets them in the request's language.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -44,6 +46,18 @@ MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
 #: Largest BIGINT id (occurrences, reports, attachments, comments).
 MAX_BIG_ID = 2**63 - 1
+#: Deadlines and plan dates outside these years are typing mistakes (or attacks), never plans.
+FIRST_DATE, LAST_DATE = date(1990, 1, 1), date(2100, 12, 31)
+#: The largest figure taken for a NUMERIC(18, 4) column (targets, indicator values), which holds < 10^14.
+MAX_FIGURE = 10**14 - 1
+
+#: Characters no text may carry: C0 controls other than tab, new line and carriage return (PostgreSQL refuses
+#: NUL, XML and so Excel files refuse the rest) and lone UTF-16 surrogates (not encodable as UTF-8).
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+#: A file name may carry no control character at all, nor the Unicode direction overrides that make
+#: "hoa-don\u202efdp.exe" look like "hoa-donexe.pdf".
+FORBIDDEN_IN_FILE_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                                     "\ud800-\udfff]")
 
 
 class BaseSchema(ma.Schema):
@@ -58,27 +72,70 @@ class BaseSchema(ma.Schema):
     }
 
 
+#: FORBIDDEN_CHARACTERS as the OpenAPI document states it (an ECMA-262 pattern; JSON cannot carry lone surrogates
+#: as UTF-8 anyway), so clients and fuzzers know the rule.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
+
+
 class String(ma.fields.String):
-    """A string with surrounding white space removed on input."""
+    """A string with surrounding white space removed on input, refusing characters no text may carry."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        if not kwargs.get("dump_only"):
+            kwargs["metadata"] = {"pattern": TEXT_PATTERN, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     default_error_messages = {**_FIELD_MESSAGES, "invalid": N_("Not a valid text."),
-                              "invalid_utf8": N_("Not a valid text.")}
+                              "invalid_utf8": N_("Not a valid text."),
+                              "forbidden_characters": N_("The text contains characters that are not allowed.")}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if FORBIDDEN_CHARACTERS.search(text):
+            raise self.make_error("forbidden_characters")
+        return text.strip()
 
 
 class Integer(ma.fields.Integer):
+    """A whole number; in a JSON body it must be a JSON integer (not "12", not 12.0)."""
+
     default_error_messages = {**_FIELD_MESSAGES, "invalid": N_("Not a valid integer."),
                               "too_large": N_("The number is too large.")}
 
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strict", True)
+        super().__init__(**kwargs)
+
+
+class QueryInteger(Integer):
+    """A whole number in a query string, where every value arrives as text."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strict", False)
+        super().__init__(**kwargs)
+
 
 class Id(Integer):
-    """A positive database id."""
+    """A positive database id in a JSON body."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", Range(min=1, max=MAX_ID))
+        super().__init__(**kwargs)
+
+
+class QueryId(Id):
+    """A positive database id in a query string."""
+
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("strict", False)
+        super().__init__(**kwargs)
+
+
+class QueryBigId(QueryId):
+    """A positive BIGINT id (an occurrence, a report) in a query string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", Range(min=1, max=MAX_BIG_ID))
         super().__init__(**kwargs)
 
 
@@ -86,6 +143,22 @@ class Decimal(ma.fields.Decimal):
     default_error_messages = {**_FIELD_MESSAGES, "invalid": N_("Not a valid number."),
                               "too_large": N_("The number is too large."),
                               "special": N_("Not a valid number.")}
+
+
+class Figure(Decimal):
+    """A target or a reported figure: a number NUMERIC(18, 4) holds (documented as a range, checked here)."""
+
+    default_error_messages = {**Decimal.default_error_messages, "too_large": N_("The number is too large.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"minimum": -MAX_FIGURE, "maximum": MAX_FIGURE, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _validated(self, value: Any) -> Any:
+        number = super()._validated(value)
+        if number is not None and abs(number) > MAX_FIGURE:
+            raise self.make_error("too_large")
+        return number
 
 
 class Float(ma.fields.Float):
@@ -96,7 +169,22 @@ class Float(ma.fields.Float):
 
 
 class Boolean(ma.fields.Boolean):
+    """A JSON true or false: 0, 1, "yes" and "true" are not booleans in a JSON body."""
+
     default_error_messages = {**_FIELD_MESSAGES, "invalid": N_("Not a valid boolean (true or false).")}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        raise self.make_error("invalid")
+
+
+class QueryBoolean(ma.fields.Boolean):
+    """true or false in a query string (1 and 0 too)."""
+
+    default_error_messages = Boolean.default_error_messages
+    truthy = frozenset({"true", "1"})
+    falsy = frozenset({"false", "0"})
 
 
 class Date(ma.fields.Date):
@@ -104,6 +192,11 @@ class Date(ma.fields.Date):
 
     default_error_messages = {**_FIELD_MESSAGES, "invalid": N_("Not a valid date (YYYY-MM-DD)."),
                               "format": N_("Not a valid date (YYYY-MM-DD).")}
+
+
+def plausible_dates() -> Range:
+    """The validator of deadlines and plan dates: 1990-01-01 to 2100-12-31."""
+    return Range(min=FIRST_DATE, max=LAST_DATE, error=N_("Must be a date between {min} and {max}."))
 
 
 class DateTime(ma.fields.DateTime):
@@ -153,11 +246,21 @@ class Length(ma.validate.Length):
     message_equal = N_("Must be {equal} characters long.")
 
 
+class Items(ma.validate.Length):
+    """How many items a list may hold, with translated messages (Length speaks of characters)."""
+
+    message_min = N_("Must have at least {min} items.")
+    message_max = N_("Must have at most {max} items.")
+    message_all = N_("Must have between {min} and {max} items.")
+    message_equal = N_("Must have {equal} items.")
+
+
 class PageQuerySchema(BaseSchema):
     """`page` and `page_size` of a list; the answer's X-Pagination header tells the totals."""
 
-    page = Integer(load_default=1, validate=Range(min=1, max=MAX_ID), metadata={"description": "Page number, from 1."})
-    page_size = Integer(load_default=50, validate=Range(min=1, max=MAX_PAGE_SIZE),
+    page = QueryInteger(load_default=1, validate=Range(min=1, max=MAX_ID),
+                        metadata={"description": "Page number, from 1."})
+    page_size = QueryInteger(load_default=50, validate=Range(min=1, max=MAX_PAGE_SIZE),
                         metadata={"description": "Items per page (the deployment's API_PAGE_SIZE_MAX may lower the "
                                                  f"maximum of {MAX_PAGE_SIZE})."})
 
@@ -178,8 +281,8 @@ class UnitRefSchema(BaseSchema):
 class ErrorSchema(BaseSchema):
     """The one error body: messages by field (`_general` when not about one field) and a stable code."""
 
-    errors = ma.fields.Dict(keys=String(), values=List(String()),
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
                             metadata={"description": 'Messages by field, e.g. {"title": ["..."]}; '
                                                      '"_general" when not about one field.'})
-    code = String(metadata={"description": "invalid, malformed_json, unauthorized, forbidden, not_found, "
-                                           "conflict, method_not_allowed ..."})
+    code = ma.fields.String(metadata={"description": "invalid, malformed_json, unauthorized, forbidden, not_found, "
+                                           "conflict, method_not_allowed, unsupported_media_type ..."})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tracker.models import Comparator, Direction
 from tracker.schemas.base import (
     BaseSchema,
-    Decimal,
     Enum,
+    Figure,
     Float,
     Id,
     Integer,
@@ -14,6 +14,7 @@ from tracker.schemas.base import (
     List,
     Nested,
     PageQuerySchema,
+    QueryId,
     String,
 )
 
@@ -43,9 +44,9 @@ class IndicatorCreateSchema(BaseSchema):
 
 
 class IndicatorTargetUpdateSchema(BaseSchema):
-    value = Decimal(required=True)
+    value = Figure(required=True)
     comparator = Enum(Comparator, load_default=Comparator.AT_LEAST)
 
 
 class IndicatorQuerySchema(PageQuerySchema):
-    plan_id = Id()
+    plan_id = QueryId()

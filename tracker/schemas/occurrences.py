@@ -9,14 +9,17 @@ from tracker.schemas.base import (
     Date,
     DateTime,
     Enum,
-    Id,
     Integer,
+    Items,
     Length,
     List,
     Nested,
     PageQuerySchema,
+    QueryBigId,
+    QueryId,
     String,
     UnitRefSchema,
+    plausible_dates,
 )
 
 MAX_TEXT = 20_000
@@ -56,12 +59,12 @@ class OccurrenceSchema(BaseSchema):
 
 
 class OccurrenceQuerySchema(PageQuerySchema):
-    unit_id = Id(metadata={"description": "Lead units in this unit's subtree."})
-    status = List(Enum(OccurrenceStatus),
+    unit_id = QueryId(metadata={"description": "Lead units in this unit's subtree."})
+    status = List(Enum(OccurrenceStatus), validate=Items(max=len(OccurrenceStatus)),
                   metadata={"description": "Repeat for several: status=overdue&status=due_soon"})
     due_from = Date(metadata={"description": "Due on or after this date."})
     due_to = Date(metadata={"description": "Due on or before this date."})
-    plan_id = Id()
+    plan_id = QueryId()
 
 
 class MarkDoneSchema(BaseSchema):
@@ -95,7 +98,7 @@ class ExtensionRequestSchema(BaseSchema):
 
 
 class ExtensionRequestCreateSchema(BaseSchema):
-    requested_due_on = Date(required=True)
+    requested_due_on = Date(required=True, validate=plausible_dates())
     reason = String(required=True, validate=Length(min=1, max=MAX_TEXT))
 
 
@@ -106,5 +109,5 @@ class ExtensionDecisionSchema(BaseSchema):
 
 class ExtensionRequestQuerySchema(PageQuerySchema):
     status = Enum(ExtensionStatus)
-    occurrence_id = Id()
-    unit_id = Id(metadata={"description": "Lead units in this unit's subtree."})
+    occurrence_id = QueryBigId()
+    unit_id = QueryId(metadata={"description": "Lead units in this unit's subtree."})

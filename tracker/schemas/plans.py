@@ -10,13 +10,17 @@ from tracker.schemas.base import (
     Enum,
     Id,
     Integer,
+    Items,
     Length,
     List,
     Nested,
     PageQuerySchema,
+    QueryId,
+    QueryInteger,
     Range,
     String,
     UnitRefSchema,
+    plausible_dates,
 )
 
 
@@ -40,18 +44,18 @@ class PlanCreateSchema(BaseSchema):
     title = String(required=True, validate=Length(min=1, max=2000))
     issuing_unit_id = Id(required=True)
     number = String(load_default=None, allow_none=True, validate=Length(max=64))
-    issued_on = Date(load_default=None, allow_none=True)
+    issued_on = Date(load_default=None, allow_none=True, validate=plausible_dates())
     year = Integer(load_default=None, allow_none=True, validate=Range(min=1990, max=2100))
-    period_start_on = Date(load_default=None, allow_none=True)
-    period_end_on = Date(load_default=None, allow_none=True)
+    period_start_on = Date(load_default=None, allow_none=True, validate=plausible_dates())
+    period_end_on = Date(load_default=None, allow_none=True, validate=plausible_dates())
     implements = String(load_default=None, allow_none=True, validate=Length(max=5000))
     focal_unit_id = Id(load_default=None, allow_none=True)
 
 
 class PlanQuerySchema(PageQuerySchema):
     status = Enum(PlanStatus)
-    year = Integer(validate=Range(min=1990, max=2100))
-    issuing_unit_id = Id(metadata={"description": "Plans issued by this unit or a unit in its subtree."})
+    year = QueryInteger(validate=Range(min=1990, max=2100))
+    issuing_unit_id = QueryId(metadata={"description": "Plans issued by this unit or a unit in its subtree."})
 
 
 class TaskSchema(BaseSchema):
@@ -76,8 +80,8 @@ class TaskCreateSchema(BaseSchema):
     section_code = String(load_default=None, allow_none=True, validate=Length(max=64))
     description = String(load_default=None, allow_none=True, validate=Length(max=20000))
     report_to_unit_id = Id(load_default=None, allow_none=True)
-    coordinating_unit_ids = List(Id(), load_default=list, validate=Length(max=100))
-    due_dates = List(Date(), load_default=list, validate=Length(max=100),
+    coordinating_unit_ids = List(Id(), load_default=list, validate=Items(max=100))
+    due_dates = List(Date(validate=plausible_dates()), load_default=list, validate=Items(max=100),
                      metadata={"description": "Deadlines (each becomes an occurrence)."})
     recurrence = String(load_default=None, allow_none=True, validate=Length(max=255),
                         metadata={"description": 'monthly, quarterly, semiannual, annual, a comma list, '

@@ -15,15 +15,18 @@ from tracker.schemas.base import (
     Boolean,
     Date,
     DateTime,
-    Decimal,
     Enum,
+    Figure,
     Float,
     Id,
     Integer,
+    Items,
     Length,
     List,
     Nested,
     PageQuerySchema,
+    QueryBigId,
+    QueryId,
     String,
 )
 from tracker.schemas.occurrences import MAX_TEXT
@@ -62,14 +65,14 @@ class ReportSchema(BaseSchema):
 
 class IndicatorValueCreateSchema(BaseSchema):
     indicator_id = Id(required=True)
-    value = Decimal(required=True, metadata={"description": "A number (2.03), or a numeric string."})
+    value = Figure(required=True, metadata={"description": "A number (2.03), or a numeric string."})
 
 
 class ReportCreateSchema(BaseSchema):
     """A report as JSON, or as multipart/form-data with `attachments` files and `values` as JSON text."""
 
     body = String(load_default="", validate=Length(max=MAX_TEXT))
-    values = List(Nested(IndicatorValueCreateSchema), load_default=list, validate=Length(max=200),
+    values = List(Nested(IndicatorValueCreateSchema), load_default=list, validate=Items(max=200),
                   metadata={"description": "Figures for the plan's indicators."})
 
     @ma.pre_load
@@ -89,6 +92,12 @@ class ReportCreateSchema(BaseSchema):
                 raise ma.ValidationError(N_("Not a valid list."), field_name="values")
         return fields
 
+    @ma.validates_schema  # after the fields: only well-formed figures reach it
+    def _each_indicator_once(self, data: dict[str, Any], **_kw: Any) -> None:
+        ids = [v["indicator_id"] for v in data.get("values", [])]
+        if len(ids) != len(set(ids)):
+            raise ma.ValidationError(N_("Each indicator may appear only once."), field_name="values")
+
 
 class ReviewSchema(BaseSchema):
     comment = String(load_default="", validate=Length(max=MAX_TEXT))
@@ -100,7 +109,7 @@ class ReturnSchema(BaseSchema):
 
 
 class ReportQuerySchema(PageQuerySchema):
-    occurrence_id = Id()
+    occurrence_id = QueryBigId()
     review_status = Enum(ReviewStatus)
-    unit_id = Id(metadata={"description": "Lead units in this unit's subtree."})
-    plan_id = Id()
+    unit_id = QueryId(metadata={"description": "Lead units in this unit's subtree."})
+    plan_id = QueryId()

@@ -12,6 +12,8 @@ from tracker.schemas.base import (
     Integer,
     Length,
     PageQuerySchema,
+    QueryBoolean,
+    QueryId,
     String,
 )
 
@@ -41,7 +43,7 @@ class OrgUnitCreateSchema(BaseSchema):
 
 
 class OrgUnitQuerySchema(PageQuerySchema):
-    parent_id = Id(metadata={"description": "Only the direct children of this unit."})
-    within = Id(metadata={"description": "Only this unit and its subtree."})
+    parent_id = QueryId(metadata={"description": "Only the direct children of this unit."})
+    within = QueryId(metadata={"description": "Only this unit and its subtree."})
     kind = Enum(UnitKind)
-    include_archived = Boolean(load_default=False)
+    include_archived = QueryBoolean(load_default=False)

@@ -17,7 +17,7 @@ from flask import Response, g, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from tracker.extensions import db
 from tracker.models import Person
@@ -39,6 +39,17 @@ class Unauthenticated(DomainError):
 class MalformedJson(DomainError):
     status = 400
     code = "malformed_json"
+
+
+class UnsupportedMediaType(DomainError):
+    """A body the endpoint does not read (XML, text, a form where JSON is expected)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+#: Bodies an endpoint taking "json_or_form" (a report with files) also reads.
+FORM_MIMETYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
 class InvalidInput(ValidationFailed):
@@ -83,6 +94,20 @@ class ApiParser(FlaskParser):
 
     def _handle_invalid_json_error(self, error: Exception, req: Any, *args: Any, **kwargs: Any) -> NoReturn:
         raise MalformedJson(_l("The request body is not valid JSON."))
+
+    def load_json(self, req: Any, schema: ma.Schema) -> Any:
+        """The JSON body; a body of another type is refused (415) rather than read as no body at all."""
+        if req.get_data(cache=True) and not is_json_request(req):
+            raise UnsupportedMediaType(_l("Send the body as JSON (Content-Type: application/json)."))
+        try:
+            return super().load_json(req, schema)
+        except RecursionError:  # json.loads gives up on thousands of nested brackets
+            raise MalformedJson(_l("The request body is nested too deeply."))
+
+    def load_json_or_form(self, req: Any, schema: ma.Schema) -> Any:
+        if req.mimetype in FORM_MIMETYPES:
+            return self.load_form(req, schema)
+        return self.load_json(req, schema)
 
 
 class ApiBlueprint(flask_smorest.Blueprint):

@@ -29,7 +29,7 @@ def list_extension_requests(args: dict[str, Any]) -> Any:
     return paged(page, args)
 
 
-@blp.route("/<int:request_id>/decision", methods=["POST"])
+@blp.route("/<id:request_id>/decision", methods=["POST"])
 @blp.arguments(ExtensionDecisionSchema)
 @blp.response(200, ExtensionRequestSchema)
 @blp.alt_response(403, response="FORBIDDEN")

@@ -59,7 +59,7 @@ def create_indicator(args: dict[str, Any]) -> Any:
     return indicator, 201
 
 
-@blp.route("/<int:indicator_id>", methods=["GET"])
+@blp.route("/<id:indicator_id>", methods=["GET"])
 @blp.response(200, IndicatorSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -68,7 +68,7 @@ def get_indicator(indicator_id: int) -> Any:
     return visible_indicator(indicator_id)
 
 
-@blp.route("/<int:indicator_id>/targets/<int:unit_id>/<int:year>", methods=["PUT"])
+@blp.route("/<id:indicator_id>/targets/<id:unit_id>/<year:year>", methods=["PUT"])
 @blp.arguments(IndicatorTargetUpdateSchema)
 @blp.response(200, IndicatorTargetSchema)
 @blp.alt_response(403, response="FORBIDDEN")

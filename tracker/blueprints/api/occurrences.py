@@ -8,6 +8,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 
 from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, commit, paged
+from tracker.blueprints.guard import check_file_names
 from tracker.clock import status_clock
 from tracker.operations import occurrences as ops
 from tracker.operations.errors import NotFound, PermissionDenied
@@ -64,7 +65,7 @@ def list_occurrences(args: dict[str, Any]) -> Any:
     return paged(page, args)
 
 
-@blp.route("/<int:occurrence_id>", methods=["GET"])
+@blp.route("/<bigid:occurrence_id>", methods=["GET"])
 @blp.response(200, OccurrenceSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -73,8 +74,8 @@ def get_occurrence(occurrence_id: int) -> Any:
     return visible_occurrence(occurrence_id)
 
 
-@blp.route("/<int:occurrence_id>/done", methods=["POST"])
-@blp.arguments(MarkDoneSchema)
+@blp.route("/<bigid:occurrence_id>/done", methods=["POST"])
+@blp.arguments(MarkDoneSchema, required=False)
 @blp.response(200, OccurrenceSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -87,7 +88,7 @@ def mark_done(args: dict[str, Any], occurrence_id: int) -> Any:
     return _reload(occurrence_id)
 
 
-@blp.route("/<int:occurrence_id>/reports", methods=["POST"])
+@blp.route("/<bigid:occurrence_id>/reports", methods=["POST"])
 @blp.arguments(ReportCreateSchema, location="json_or_form")
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
     "type": "object",
@@ -107,8 +108,9 @@ def submit_report(args: dict[str, Any], occurrence_id: int) -> Any:
     JSON, or multipart/form-data to attach files (`attachments`, repeatable; `values` as JSON text).
     """
     item = visible_occurrence(occurrence_id)
-    files = [ops.UploadedFile(f.filename or "", f.mimetype or "", f.read())
-             for f in request.files.getlist("attachments")]
+    uploads = request.files.getlist("attachments")
+    check_file_names("attachments", uploads)
+    files = [ops.UploadedFile(f.filename or "", f.mimetype or "", f.read()) for f in uploads]
     report = ops.submit_report(
         actor(), item.occurrence, body=args["body"],
         values={v["indicator_id"]: v["value"] for v in args["values"]}, attachments=files,
@@ -117,7 +119,7 @@ def submit_report(args: dict[str, Any], occurrence_id: int) -> Any:
     return listing.get_report(report.id), 201
 
 
-@blp.route("/<int:occurrence_id>/comments", methods=["GET"])
+@blp.route("/<bigid:occurrence_id>/comments", methods=["GET"])
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, CommentSchema(many=True), headers=PAGINATION_HEADERS)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -128,7 +130,7 @@ def list_comments(args: dict[str, Any], occurrence_id: int) -> Any:
     return paged(listing.list_comments(occurrence_id, page=args["page"], page_size=args["page_size"]), args)
 
 
-@blp.route("/<int:occurrence_id>/comments", methods=["POST"])
+@blp.route("/<bigid:occurrence_id>/comments", methods=["POST"])
 @blp.arguments(CommentCreateSchema)
 @blp.response(201, CommentSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -141,7 +143,7 @@ def add_comment(args: dict[str, Any], occurrence_id: int) -> Any:
     return comment, 201
 
 
-@blp.route("/<int:occurrence_id>/extension-requests", methods=["POST"])
+@blp.route("/<bigid:occurrence_id>/extension-requests", methods=["POST"])
 @blp.arguments(ExtensionRequestCreateSchema)
 @blp.response(201, ExtensionRequestSchema)
 @blp.alt_response(403, response="FORBIDDEN")

@@ -56,7 +56,7 @@ def create_plan(args: dict[str, Any]) -> Any:
     return plan, 201
 
 
-@blp.route("/<int:plan_id>", methods=["GET"])
+@blp.route("/<id:plan_id>", methods=["GET"])
 @blp.response(200, PlanSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -65,7 +65,7 @@ def get_plan(plan_id: int) -> Any:
     return visible_plan(plan_id)
 
 
-@blp.route("/<int:plan_id>/tasks", methods=["GET"])
+@blp.route("/<id:plan_id>/tasks", methods=["GET"])
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, TaskSchema(many=True), headers=PAGINATION_HEADERS)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -76,7 +76,7 @@ def list_tasks(args: dict[str, Any], plan_id: int) -> Any:
     return paged(listing.list_tasks(actor(), plan, page=args["page"], page_size=args["page_size"]), args)
 
 
-@blp.route("/<int:plan_id>/tasks", methods=["POST"])
+@blp.route("/<id:plan_id>/tasks", methods=["POST"])
 @blp.arguments(TaskCreateSchema)
 @blp.response(201, TaskSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -98,7 +98,7 @@ def add_task(args: dict[str, Any], plan_id: int) -> Any:
     return task, 201
 
 
-@blp.route("/<int:plan_id>/activate", methods=["POST"])
+@blp.route("/<id:plan_id>/activate", methods=["POST"])
 @blp.response(200, PlanSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response
+from flask import send_file
 from flask_babel import lazy_gettext as _l
 
 from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, commit, paged
@@ -43,7 +44,7 @@ def list_reports(args: dict[str, Any]) -> Any:
     return paged(page, args)
 
 
-@blp.route("/<int:report_id>", methods=["GET"])
+@blp.route("/<bigid:report_id>", methods=["GET"])
 @blp.response(200, ReportSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -52,8 +53,8 @@ def get_report(report_id: int) -> Any:
     return visible_report(report_id)
 
 
-@blp.route("/<int:report_id>/accept", methods=["POST"])
-@blp.arguments(ReviewSchema)
+@blp.route("/<bigid:report_id>/accept", methods=["POST"])
+@blp.arguments(ReviewSchema, required=False)
 @blp.response(200, ReportSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -66,7 +67,7 @@ def accept_report(args: dict[str, Any], report_id: int) -> Any:
     return listing.get_report(report_id)
 
 
-@blp.route("/<int:report_id>/return", methods=["POST"])
+@blp.route("/<bigid:report_id>/return", methods=["POST"])
 @blp.arguments(ReturnSchema)
 @blp.response(200, ReportSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -80,7 +81,7 @@ def return_report(args: dict[str, Any], report_id: int) -> Any:
     return listing.get_report(report_id)
 
 
-@blp.route("/<int:report_id>/attachments/<int:attachment_id>", methods=["GET"])
+@blp.route("/<bigid:report_id>/attachments/<bigid:attachment_id>", methods=["GET"])
 @blp.response(200, content_type="application/octet-stream", description="The file's bytes.")
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -93,7 +94,9 @@ def download_attachment(report_id: int, attachment_id: int) -> Any:
     ) if attachment_id <= MAX_BIG_ID else None
     if attachment is None:
         raise NotFound(_l("No attachment with id %(id)s."), id=attachment_id)
-    response = Response(attachment.content, mimetype="application/octet-stream")
-    response.headers.set("Content-Disposition", "attachment", filename=attachment.filename)
+    # send_file writes a Vietnamese name as RFC 5987 filename*= with an ASCII fallback: the header stays
+    # latin-1, which is all a WSGI server can send.
+    response = send_file(io.BytesIO(attachment.content), mimetype="application/octet-stream", as_attachment=True,
+                         download_name=attachment.filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -43,7 +43,7 @@ def list_units(args: dict[str, Any]) -> Any:
     return paged(page, args)
 
 
-@blp.route("/<int:unit_id>", methods=["GET"])
+@blp.route("/<id:unit_id>", methods=["GET"])
 @blp.response(200, OrgUnitSchema)
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
