@@ -303,3 +303,25 @@ def test_lists_are_bounded_in_items_with_a_message_about_items(api_as, commune, 
     vi = api_as(commune.focal).post(f"/api/v1/plans/{active_plan.plan.id}/tasks", json={
         "title": "Việc", "lead_unit_id": commune.health.id, "coordinating_unit_ids": [commune.xa.id] * 101})
     assert error_body(vi)["errors"] == {"coordinating_unit_ids": ["Chỉ được có tối đa 100 mục."]}
+
+
+def test_an_unexpected_failure_is_a_500_in_the_one_error_shape_and_rolls_back(app, client, commune, active_plan):
+    from tracker.models import Comment as CommentModel
+
+    def boom():
+        db.session.add(CommentModel(occurrence_id=active_plan.occurrence.id, author_id=commune.officer.id, body="x"))
+        db.session.flush()
+        raise RuntimeError("a bug")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
+    app.add_url_rule("/api/v1/_boom", "api_boom", boom)
+    app.add_url_rule("/_boom", "web_boom", boom)
+    response = client.get("/api/v1/_boom")
+    assert response.status_code == 500
+    assert error_body(response) == {"errors": {"_general": [
+        "Đã xảy ra lỗi ở phía hệ thống. Không có thay đổi nào được lưu; hãy thử lại sau."]},
+        "code": "internal_server_error"}
+    page = client.get("/_boom", headers={"Accept-Language": "en"})
+    assert page.status_code == 500 and page.mimetype == "text/html"
+    assert "Không có thay đổi nào được lưu" in page.get_data(as_text=True)
+    assert _count(CommentModel) == 0

@@ -37,6 +37,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        if (error.code or 500) >= 500:
+            db.session.rollback()  # an unexpected failure (a bug) leaves nothing half-written
         messages = {
             400: _("The request could not be understood."),
             401: _("Please sign in."),
@@ -46,6 +48,7 @@ def register_error_handlers(app: Flask) -> None:
             413: _("The file is too large."),
             422: _("Some of the data is not valid."),
             429: _("Too many attempts. Please wait and try again."),
+            500: _("Something went wrong on our side. Nothing was saved; please try again later."),
         }
         status = error.code or 500
         message = messages.get(status, error.description or "")
