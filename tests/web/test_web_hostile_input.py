@@ -297,3 +297,12 @@ def test_excel_exports_survive_control_characters_an_imported_document_carried(l
         cells = [c.value for ws in workbook for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
         if path == "/overview.xlsx":
             assert "Dòng ngắt trang" in cells
+
+
+def test_signing_out_also_ends_keep_me_signed_in(client, web_data):
+    response = client.post("/login", data={"username": "yte", "password": "secret-pass-1", "remember": "y"})
+    assert "remember_token=" in " ".join(response.headers.getlist("Set-Cookie"))
+    response = client.post("/logout")
+    cleared = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert cleared and ("Max-Age=0" in cleared[0] or "1970" in cleared[0])
+    assert client.get("/tasks").status_code == 302
