@@ -19,6 +19,8 @@ from tracker.notify.base import (
     Channel,
     OutgoingMessage,
     PermanentSendError,
+    QuotaExceeded,
+    QuotaWait,
     ReauthRequired,
     SendError,
     TransientSendError,
@@ -234,6 +236,7 @@ def test_concurrent_senders_refresh_once(
 
 EXPECTED = {
     ZaloError.TRANSIENT: TransientSendError,
+    ZaloError.QUOTA: QuotaExceeded,
     ZaloError.PERMANENT: PermanentSendError,
     ZaloError.CREDENTIALS: ReauthRequired,
 }
@@ -255,6 +258,27 @@ def test_every_error_code_is_classified(
     assert type(info.value) is EXPECTED[kind]
     assert info.value.code == code
     assert zalo_server.refresh_count == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "wait", "channel_wide"),
+    [(-144, QuotaWait.NEXT_WORKING_DAY, True), (-115, QuotaWait.ADMIN, True), (-32, QuotaWait.SHORTLY, True),
+     (-211, QuotaWait.NEXT_WORKING_DAY, False)],
+)
+def test_quota_errors_say_when_to_try_again(client: ZaloClient, zalo_server: FakeZaloServer, code: int,
+                                            wait: QuotaWait, channel_wide: bool) -> None:
+    zalo_server.fail_next("zns", error=code)
+    with pytest.raises(QuotaExceeded) as info:
+        client.send_zns("0912345678", TEMPLATE, TEMPLATE_DATA, tracking_id="1")
+    assert (info.value.wait, info.value.channel_wide) == (wait, channel_wide)
+    assert isinstance(info.value, TransientSendError)  # never lost: it waits without spending attempts
+
+
+def test_http_429_is_a_short_quota_wait(client: ZaloClient, zalo_server: FakeZaloServer) -> None:
+    zalo_server.fail_next("cs", status=429)
+    with pytest.raises(QuotaExceeded) as info:
+        client.send_oa_text(FOLLOWER, "xin chào")
+    assert info.value.wait is QuotaWait.SHORTLY and info.value.code == 429
 
 
 def test_unknown_error_code_is_transient(client: ZaloClient, zalo_server: FakeZaloServer) -> None:

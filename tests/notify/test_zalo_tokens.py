@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -186,6 +187,7 @@ def test_concurrent_threads_refresh_once(token_db: Db) -> None:
 _PROCESS_SCRIPT = """
 import os, sys, time
 from pathlib import Path
+from typing import Any
 import sqlalchemy as sa
 from tracker.notify.zalo import ZaloClient, ZaloConfig
 from tracker.notify.zalo_tokens import SqlTokenStore
@@ -234,3 +236,44 @@ def test_two_processes_refresh_once(token_db: Db, zalo_server: FakeZaloServer, t
     stored = SqlTokenStore(token_db.engine).load()
     assert stored.version == 2
     assert stored.refresh_token != refresh
+
+
+def test_a_connection_lost_between_zalo_answer_and_store_keeps_the_new_pair(token_db: Db,
+                                                                             zalo_server: FakeZaloServer) -> None:
+    """Zalo spent the old refresh token and answered; the connection dies before the new pair is stored."""
+    from sqlalchemy import event
+
+    from tracker.notify.zalo import ZaloClient, ZaloConfig
+
+    access, refresh = zalo_server.issue_tokens()
+    store = SqlTokenStore(token_db.engine)
+    store.save(ZaloTokens(access, refresh, datetime.now(UTC) + timedelta(hours=20)))
+    zalo_server.expire_access_tokens()
+    dropped: list[str] = []
+
+    def drop_before_store(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("UPDATE channel_credentials SET access_token") and not dropped:
+            dropped.append(statement)
+            if token_db.schema:
+                pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                with sa.create_engine(token_db.url).connect() as killer:
+                    killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            else:
+                cursor.connection.close()  # SQLite's equivalent of a dropped connection
+
+    config = ZaloConfig(zalo_server.app_id, zalo_server.secret_key, oauth_url=zalo_server.url,
+                        openapi_url=zalo_server.url, zns_url=zalo_server.url, timeout=5)
+    event.listen(token_db.engine, "before_cursor_execute", drop_before_store)
+    try:
+        with ZaloClient(config, store) as client:
+            assert client.send_oa_text(FOLLOWER, "xin chào")  # refreshed, stored on a new connection, sent
+    finally:
+        event.remove(token_db.engine, "before_cursor_execute", drop_before_store)
+    assert dropped and zalo_server.refresh_count == 1
+    stored = store.load()
+    assert stored.refresh_token in zalo_server.state.refresh_tokens  # the live one, not the spent one
+    assert stored.version == 2
+    zalo_server.expire_access_tokens()
+    with ZaloClient(config, store) as client:
+        assert client.send_oa_text(FOLLOWER, "lần nữa")  # the stored refresh token still works
+    assert zalo_server.refresh_count == 2

@@ -3,11 +3,13 @@
 The dispatcher renders an outbox row into an `OutgoingMessage`, hands it to a `Channel`, and reacts to
 the outcome: a `SendResult` marks the row sent; `TransientSendError` schedules a retry with backoff;
 `PermanentSendError` marks it failed at once; `ReauthRequired` keeps it pending and tells the admins
-that the channel's credentials must be refreshed or re-entered.
+that the channel's credentials must be refreshed or re-entered; `QuotaExceeded` keeps it (and the rest of
+the channel's batch) pending, without spending an attempt, until the provider accepts messages again.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -48,6 +50,29 @@ class SendError(Exception):
 
 class TransientSendError(SendError):
     """The provider or the network failed for now: retry later with backoff."""
+
+
+class QuotaWait(enum.Enum):
+    """When a channel whose quota ran out may be tried again."""
+
+    SHORTLY = "shortly"  # a rate limit: after the base backoff
+    NEXT_WORKING_DAY = "next_working_day"  # a daily quota: when the next working day's window opens
+    ADMIN = "admin"  # a prepaid balance is used up: someone must top it up; try again after a while
+
+
+class QuotaExceeded(TransientSendError):
+    """The provider refuses every message for a while (quota, balance, rate limit): not this message's fault.
+
+    The dispatcher keeps the row pending without spending an attempt and does not try the rest of the
+    channel's batch, so a used-up daily quota never turns a day's reminders into dead rows.
+    """
+
+    def __init__(self, reason: str, *, code: str | int | None = None, wait: QuotaWait = QuotaWait.SHORTLY,
+                 channel_wide: bool = True) -> None:
+        super().__init__(reason, code=code)
+        self.wait = wait
+        #: False when only this recipient's quota is used up (the rest of the batch may still go out).
+        self.channel_wide = channel_wide
 
 
 class PermanentSendError(SendError):

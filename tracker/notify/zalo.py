@@ -29,6 +29,8 @@ import httpx
 from tracker.notify.base import (
     OutgoingMessage,
     PermanentSendError,
+    QuotaExceeded,
+    QuotaWait,
     ReauthRequired,
     SendResult,
     TransientSendError,
@@ -55,7 +57,8 @@ class ZaloError(enum.Enum):
 
     ACCESS_TOKEN = "access_token"  # refresh the access token and retry once
     CREDENTIALS = "credentials"  # app id, secret or OA link broken: an admin must fix it
-    TRANSIENT = "transient"  # quota, rate limit, Zalo-side failure: retry later
+    TRANSIENT = "transient"  # Zalo-side failure: retry later with backoff
+    QUOTA = "quota"  # quota, balance or rate limit: wait without spending attempts (see ZALO_QUOTA_WAITS)
     PERMANENT = "permanent"  # this message can never go out as is
 
 
@@ -81,7 +84,7 @@ ZALO_ERRORS: dict[int, tuple[ZaloError, str]] = {
     -112: (ZaloError.PERMANENT, "template data invalid"),
     -113: (ZaloError.PERMANENT, "button invalid"),
     -114: (ZaloError.PERMANENT, "recipient inactive, refuses ZNS or uses an outdated Zalo"),
-    -115: (ZaloError.TRANSIENT, "ZNS balance exhausted (out of quota)"),
+    -115: (ZaloError.QUOTA, "ZNS balance exhausted (out of quota)"),
     -116: (ZaloError.PERMANENT, "content invalid"),
     -117: (ZaloError.PERMANENT, "OA or app may not use this template"),
     -118: (ZaloError.PERMANENT, "Zalo account does not exist or is disabled"),
@@ -90,14 +93,24 @@ ZALO_ERRORS: dict[int, tuple[ZaloError, str]] = {
     -121: (ZaloError.PERMANENT, "body data empty"),
     -122: (ZaloError.PERMANENT, "body format invalid"),
     -124: (ZaloError.ACCESS_TOKEN, "access token invalid or expired"),
-    -144: (ZaloError.TRANSIENT, "OA daily ZNS quota exceeded"),
+    -144: (ZaloError.QUOTA, "OA daily ZNS quota exceeded"),
     # Official Account API (openapi.zalo.me)
-    -32: (ZaloError.TRANSIENT, "request rate limit exceeded"),
+    -32: (ZaloError.QUOTA, "request rate limit exceeded"),
     -201: (ZaloError.PERMANENT, "parameter invalid"),
-    -211: (ZaloError.TRANSIENT, "OA message quota exceeded"),
+    -211: (ZaloError.QUOTA, "OA message quota exceeded"),
     -213: (ZaloError.PERMANENT, "user does not follow the OA"),
     -216: (ZaloError.ACCESS_TOKEN, "access token invalid or expired"),
     -230: (ZaloError.PERMANENT, "user has not interacted with the OA in the last 7 days"),
+}
+
+#: For the QUOTA codes: when to try again, and whether the whole channel (not only this recipient) waits.
+#: A daily quota resets the next day; a prepaid ZNS balance needs someone to top it up; a rate limit
+#: passes in a minute. -211 counts the OA's messages to one follower, so only that row waits.
+ZALO_QUOTA_WAITS: dict[int, tuple[QuotaWait, bool]] = {
+    -115: (QuotaWait.ADMIN, True),
+    -144: (QuotaWait.NEXT_WORKING_DAY, True),
+    -32: (QuotaWait.SHORTLY, True),
+    -211: (QuotaWait.NEXT_WORKING_DAY, False),
 }
 
 
@@ -269,6 +282,9 @@ class ZaloClient:
                 raise ReauthRequired(reason, code=code)
             case ZaloError.PERMANENT:
                 raise PermanentSendError(reason, code=code)
+            case ZaloError.QUOTA:
+                wait, channel_wide = ZALO_QUOTA_WAITS.get(code, (QuotaWait.SHORTLY, True))
+                raise QuotaExceeded(reason, code=code, wait=wait, channel_wide=channel_wide)
             case _:
                 raise TransientSendError(reason, code=code)
 
@@ -283,7 +299,9 @@ class ZaloClient:
 
 def _json_body(response: httpx.Response) -> dict[str, Any]:
     status = response.status_code
-    if status >= 500 or status in (408, 429):
+    if status == 429:
+        raise QuotaExceeded("Zalo answered HTTP 429 (too many requests)", code=status, wait=QuotaWait.SHORTLY)
+    if status >= 500 or status == 408:
         raise TransientSendError(f"Zalo answered HTTP {status}", code=status)
     if status >= 400:
         raise PermanentSendError(f"Zalo answered HTTP {status}: {response.text[:200]}", code=status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tracker.notify")
 
 ZALO_PROVIDER = "zalo"
+#: Tries to store a freshly issued pair when the refresh transaction's connection died.
+STORE_TRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +190,45 @@ class SqlTokenStore:
                     # Someone stored a newer pair (an admin's new authorization): keep theirs, retry with it.
                     raise TransientSendError(f"{self._provider} tokens were replaced during the refresh")
         except SQLAlchemyError as exc:
-            if issued is not None:
-                # Nothing to retry: the provider has already spent the old refresh token.
-                log.error("%s tokens refreshed but not stored; re-authorize if sends keep failing", self._provider)
-            # Lock wait timeouts, "database is locked", a dropped connection: try again later.
-            raise TransientSendError(f"cannot refresh {self._provider} tokens: {exc}") from exc
+            if issued is None:
+                # Lock wait timeouts, "database is locked", a dropped connection: try again later.
+                raise TransientSendError(f"cannot refresh {self._provider} tokens: {exc}") from exc
+            # Zalo has already spent the old refresh token: the new pair exists only in this process now.
+            # Store it on a fresh connection rather than lose it (the connection, not the database, died).
+            log.warning("%s tokens refreshed but the store failed (%s); storing them again", self._provider, exc)
+            return self._store_issued(issued, current.version)
         log.info("%s access token refreshed (version %d)", self._provider, current.version + 1)
         return replace(issued, version=current.version + 1)
+
+    def _store_issued(self, issued: ZaloTokens, version: int) -> ZaloTokens:
+        """Store a pair Zalo issued after the refresh transaction failed; several tries, version-checked."""
+        from tracker.models.notifications import ChannelCredential
+
+        table = ChannelCredential.__table__
+        error: Exception | None = None
+        for attempt in range(STORE_TRIES):
+            if attempt:
+                time.sleep(min(0.5 * 2 ** (attempt - 1), 4.0))  # a restarting server needs a moment
+            try:
+                with self._engine.begin() as conn:
+                    stored = conn.execute(
+                        sa.update(table)
+                        .where(table.c.provider == self._provider, table.c.version == version)
+                        .values(access_token=issued.access_token, refresh_token=issued.refresh_token,
+                                access_expires_at=issued.access_expires_at, version=version + 1,
+                                updated_at=datetime.now(UTC))
+                    ).rowcount
+                if stored != 1:
+                    # An admin stored a new authorization meanwhile: theirs is newer than ours.
+                    raise TransientSendError(f"{self._provider} tokens were replaced during the refresh")
+                log.info("%s access token refreshed (version %d) on a second connection", self._provider,
+                         version + 1)
+                return replace(issued, version=version + 1)
+            except SQLAlchemyError as exc:
+                error = exc
+        log.error("%s tokens refreshed but not stored; re-authorize the Official Account (tracker zalo authorize)",
+                  self._provider)
+        raise TransientSendError(f"cannot store the refreshed {self._provider} tokens: {error}") from error
 
     def _tokens_of(self, row: object | None) -> ZaloTokens:
         if row is None or not getattr(row, "access_token", None) or not getattr(row, "refresh_token", None):
