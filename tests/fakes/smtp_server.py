@@ -4,14 +4,20 @@ server = FakeSmtpServer().start()
 ...  # point MAIL_SERVER / MAIL_PORT at server.host / server.port
 server.messages[0].parsed["Subject"]
 server.fail_next("rcpt", "550 5.1.1 Mailbox unavailable")
-server.stop()  # now the port refuses connections: "SMTP is down"
+hold = server.hold_next_data()  # the next DATA waits: the sender is "mid-send" (after=1: the one after)
+hold.wait_reached(); ...; hold.release()  # accept it now (or hold.drop(): hang up, nothing received)
+server.on_every_data(callback)  # called (in a worker thread) before each DATA is accepted
+server.stop()  # now the port refuses connections: "SMTP is down" (held sessions are cut off)
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Literal
@@ -38,17 +44,66 @@ class ReceivedMail:
         return email.message_from_bytes(self.content, policy=email.policy.default)  # type: ignore[return-value]
 
 
+class DataHold:
+    """One DATA command kept waiting until the test releases it (or hangs up on the sender)."""
+
+    def __init__(self, skip: int = 0) -> None:
+        self.skip = skip  # DATA commands to let through before this one is held
+        self._reached = threading.Event()
+        self._decided = threading.Event()
+        self._reply: str | None = None
+        self.dropped = False
+
+    def wait_reached(self, timeout: float = 30.0) -> bool:
+        """Wait until a sender is inside the held DATA command."""
+        return self._reached.wait(timeout)
+
+    @property
+    def reached(self) -> bool:
+        return self._reached.is_set()
+
+    def release(self, reply: str | None = None) -> None:
+        """Let the held DATA finish: accepted, or answered with `reply` (e.g. "451 4.3.0 Try later")."""
+        self._reply = reply
+        self._decided.set()
+
+    def drop(self) -> None:
+        """Hang up on the sender without answering: the message is not received."""
+        self.dropped = True
+        self._decided.set()
+
+    def _wait(self) -> str | None:
+        self._reached.set()
+        if not self._decided.wait(60):
+            self.dropped = True
+        return self._reply
+
+
 @dataclass
 class _Handler:
     messages: list[ReceivedMail] = field(default_factory=list)
     # Scripted replies, consumed one per transaction at the stage they name.
     faults: dict[Stage, list[str]] = field(default_factory=dict)
+    holds: list[DataHold] = field(default_factory=list)
+    active_holds: list[DataHold] = field(default_factory=list)
+    every_data: Callable[[], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _fault(self, stage: Stage) -> str | None:
         with self.lock:
             queue = self.faults.get(stage)
             return queue.pop(0) if queue else None
+
+    def _hold(self) -> DataHold | None:
+        with self.lock:
+            if not self.holds:
+                return None
+            if self.holds[0].skip:
+                self.holds[0].skip -= 1
+                return None
+            hold = self.holds.pop(0)
+            self.active_holds.append(hold)
+            return hold
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list) -> str:
         if reply := self._fault("mail"):
@@ -66,6 +121,21 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if reply := self._fault("data"):
             return reply
+        loop = asyncio.get_running_loop()
+        if self.every_data is not None:
+            # In a worker thread: the callback may block without stopping other sessions.
+            await loop.run_in_executor(None, self.every_data)
+        if (hold := self._hold()) is not None:
+            try:
+                reply = await loop.run_in_executor(None, hold._wait)
+            finally:  # also when the session is cancelled because the sender died
+                with self.lock:
+                    self.active_holds.remove(hold)
+            if hold.dropped:
+                server.transport.abort()  # like a crashed server: no reply, nothing received
+                return "421 4.3.0 Connection dropped"
+            if reply:
+                return reply
         content = envelope.original_content or envelope.content
         with self.lock:
             self.messages.append(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(content)))
@@ -100,6 +170,17 @@ class FakeSmtpServer:
         with self._handler.lock:
             self._handler.faults.setdefault(stage, []).append(reply)
 
+    def hold_next_data(self, *, after: int = 0) -> DataHold:
+        """Keep the next DATA command (or the one after `after` more) waiting until the hold is released."""
+        hold = DataHold(after)
+        with self._handler.lock:
+            self._handler.holds.append(hold)
+        return hold
+
+    def on_every_data(self, callback: Callable[[], None] | None) -> None:
+        """Call `callback` (in a worker thread) before each DATA is accepted, e.g. to move a test clock."""
+        self._handler.every_data = callback
+
     def start(self) -> FakeSmtpServer:
         """Start listening in a background thread (again after `stop`, on the same port)."""
         if self._controller is None:
@@ -117,6 +198,16 @@ class FakeSmtpServer:
     def stop(self) -> None:
         """Stop listening; connections to the port are then refused."""
         if self._controller is not None:
+            with self._handler.lock:
+                held = list(self._handler.active_holds)
+            for hold in held:
+                hold.drop()  # a stopped server answers nobody
+            deadline = time.monotonic() + 5
+            while held and time.monotonic() < deadline:  # until the held sessions have hung up
+                with self._handler.lock:
+                    if not self._handler.active_holds:
+                        break
+                time.sleep(0.005)
             self._controller.stop()
             self._controller = None
 

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from tests.fakes.smtp_server import FakeSmtpServer
-from tests.fakes.zalo_server import ZNS_OUT_OF_QUOTA, FakeZaloServer
+from tests.fakes.zalo_server import ZNS_UNKNOWN_ERROR, FakeZaloServer
 from tests.jobs.conftest import FOLLOWER_ID, ZNS_TEMPLATE, at, rows, run, sqlite_only
 from tracker.extensions import db
 from tracker.models import Channel, DeliveryStatus, MessageTemplate, NotificationKind, Occurrence
@@ -236,14 +236,15 @@ def test_zalo_errors_and_timeouts_are_retried(active_plan: Any, commune: Any, za
     commune.officer.phone = "0912345678"
     db.session.commit()
     run("sweep", at("2024-09-18 08:00"))
-    zalo.fail_next("zns", error=ZNS_OUT_OF_QUOTA)
+    zalo.fail_next("zns", error=ZNS_UNKNOWN_ERROR)
     first = run("dispatch", at("2024-09-18 08:00"))
     assert first["failed"] == 1 and first["by_channel"]["email"] == 1
-    assert "out of quota" in rows(channel="zalo")[0].last_error
+    assert "unknown error" in rows(channel="zalo")[0].last_error
     zalo.fail_next("zns", delay=1.5)  # longer than ZALO_TIMEOUT_SECONDS
     assert run("dispatch", at("2024-09-18 08:01"))["failed"] == 1
     assert "did not answer" in rows(channel="zalo")[0].last_error
     assert run("dispatch", at("2024-09-18 08:03"))["by_channel"] == {"zalo": 1}
+    assert rows(channel="zalo")[0].attempts == 3 and len(zalo.requests_to("zns")) == 3
 
 
 @sqlite_only

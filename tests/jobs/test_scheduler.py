@@ -39,6 +39,20 @@ def test_a_second_scheduler_waits_and_takes_over_when_the_lease_expires(app: Any
         assert second.run("dispatch").result["by_channel"] == {"email": 2, "in_app": 2}
 
 
+def test_a_scheduler_that_lost_its_lease_runs_no_job_before_its_next_lock_check(app: Any, active_plan: Any) -> None:
+    """A stalled active scheduler wakes up after a standby took over: it must not run a job alongside it."""
+    with time_machine.travel(at("2024-09-26 08:00"), tick=False) as clock:
+        first = TrackerScheduler(app, background=True, lock=LeaseLock(db.engine, lease=LEASE, holder="first"))
+        second = TrackerScheduler(app, background=True, lock=LeaseLock(db.engine, lease=LEASE, holder="second"))
+        assert first.check_lock() and not second.check_lock()
+        clock.shift(timedelta(seconds=91))  # the first stalls past its lease; the second takes over
+        assert second.check_lock()
+        assert first.active  # it has not looked at the lock since
+        assert first.run("sweep") is None and not first.active
+        assert rows() == []
+        assert second.run("sweep").result["inserted"] == 4
+
+
 def test_a_stopped_scheduler_hands_over_at_once(app: Any) -> None:
     first = LeaseLock(db.engine, lease=LEASE, holder="first")
     second = LeaseLock(db.engine, lease=LEASE, holder="second")

@@ -222,8 +222,11 @@ class TrackerScheduler:
         return held
 
     def run(self, name: str) -> JobOutcome | None:
-        """Run job `name` if this scheduler is the active one."""
-        if not self.active:
+        """Run job `name` if this scheduler is the active one (asked again now, not at the last lock check)."""
+        # The lock may have been lost since the last check (a lease that expired while this process was
+        # stalled, a dropped lock connection): checking right before each job keeps two schedulers from
+        # running jobs side by side until the next check.
+        if not self.active or not self.check_lock():
             log.debug("standby scheduler %s skips %s", self.lock.holder, name)
             return None
         return run_job(name, app=self.app)

@@ -20,16 +20,18 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time as time_module
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime, time, timedelta
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
 
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
     Channel,
@@ -49,6 +51,8 @@ from tracker.notify.base import (
 from tracker.notify.base import (
     OutgoingMessage,
     PermanentSendError,
+    QuotaExceeded,
+    QuotaWait,
     ReauthRequired,
     SendError,
     TransientSendError,
@@ -68,6 +72,12 @@ from tracker.workcalendar import WorkCalendar
 log = logging.getLogger("tracker.notify")
 
 OUTSIDE_CHANNELS = (Channel.EMAIL, Channel.ZALO)
+#: Kinds a person asked for a moment ago: they go out at any hour (a reset link expires within the hour).
+ANYTIME_KINDS = frozenset({NotificationKind.PASSWORD_RESET})
+#: Tries to store an outcome or renew a claim when the database connection drops.
+RECORD_TRIES = 5
+RECORD_PAUSE = 0.5
+_T = TypeVar("_T")
 _DISPATCHABLE = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value, DeliveryStatus.SENDING.value)
 _WAITING = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
 ERROR_LIMIT = 2000
@@ -179,30 +189,45 @@ class Dispatcher:
         self.calendar = calendar
         self.settings = settings or DispatchSettings()
         self._renderer = renderer
+        self._run_now: datetime | None = None
+        self._run_started: datetime | None = None
 
     @property
     def _postgres(self) -> bool:
         return db.session.get_bind().dialect.name == "postgresql"
 
+    def _clock(self) -> datetime:
+        """The run's `now` moved on by the time the run has taken so far.
+
+        A run may last longer than a claim (slow providers, many batches); claims, renewals and the
+        working window follow this clock, never the instant the run started.
+        """
+        if self._run_now is None or self._run_started is None:
+            return utcnow()
+        return self._run_now + max(timedelta(0), utcnow() - self._run_started)
+
     # --- one run ------------------------------------------------------------------------------------
 
     def run(self, now: datetime) -> DispatchResult:
         """Deliver what is due at `now`; commits as it goes (each outcome is durable once recorded)."""
+        self._run_now, self._run_started = now, utcnow()
         result = DispatchResult(now=now)
         result.skipped += self.skip_useless(now)
         db.session.commit()
         result.count_sent(Channel.IN_APP.value, self.deliver_in_app(now))
         db.session.commit()
-        if not self.calendar.is_sending_time(now):
-            result.deferred += self.defer_to_window(now)
-            db.session.commit()
-            return result
         for _ in range(self.settings.max_batches):
-            claimed = self.claim(now)
+            clock = self._clock()
+            sending = self.calendar.is_sending_time(clock)
+            if not sending:
+                # Never at night: e-mail and Zalo wait for the next window (the window may close mid-run).
+                result.deferred += self.defer_to_window(clock)
+                db.session.commit()
+            token, claimed = self._claim(clock, anytime_only=not sending)
             db.session.commit()
             if not claimed:
                 break
-            self._send_batch(claimed, now, result)
+            self._send_batch(token, claimed, result)
             if len(claimed) < self.settings.batch_size:
                 break
         return result
@@ -215,7 +240,7 @@ class Dispatcher:
         return sa.select(n.c.id).where(*where).with_for_update(skip_locked=True)
 
     def skip_useless(self, now: datetime, *, statuses: tuple[str, ...] = _WAITING, due_only: bool = True) -> int:
-        """Mark skipped the reminders about closed tasks and those a later rule superseded."""
+        """Mark skipped the reminders about closed tasks or a moved due date, and those a later rule superseded."""
         n = Notification.__table__
         o, t, p = Occurrence.__table__, Task.__table__, Plan.__table__
         waiting = [n.c.status.in_(statuses), n.c.kind.in_([k.value for k in REMINDER_KINDS])]
@@ -228,12 +253,11 @@ class Dispatcher:
                    t.c.status == TaskStatus.ACTIVE.value, p.c.status == PlanStatus.ACTIVE.value)
             .exists()
         )
-        closed = db.session.execute(
-            sa.update(n)
-            .where(n.c.id.in_(self._lockable_ids(*waiting, ~still_open)))
-            .values(status=DeliveryStatus.SKIPPED.value, last_error="not sent: the task is done or cancelled",
-                    claimed_by=None, claimed_until=None)
-        ).rowcount
+        closed = self._skip([*waiting, ~still_open], "not sent: the task is done or cancelled")
+        # An approved extension moved the due date: a reminder about the old date would be wrong, and the
+        # sweep queues the rules again for the new one.
+        moved = sa.select(o.c.id).where(o.c.id == n.c.occurrence_id, o.c.due_on != n.c.due_on).exists()
+        stale = self._skip([*waiting, n.c.due_on.is_not(None), moved], "not sent: the due date has moved")
         later_n = n.alias("later_notification")
         rules = ReminderRule.__table__
         later_rule, own_rule = rules.alias("later_rule"), rules.alias("own_rule")
@@ -241,18 +265,26 @@ class Dispatcher:
             sa.select(later_n.c.id)
             .select_from(later_n.join(later_rule, later_rule.c.id == later_n.c.rule_id)
                          .join(own_rule, own_rule.c.id == n.c.rule_id))
-            .where(later_n.c.occurrence_id == n.c.occurrence_id, later_rule.c.offset_days > own_rule.c.offset_days)
+            # Only a later rule for the same due date supersedes: after an extension the rules start again.
+            .where(later_n.c.occurrence_id == n.c.occurrence_id, later_n.c.due_on == n.c.due_on,
+                   later_rule.c.offset_days > own_rule.c.offset_days)
             .exists()
         )
-        replaced = db.session.execute(
+        replaced = self._skip([*waiting, n.c.rule_id.is_not(None), superseded],
+                              "not sent: superseded by a later reminder")
+        if closed or stale or replaced:
+            log.info("skipped %d reminders of closed tasks, %d about a moved due date and %d superseded ones",
+                     closed, stale, replaced)
+        return closed + stale + replaced
+
+    def _skip(self, where: list[sa.ColumnElement[bool]], reason: str) -> int:
+        n = Notification.__table__
+        count = db.session.execute(
             sa.update(n)
-            .where(n.c.id.in_(self._lockable_ids(*waiting, n.c.rule_id.is_not(None), superseded)))
-            .values(status=DeliveryStatus.SKIPPED.value, last_error="not sent: superseded by a later reminder",
-                    claimed_by=None, claimed_until=None)
+            .where(n.c.id.in_(self._lockable_ids(*where)))
+            .values(status=DeliveryStatus.SKIPPED.value, last_error=reason, claimed_by=None, claimed_until=None)
         ).rowcount
-        if closed or replaced:
-            log.info("skipped %d reminders of closed tasks and %d superseded ones", closed, replaced)
-        return int(closed or 0) + int(replaced or 0)
+        return int(count or 0)
 
     def deliver_in_app(self, now: datetime) -> int:
         """In-app messages need no provider: they are delivered the moment they are due."""
@@ -272,63 +304,105 @@ class Dispatcher:
         n = Notification.__table__
         window = self.calendar.next_sending_time(now)
         due = self._lockable_ids(n.c.channel.in_([c.value for c in OUTSIDE_CHANNELS]), n.c.status.in_(_WAITING),
-                                 n.c.next_attempt_at < window)
+                                 n.c.kind.not_in([k.value for k in ANYTIME_KINDS]), n.c.next_attempt_at < window)
         return int(db.session.execute(sa.update(n).where(n.c.id.in_(due)).values(next_attempt_at=window)).rowcount
                    or 0)
 
     def claim(self, now: datetime, limit: int | None = None) -> list[int]:
         """Claim up to `limit` due rows for this dispatcher; the caller commits the claim before sending."""
+        return self._claim(now, limit)[1]
+
+    def _claim(self, now: datetime, limit: int | None = None, *, anytime_only: bool = False) -> tuple[str, list[int]]:
         n = Notification.__table__
         token = worker_name()
         until = now + self.settings.claim
+        where = [
+            n.c.status.in_(_DISPATCHABLE),
+            # A claimed row's next_attempt_at is its claimed_until: an expired claim is due again.
+            n.c.next_attempt_at <= now,
+            n.c.channel.in_([c.value for c in OUTSIDE_CHANNELS]),
+        ]
+        if anytime_only:
+            where.append(n.c.kind.in_([k.value for k in ANYTIME_KINDS]))
+        # Materialised: PostgreSQL plans `id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` as a semi-join
+        # that runs the subquery again for every outbox row, and the LIMIT then claims every due row.
         candidates = (
-            self._lockable_ids(
-                n.c.status.in_(_DISPATCHABLE),
-                # A claimed row's next_attempt_at is its claimed_until: an expired claim is due again.
-                n.c.next_attempt_at <= now,
-                n.c.channel.in_([c.value for c in OUTSIDE_CHANNELS]),
-            )
-            .order_by(n.c.next_attempt_at, n.c.id)
-            .limit(limit or self.settings.batch_size)
+            self._lockable_ids(*where).order_by(n.c.next_attempt_at, n.c.id).limit(limit or self.settings.batch_size)
+            .cte("claim_candidates").prefix_with("MATERIALIZED")
         )
         db.session.execute(
             sa.update(n)
-            .where(n.c.id.in_(candidates), n.c.status.in_(_DISPATCHABLE), n.c.next_attempt_at <= now)
+            .where(n.c.id.in_(sa.select(candidates.c.id)), n.c.status.in_(_DISPATCHABLE), n.c.next_attempt_at <= now)
             .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_until=until,
                     next_attempt_at=until, attempts=n.c.attempts + 1)
         )
-        return list(db.session.scalars(
+        return token, list(db.session.scalars(
             sa.select(n.c.id).where(n.c.claimed_by == token, n.c.status == DeliveryStatus.SENDING.value)
             .order_by(n.c.id)
         ))
 
     # --- one row at a time ------------------------------------------------------------------------------
 
-    def _send_batch(self, ids: list[int], now: datetime, result: DispatchResult) -> None:
-        facts = load_facts(ids)
-        digests = load_digest_items(i for i, f in facts.items() if f.kind == NotificationKind.DIGEST)
-        attempts = dict(db.session.execute(
-            sa.select(Notification.id, Notification.attempts).where(Notification.id.in_(ids))).all())
+    def _send_batch(self, token: str, ids: list[int], result: DispatchResult) -> None:
         renderer = self._renderer or MessageRenderer.from_database(current_app.config)
         # End the read transaction: nothing is held open while we talk to SMTP or Zalo.
         db.session.commit()
         broken: dict[str, tuple[str, datetime]] = {}
         for notification_id in ids:
-            row = facts.get(notification_id)
-            if row is None:
-                continue  # deleted with its occurrence meanwhile
-            if row.channel in broken:
-                reason, retry_at = broken[row.channel]
-                self._release(notification_id, retry_at, f"not tried: {reason}")
+            clock = self._clock()
+            taken = self._take(token, notification_id, clock)
+            if taken is None:
+                continue  # another dispatcher took it over, or it was deleted with its occurrence
+            row, items, attempts = taken
+            if row.kind not in ANYTIME_KINDS and not self.calendar.is_sending_time(clock):
+                window = self.calendar.next_sending_time(clock)
+                self._record(token, notification_id, _release(window, "waiting for working hours"))
                 result.deferred += 1
                 continue
-            outcome = self._send_one(row, digests.get(notification_id, []), now, renderer,
-                                     attempts.get(notification_id, 1), result)
-            if outcome is not None:
-                broken[row.channel] = outcome
-            db.session.commit()
+            if row.channel in broken:
+                reason, retry_at = broken[row.channel]
+                self._record(token, notification_id, _release(retry_at, f"not tried: {reason}"))
+                result.deferred += 1
+                continue
+            # Retry times and sent_at count from the run's `now` (what `--now` asked for); claims and the
+            # working window follow the clock.
+            outcome = self._deliver(row, items, self._run_now or clock, renderer, attempts, result)
+            self._record(token, notification_id, outcome)
+            if outcome.channel_down is not None:
+                broken[row.channel] = outcome.channel_down
 
-    def _send_one(
+    def _take(self, token: str, notification_id: int, clock: datetime
+              ) -> tuple[MessageFacts, list[MessageFacts], int] | None:
+        """Renew our claim on one row just before sending it and read its facts fresh; None if it is not ours.
+
+        The claim was made for the whole batch; renewing it row by row keeps a slow batch's rows from
+        being taken over while we send them, and a row another dispatcher took over meanwhile (our claim
+        had expired) is left to it instead of being sent twice. The task's state is read here, after the
+        previous message went out, so a task done while the batch was sending gets nothing.
+        """
+        n = Notification.__table__
+        until = clock + self.settings.claim
+
+        def take() -> tuple[MessageFacts, list[MessageFacts], int] | None:
+            attempts = db.session.execute(
+                sa.update(n)
+                .where(n.c.id == notification_id, n.c.claimed_by == token, n.c.status == DeliveryStatus.SENDING.value)
+                .values(claimed_until=until, next_attempt_at=until)
+                .returning(n.c.attempts)
+            ).scalar()
+            if attempts is None:
+                log.info("notification %s is no longer claimed by this dispatcher; leaving it", notification_id)
+                return None
+            row = load_facts([notification_id]).get(notification_id)
+            if row is None:
+                return None
+            items = load_digest_items([notification_id]).get(notification_id, []) \
+                if row.kind == NotificationKind.DIGEST else []
+            return row, items, int(attempts)
+
+        return self._durably(take, notification_id)
+
+    def _deliver(
         self,
         row: MessageFacts,
         items: list[MessageFacts],
@@ -336,25 +410,25 @@ class Dispatcher:
         renderer: MessageRenderer,
         attempts: int,
         result: DispatchResult,
-    ) -> tuple[str, datetime] | None:
-        """Send one claimed row and record the outcome; return (reason, retry_at) if its whole channel is down."""
+    ) -> _Outcome:
+        """Send one claimed row; say how to record it (and whether its whole channel is down)."""
         nid = row.notification_id
         if row.kind in REMINDER_KINDS and not row.is_open:
-            self._finish(nid, DeliveryStatus.SKIPPED, error="not sent: the task is done or cancelled")
             result.skipped += 1
-            return None
+            return _Outcome(DeliveryStatus.SKIPPED, "not sent: the task is done or cancelled")
+        if row.kind in REMINDER_KINDS and row.queued_due_on is not None and row.due_on is not None \
+                and row.queued_due_on != row.due_on:
+            result.skipped += 1
+            return _Outcome(DeliveryStatus.SKIPPED, "not sent: the due date has moved")
         if not row.recipient_active:
-            self._finish(nid, DeliveryStatus.SKIPPED, error="not sent: the person's account is deactivated")
             result.skipped += 1
-            return None
+            return _Outcome(DeliveryStatus.SKIPPED, "not sent: the person's account is deactivated")
         if row.kind == NotificationKind.DIGEST and not items:
-            self._finish(nid, DeliveryStatus.SKIPPED, error="not sent: every listed task is done or cancelled")
             result.skipped += 1
-            return None
+            return _Outcome(DeliveryStatus.SKIPPED, "not sent: every listed task is done or cancelled")
         sender = self.channels.get(Channel(row.channel))
         if sender is None:
-            self._dead(nid, f"the {row.channel} channel is not configured", result)
-            return None
+            return self._dead(nid, f"the {row.channel} channel is not configured", result)
         today = self.calendar.local_today(now)
         try:
             context = message_context(row, today=today, base_url=self.settings.base_url, items=items,
@@ -364,32 +438,45 @@ class Dispatcher:
             message = self._address(row, rendered, context)
             sent = sender.send(message)
         except RenderError as exc:
-            self._dead(nid, str(exc), result)
+            return self._dead(nid, str(exc), result)
         except PermanentSendError as exc:
-            self._dead(nid, f"{row.channel}: {exc}", result)
+            return self._dead(nid, f"{row.channel}: {exc}", result)
         except ReauthRequired as exc:
             retry_at = now + self.settings.reauth_delay
-            self._release(nid, retry_at, f"{row.channel} credentials refused: {exc}")
             log.error("%s credentials refused; an administrator must renew them: %s", row.channel, exc)
             result.failed += 1
-            return (f"{row.channel} credentials refused: {exc}", retry_at)
+            reason = f"{row.channel} credentials refused: {exc}"
+            return _release(retry_at, reason, channel_down=(reason, retry_at))
+        except QuotaExceeded as exc:
+            retry_at = self._quota_retry(exc, now)
+            log.warning("%s quota: %s; waiting until %s", row.channel, exc, retry_at.isoformat())
+            result.deferred += 1
+            reason = f"{row.channel}: {exc}; waiting until {self.calendar.to_local(retry_at):%d/%m/%Y %H:%M}"
+            return _release(retry_at, reason, channel_down=(reason, retry_at) if exc.channel_wide else None)
         except Exception as exc:  # any failure must be recorded on the row, whatever raised it
             if not isinstance(exc, SendError):
                 log.exception("unexpected failure sending notification %s", nid)
             error = f"{row.channel}: {exc}"
-            if attempts >= self.settings.max_attempts:
-                self._dead(nid, f"{error} (after {attempts} attempts)", result)
-            else:
-                retry_at = now + self.settings.retry_delay(attempts)
-                self._finish(nid, DeliveryStatus.FAILED, error=error, next_attempt_at=retry_at)
-                result.failed += 1
+            down = None
             if isinstance(exc, TransientSendError) and exc.code is None:
                 # No reply code: the provider itself is unreachable; the rest of the batch would only wait.
-                return (error, now + self.settings.retry_delay(1))
-        else:
-            self._finish(nid, DeliveryStatus.SENT, sent_at=now, provider_message_id=sent.provider_message_id)
-            result.count_sent(row.channel)
-        return None
+                down = (error, now + self.settings.retry_delay(1))
+            if attempts >= self.settings.max_attempts:
+                outcome = self._dead(nid, f"{error} (after {attempts} attempts)", result)
+                return _Outcome(outcome.status, outcome.error, channel_down=down)
+            result.failed += 1
+            retry_at = now + self.settings.retry_delay(attempts)
+            return _Outcome(DeliveryStatus.FAILED, error, {"next_attempt_at": retry_at}, channel_down=down)
+        result.count_sent(row.channel)
+        return _Outcome(DeliveryStatus.SENT, None, {"sent_at": now, "provider_message_id": sent.provider_message_id})
+
+    def _quota_retry(self, exc: QuotaExceeded, now: datetime) -> datetime:
+        if exc.wait is QuotaWait.NEXT_WORKING_DAY:
+            tomorrow = self.calendar.local_today(now) + timedelta(days=1)
+            return self.calendar.next_sending_time(datetime.combine(tomorrow, time(0), tzinfo=self.calendar.tz))
+        if exc.wait is QuotaWait.ADMIN:
+            return now + self.settings.reauth_delay
+        return now + self.settings.retry_delay(1)
 
     def _address(self, row: MessageFacts, rendered: RenderedMessage, context: Mapping[str, Any]) -> OutgoingMessage:
         link = context.get("link")
@@ -412,29 +499,70 @@ class Dispatcher:
 
     # --- recording outcomes -----------------------------------------------------------------------------
 
-    def _finish(self, notification_id: int, status: DeliveryStatus, *, error: str | None = None,
-                **values: Any) -> None:
-        db.session.execute(
-            sa.update(Notification.__table__)
-            .where(Notification.__table__.c.id == notification_id)
-            .values(status=status.value, last_error=(error or None) and error[:ERROR_LIMIT], claimed_by=None,
-                    claimed_until=None, **values)
-        )
-
-    def _dead(self, notification_id: int, error: str, result: DispatchResult) -> None:
+    def _dead(self, notification_id: int, error: str, result: DispatchResult) -> _Outcome:
         log.warning("notification %s is dead: %s", notification_id, error)
-        self._finish(notification_id, DeliveryStatus.DEAD, error=error)
         result.dead += 1
+        return _Outcome(DeliveryStatus.DEAD, error)
 
-    def _release(self, notification_id: int, retry_at: datetime, error: str) -> None:
-        """Give a claimed row back without spending an attempt on it."""
+    def _record(self, token: str, notification_id: int, outcome: _Outcome) -> None:
+        """Store an outcome on our claimed row and commit it, retrying on a new connection if the database drops.
+
+        A message that went out but whose outcome is never stored would be sent again once the claim
+        expires, so a lost connection here is worth a few tries.
+        """
         n = Notification.__table__
-        db.session.execute(
-            sa.update(n).where(n.c.id == notification_id).values(
-                status=DeliveryStatus.PENDING.value, attempts=sa.case((n.c.attempts > 0, n.c.attempts - 1), else_=0),
-                next_attempt_at=retry_at, last_error=error[:ERROR_LIMIT], claimed_by=None, claimed_until=None,
-            )
-        )
+        values: dict[str, Any] = {"status": outcome.status.value, "claimed_by": None, "claimed_until": None,
+                                  "last_error": outcome.error[:ERROR_LIMIT] if outcome.error else None,
+                                  **outcome.values}
+        if outcome.release:
+            # Given back without spending an attempt: not the row's fault.
+            values["attempts"] = sa.case((n.c.attempts > 0, n.c.attempts - 1), else_=0)
+
+        def record() -> None:
+            stored = db.session.execute(
+                sa.update(n).where(n.c.id == notification_id, n.c.claimed_by == token).values(**values)
+            ).rowcount
+            if not stored:
+                log.warning("notification %s: another dispatcher took it over while it was being sent (%s)",
+                            notification_id, outcome.status.value)
+
+        self._durably(record, notification_id)
+
+    def _durably(self, work: Callable[[], _T], notification_id: int) -> _T:
+        """Run `work` and commit; on a dropped connection roll back and run it again on a new one."""
+        for attempt in range(RECORD_TRIES):
+            try:
+                value = work()
+                db.session.commit()
+                return value
+            except sa.exc.DBAPIError as exc:
+                db.session.rollback()
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.warning("database error on notification %s (%s); trying again", notification_id,
+                            type(exc.orig).__name__ if exc.orig is not None else exc)
+                if attempt:
+                    # The first retry reconnects at once (pre-ping); later ones give a restarting server time.
+                    time_module.sleep(min(RECORD_PAUSE * 2 ** (attempt - 1), 8.0))
+        raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """How to record one row after a send attempt."""
+
+    status: DeliveryStatus
+    error: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    #: (reason, retry_at) when the whole channel is unusable for now: the rest of the batch is not tried.
+    channel_down: tuple[str, datetime] | None = None
+    #: Give the row back without spending an attempt.
+    release: bool = False
+
+
+def _release(retry_at: datetime, reason: str, *, channel_down: tuple[str, datetime] | None = None) -> _Outcome:
+    return _Outcome(DeliveryStatus.PENDING, reason, {"next_attempt_at": retry_at}, channel_down=channel_down,
+                    release=True)
 
 
 def dispatch(now: datetime, *, calendar: WorkCalendar, app: Any = None,

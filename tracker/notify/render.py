@@ -160,11 +160,11 @@ class MessageRenderer:
         overrides: Mapping[tuple[str, str, str], TemplateOverride] | None = None,
         *,
         zalo_template_ids: Mapping[str, str] | None = None,
-        zalo_params: Mapping[str, Sequence[str]] | None = None,
+        zalo_params: Mapping[str, Mapping[str, str] | Sequence[str]] | None = None,
     ) -> None:
         self._overrides = dict(overrides or {})
         self._zalo_template_ids = dict(zalo_template_ids or {})
-        self._zalo_params = {str(k): tuple(v) for k, v in (zalo_params or {}).items()}
+        self._zalo_params = {str(k): _param_pairs(v) for k, v in (zalo_params or {}).items()}
 
     @classmethod
     def from_database(cls, config: Mapping[str, Any]) -> MessageRenderer:
@@ -199,7 +199,7 @@ class MessageRenderer:
         if channel == Channel.ZALO:
             zalo_template_id = (override.zalo_template_id if override else None) or self._zalo_template_ids.get(kind)
             if zalo_template_id:
-                zalo_data = self._zns_data(str(zalo_template_id), context)
+                zalo_data = self._zns_data(str(zalo_template_id), kind, context)
         text = _tidy_text(parts.get("text") or "")
         if channel == Channel.IN_APP:
             text = _one_line(text)
@@ -233,13 +233,24 @@ class MessageRenderer:
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             raise RenderError(f"template error in {name}: {exc!r}") from exc
 
-    def _zns_data(self, template_id: str, context: Mapping[str, Any]) -> dict[str, str]:
+    def _zns_data(self, template_id: str, kind: str, context: Mapping[str, Any]) -> dict[str, str]:
         values = zns_values(context)
-        params = self._zalo_params.get(template_id, DEFAULT_ZNS_PARAMS)
-        missing = [p for p in params if p not in values]
+        # ZALO_TEMPLATE_PARAMS is keyed by ZNS template id or by message kind (as config/default.py shows).
+        pairs = self._zalo_params.get(template_id) or self._zalo_params.get(kind) or _param_pairs(DEFAULT_ZNS_PARAMS)
+        missing = [f"{param} ({variable})" if param != variable else param
+                   for param, variable in pairs if variable not in values]
         if missing:
             raise RenderError(f"ZNS template {template_id}: no value for {', '.join(missing)}")
-        return {p: values[p][:ZNS_VALUE_LIMIT] for p in params}
+        return {param: values[variable][:ZNS_VALUE_LIMIT] for param, variable in pairs}
+
+
+def _param_pairs(spec: Mapping[str, str] | Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(ZNS parameter, our variable) pairs: a mapping names both; a list means the same name for each."""
+    if isinstance(spec, Mapping):
+        return tuple((str(param), str(variable)) for param, variable in spec.items())
+    if isinstance(spec, str):
+        return ((spec, spec),)
+    return tuple((str(name), str(name)) for name in spec)
 
 
 def _compile_or_raise(source: str, html: bool, name: str) -> jinja2.Template:
@@ -303,6 +314,9 @@ class MessageFacts:
     due_on: date | None = None
     period_label: str | None = None
     is_open: bool = True
+    #: The due date the row was queued for; a reminder whose occurrence has since moved (an approved
+    #: extension) speaks of a date that no longer holds.
+    queued_due_on: date | None = None
 
     @property
     def is_reminder(self) -> bool:
@@ -355,8 +369,9 @@ def load_facts(notification_ids: Iterable[int]) -> dict[int, MessageFacts]:
     stmt = sa.select(
         Notification.id, Notification.kind, Notification.channel, Notification.rule_id,
         Notification.escalation_level, Notification.payload, Notification.occurrence_id,
-        Person.id.label("recipient_id"), Person.username, Person.full_name, Person.title, Person.email, Person.phone,
-        Person.zalo_user_id, Person.locale, Person.is_active, *occ_columns,
+        Notification.due_on.label("queued_due_on"), Person.id.label("recipient_id"), Person.username,
+        Person.full_name, Person.title, Person.email, Person.phone, Person.zalo_user_id, Person.locale,
+        Person.is_active, *occ_columns,
     ).join(Person, Person.id == Notification.recipient_id)
     stmt = _join_occurrence(stmt, Notification.occurrence_id, lead, report_to, issuing, outer=True)
     facts: dict[int, MessageFacts] = {}
@@ -371,6 +386,7 @@ def load_facts(notification_ids: Iterable[int]) -> dict[int, MessageFacts]:
             plan_title=row.plan_title, unit_name=row.unit_name, report_to_name=row.report_to_name,
             due_on=row.due_on, period_label=row.period_label,
             is_open=bool(row.is_open) if row.occurrence_id is not None else True,
+            queued_due_on=row.queued_due_on,
         )
     return facts
 
