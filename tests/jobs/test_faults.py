@@ -194,6 +194,18 @@ def test_smtp_stopping_mid_batch_loses_nothing_and_sends_each_once(app: Any, mak
     assert sorted(ids_received(slow_mail).values()) == [1, 1, 1, 1]
 
 
+def test_an_smtp_421_stops_the_batch_without_spending_the_other_rows_attempts(
+        app: Any, make_due_task: Any, mail_server: FakeSmtpServer) -> None:
+    email_tasks(make_due_task, 3)
+    run("sweep", at("2024-09-18 08:00"))
+    mail_server.fail_next("mail", "421 4.3.2 Service shutting down")
+    result = run("dispatch", at("2024-09-18 08:00"))
+    assert (result["failed"], result["deferred"]) == (1, 2)
+    assert sorted(n.attempts for n in rows(channel="email")) == [0, 0, 1]
+    assert run("dispatch", at("2024-09-18 08:01"))["by_channel"] == {"email": 3}
+    assert sorted(ids_received(mail_server).values()) == [1, 1, 1]
+
+
 def test_a_database_error_while_recording_an_outcome_is_retried(app: Any, active_plan: Any, backend: str,
                                                                 mail_server: FakeSmtpServer) -> None:
     """The message went out; the connection dies as its outcome is stored: stored again, never re-sent."""

@@ -108,6 +108,37 @@ def test_the_scheduler_catches_up_as_soon_as_it_starts(app: Any, active_plan: An
     assert beats["sweep"].last_status == "ok" and beats["sweep"].run_count >= 1
 
 
+def test_a_scheduler_started_after_the_digest_time_sends_the_days_digest(app: Any, active_plan: Any,
+                                                                         commune: Any) -> None:
+    """APScheduler's memory store forgets a missed 07:45 run: a scheduler restarted at 09:00 still digests."""
+    commune.officer.prefers_digest = True
+    db.session.commit()
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def listener(event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            failures.append(event.exception)
+        if event.job_id == "digest":
+            done.set()
+
+    with time_machine.travel(at("2024-09-18 09:00"), tick=True):
+        run_job("sweep")  # the officer's e-mail reminder is held for the digest
+        scheduler = TrackerScheduler(app, background=True, lock=LeaseLock(db.engine, lease=LEASE))
+        assert scheduler.catch_up_jobs(at("2024-09-18 07:44")) == ("sweep", "dispatch")
+        assert scheduler.catch_up_jobs() == ("sweep", "dispatch", "digest")
+        scheduler.scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        scheduler.start()
+        try:
+            assert done.wait(10)
+        finally:
+            scheduler.shutdown()
+    assert not failures
+    (digest,) = rows(kind="digest")
+    assert digest.recipient_id == commune.officer.id and digest.dedupe_key.endswith(":2024-09-18")
+    assert [n.status for n in rows(channel="email", kind="reminder")] == [DeliveryStatus.DIGESTED]
+
+
 def test_the_runner_records_success_and_failure(app: Any, active_plan: Any) -> None:
     outcome = run_job("sweep", now=at("2024-09-18 08:00"))
     beat = db.session.get(JobHeartbeat, "sweep")

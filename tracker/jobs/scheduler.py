@@ -5,7 +5,9 @@ database lock every third of SCHEDULER_LEASE_SECONDS and runs jobs only while it
 a session-level advisory lock held on a dedicated connection (released by the server the moment that
 process or connection dies). SQLite: a lease row in `scheduler_leases` renewed by the holder; another
 scheduler takes over once it has expired. A scheduler that becomes active runs the sweep and the
-dispatcher at once, so a rule that came due during the downtime goes out now (catch-up).
+dispatcher at once, so a rule that came due during the downtime goes out now (catch-up), and the digest
+too when today's digest time has passed (APScheduler's memory job store forgets a missed cron run, so a
+scheduler restarted every morning after DIGEST_LOCAL_TIME would otherwise never send a digest).
 
 Jobs (id = name, replace_existing, max_instances=1, coalesce=True):
 - scheduler_lock: IntervalTrigger(SCHEDULER_LEASE_SECONDS / 3), always runs;
@@ -24,8 +26,9 @@ import socket
 import threading
 import uuid
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -214,8 +217,7 @@ class TrackerScheduler:
         if held and not self.active:
             log.info("scheduler %s is now the active scheduler", self.lock.holder)
             if self.scheduler.running:
-                for job_id in ("sweep", "dispatch"):
-                    self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+                self._catch_up()
         elif self.active and not held:
             log.warning("scheduler %s lost the lock; standing by", self.lock.holder)
         self.active = held
@@ -231,6 +233,20 @@ class TrackerScheduler:
             return None
         return run_job(name, app=self.app)
 
+    def catch_up_jobs(self, now: datetime | None = None) -> tuple[str, ...]:
+        """The jobs to run at once on becoming active: sweep, dispatch, and the digest once its time has passed."""
+        now = now or utcnow()
+        config = self.app.config
+        zone = ZoneInfo(config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
+        hour, minute = _local_time(config.get("DIGEST_LOCAL_TIME", "07:45"))
+        # The digest job is idempotent per day and skips days off; before its time it would run too early.
+        late = now.astimezone(zone).time() >= time(hour, minute)
+        return ("sweep", "dispatch", "digest") if late else ("sweep", "dispatch")
+
+    def _catch_up(self) -> None:
+        for job_id in self.catch_up_jobs():
+            self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+
     # --- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -238,8 +254,7 @@ class TrackerScheduler:
         self.check_lock()
         if self.active:
             # Catch up at once on what came due while no scheduler ran.
-            for job_id in ("sweep", "dispatch"):
-                self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+            self._catch_up()
         else:
             log.info("scheduler %s waits: another scheduler holds the lock", self.lock.holder)
         self.scheduler.start()

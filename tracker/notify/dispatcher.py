@@ -22,7 +22,7 @@ import os
 import socket
 import time as time_module
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -74,6 +74,8 @@ log = logging.getLogger("tracker.notify")
 OUTSIDE_CHANNELS = (Channel.EMAIL, Channel.ZALO)
 #: Kinds a person asked for a moment ago: they go out at any hour (a reset link expires within the hour).
 ANYTIME_KINDS = frozenset({NotificationKind.PASSWORD_RESET})
+#: SMTP's "service not available, closing transmission channel": the server refuses everyone for now.
+SMTP_SERVICE_UNAVAILABLE = 421
 #: Tries to store an outcome or renew a claim when the database connection drops.
 RECORD_TRIES = 5
 RECORD_PAUSE = 0.5
@@ -223,11 +225,11 @@ class Dispatcher:
                 # Never at night: e-mail and Zalo wait for the next window (the window may close mid-run).
                 result.deferred += self.defer_to_window(clock)
                 db.session.commit()
-            token, claimed = self._claim(clock, anytime_only=not sending)
+            claimed = self._claim(clock, anytime_only=not sending)
             db.session.commit()
             if not claimed:
                 break
-            self._send_batch(token, claimed, result)
+            self._send_batch(claimed, now, result)
             if len(claimed) < self.settings.batch_size:
                 break
         return result
@@ -308,11 +310,11 @@ class Dispatcher:
         return int(db.session.execute(sa.update(n).where(n.c.id.in_(due)).values(next_attempt_at=window)).rowcount
                    or 0)
 
-    def claim(self, now: datetime, limit: int | None = None) -> list[int]:
+    def claim(self, now: datetime, limit: int | None = None) -> Claim:
         """Claim up to `limit` due rows for this dispatcher; the caller commits the claim before sending."""
-        return self._claim(now, limit)[1]
+        return self._claim(now, limit)
 
-    def _claim(self, now: datetime, limit: int | None = None, *, anytime_only: bool = False) -> tuple[str, list[int]]:
+    def _claim(self, now: datetime, limit: int | None = None, *, anytime_only: bool = False) -> Claim:
         n = Notification.__table__
         token = worker_name()
         until = now + self.settings.claim
@@ -336,19 +338,22 @@ class Dispatcher:
             .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_until=until,
                     next_attempt_at=until, attempts=n.c.attempts + 1)
         )
-        return token, list(db.session.scalars(
+        return Claim(token, db.session.scalars(
             sa.select(n.c.id).where(n.c.claimed_by == token, n.c.status == DeliveryStatus.SENDING.value)
             .order_by(n.c.id)
         ))
 
     # --- one row at a time ------------------------------------------------------------------------------
 
-    def _send_batch(self, token: str, ids: list[int], result: DispatchResult) -> None:
+    def _send_batch(self, claim: Claim, now: datetime, result: DispatchResult) -> None:
+        if self._run_now is None:  # called outside run() (benchmarks)
+            self._run_now, self._run_started = now, utcnow()
+        token = claim.token
         renderer = self._renderer or MessageRenderer.from_database(current_app.config)
         # End the read transaction: nothing is held open while we talk to SMTP or Zalo.
         db.session.commit()
         broken: dict[str, tuple[str, datetime]] = {}
-        for notification_id in ids:
+        for notification_id in claim:
             clock = self._clock()
             taken = self._take(token, notification_id, clock)
             if taken is None:
@@ -458,8 +463,8 @@ class Dispatcher:
                 log.exception("unexpected failure sending notification %s", nid)
             error = f"{row.channel}: {exc}"
             down = None
-            if isinstance(exc, TransientSendError) and exc.code is None:
-                # No reply code: the provider itself is unreachable; the rest of the batch would only wait.
+            if isinstance(exc, TransientSendError) and exc.code in (None, SMTP_SERVICE_UNAVAILABLE):
+                # No reply code (unreachable) or SMTP 421 (closing): the rest of the batch would only fail too.
                 down = (error, now + self.settings.retry_delay(1))
             if attempts >= self.settings.max_attempts:
                 outcome = self._dead(nid, f"{error} (after {attempts} attempts)", result)
@@ -545,6 +550,14 @@ class Dispatcher:
                     # The first retry reconnects at once (pre-ping); later ones give a restarting server time.
                     time_module.sleep(min(RECORD_PAUSE * 2 ** (attempt - 1), 8.0))
         raise AssertionError("unreachable")
+
+
+class Claim(list[int]):
+    """The ids of the rows one claim took, oldest first, and the token they are claimed under."""
+
+    def __init__(self, token: str, ids: Iterable[int] = ()) -> None:
+        super().__init__(ids)
+        self.token = token
 
 
 @dataclass(frozen=True, slots=True)
