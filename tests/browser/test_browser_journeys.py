@@ -17,9 +17,14 @@ pytestmark = pytest.mark.browser
 def test_officer_submits_the_health_station_report_of_25_9(page_factory, shot, journey_data, tmp_path):
     page = page_factory(PHONE)
     page.goto("/")
-    assert page.url.endswith("/login")
+    # The home page is the sign-in page; a real (non-demo) plan's tasks are not shown to visitors.
+    assert page.get_by_test_id("home-signin").is_visible()
+    assert page.get_by_test_id("demo-showcase").count() == 0
     shot(page, "officer-01-login")
-    sign_in(page, "yte")
+    page.fill("input[name=username]", "yte")
+    page.fill("input[name=password]", "secret-pass-1")
+    page.click("[data-testid=login-form] button[type=submit]")
+    page.wait_for_load_state()
     assert page.url.endswith("/tasks")
     assert page.locator("h1").inner_text() == "Việc của tôi"
     task = page.locator("[data-testid=open-tasks] li").filter(has_text="Báo cáo kết quả tiếp cận dịch vụ y tế")

@@ -37,6 +37,11 @@ def test_demo_officer_submits_the_25_9_report_of_the_health_station(page_factory
     assert occurrence is not None and occurrence.completed_at is None
 
     page = page_factory(PHONE)
+    page.goto("/")
+    showcase = page.get_by_test_id("demo-showcase")
+    assert "yte.caongoc" in showcase.get_by_test_id("demo-accounts").inner_text()
+    assert showcase.get_by_test_id("demo-tasks").count() == 5
+    shot(page, "demo-00-home")
     sign_in(page, "yte.caongoc", PASSWORD)
     assert page.url.endswith("/tasks")
     item = page.locator("[data-testid=open-tasks] li").filter(has_text="25/09/2024")
