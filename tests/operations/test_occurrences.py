@@ -186,3 +186,35 @@ def test_every_change_is_audited_with_actor(active_plan, commune):
     db.session.commit()
     actions = [(e.action, e.actor_id) for e in _events() if e.action in {"occurrence.complete", "comment.create"}]
     assert actions == [("occurrence.complete", commune.officer.id), ("comment.create", commune.chair.id)]
+
+
+def test_a_double_clicked_comment_is_stored_once(active_plan, commune):
+    first = ops.add_comment(commune.officer, active_plan.occurrence, "Đã gửi bản giấy")
+    again = ops.add_comment(commune.officer, active_plan.occurrence, "Đã gửi bản giấy")
+    assert again.id == first.id
+    assert len(_events("comment.create")) == 1
+    other = ops.add_comment(commune.officer, active_plan.occurrence, "Bổ sung số liệu")
+    assert other.id != first.id
+
+
+def test_a_comment_on_a_cancelled_occurrence_is_refused(active_plan, commune):
+    ops.cancel_occurrence(commune.chair, active_plan.occurrence, reason="Không còn phù hợp")
+    db.session.commit()
+    with pytest.raises(Conflict):
+        ops.add_comment(commune.officer, active_plan.occurrence, "xin chào")
+    assert _events("comment.create") == []
+
+
+def test_an_implausible_extension_date_is_refused(active_plan, commune):
+    with pytest.raises(ValidationFailed) as caught:
+        ops.request_extension(commune.officer, active_plan.occurrence, new_due_on=date(9999, 12, 31), reason="Chậm")
+    assert caught.value.field == "requested_due_on"
+    assert _events("extension.request") == []
+
+
+def test_a_target_beyond_what_the_database_holds_is_refused(active_plan, commune):
+    from tracker.operations.indicators import create_indicator, set_target
+
+    indicator = create_indicator(commune.admin, active_plan.plan, name="Tỷ lệ hộ nghèo", unit_of_measure="%")
+    with pytest.raises(ValidationFailed):
+        set_target(commune.admin, indicator, unit=commune.xa, year=2024, value="1e30")

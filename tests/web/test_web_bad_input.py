@@ -68,6 +68,15 @@ def test_file_type_not_allowed_is_refused(login, client, web_data):
     assert "Không nhận tệp loại .exe." in response.get_data(as_text=True)
 
 
+def test_a_program_renamed_to_pdf_is_refused_and_nothing_changes(login, client, web_data):
+    login("yte")
+    response = _post_file(client, web_data.occurrence.id, "bao-cao.pdf", b"MZ\x90\x00\x03 a Windows program")
+    assert response.status_code == 422
+    assert "Tệp bao-cao.pdf không đúng là tệp .pdf." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Occurrence, web_data.occurrence.id).completed_at is None
+
+
 def test_hundred_megabyte_file_is_refused_before_reading_it(login, client, web_data):
     login("yte")
     response = _post_file(client, web_data.occurrence.id, "lon.pdf", b"0" * (100 * 1024 * 1024))

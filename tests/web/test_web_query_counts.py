@@ -55,7 +55,7 @@ def _report_and_return(officer: Any, chair: Any, occurrence: Any, i: int) -> Non
     from tracker.operations.occurrences import UploadedFile, add_comment, review_report, submit_report
 
     report = submit_report(officer, occurrence, body=f"Lần {i}",
-                           attachments=[UploadedFile(f"lan-{i}.pdf", "application/pdf", b"%PDF")])
+                           attachments=[UploadedFile(f"lan-{i}.pdf", "application/pdf", b"%PDF-1.4")])
     review_report(chair, report, accept=False, comment="Bổ sung")
     add_comment(officer, occurrence, f"Ý kiến {i}")
 

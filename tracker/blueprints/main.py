@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -126,14 +129,30 @@ def _security_headers(response: Response) -> Response:
     """Pages never run foreign script, are never framed, and do not leak their URLs (tokens) elsewhere."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html" and not request.path.startswith("/api"):
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
-        )
+    if response.mimetype != "text/html":
+        return response
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    script_src = "'self'"
+    if request.path.startswith("/api") and not response.is_streamed:
+        # The API's browsable docs (Swagger UI) start with one inline script: allow exactly that script.
+        script_src += "".join(f" '{digest}'" for digest in _inline_script_hashes(response.get_data(as_text=True)))
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        f"script-src {script_src}; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    )
     return response
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def _inline_script_hashes(html: str) -> list[str]:
+    """CSP source expressions ('sha256-...') for each inline script of a page we serve ourselves."""
+    return [
+        "sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        for body in _INLINE_SCRIPT.findall(html)
+    ]
 
 
 @bp.get("/healthz")

@@ -13,6 +13,9 @@ from tracker.operations import audit
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import ValidationFailed
 
+#: Values are stored as NUMERIC(18, 4): anything at or beyond this cannot be stored.
+MAX_VALUE = Decimal("1e14")
+
 
 def create_indicator(
     actor: Person | None,
@@ -56,7 +59,7 @@ def set_target(
         number = Decimal(str(value).replace(",", "."))
     except InvalidOperation:
         raise ValidationFailed(_l("%(value)s is not a number."), field="value", value=value)
-    if not number.is_finite():
+    if not number.is_finite() or abs(number) >= MAX_VALUE:
         raise ValidationFailed(_l("%(value)s is not a number."), field="value", value=value)
     target = db.session.scalar(sa.select(IndicatorTarget).where(
         IndicatorTarget.indicator_id == indicator.id, IndicatorTarget.unit_id == unit.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -35,9 +35,14 @@ from tracker.notify.outbox import enqueue
 from tracker.operations import audit
 from tracker.operations.authz import Permission, can, require
 from tracker.operations.errors import Conflict, PermissionDenied, ValidationFailed
+from tracker.operations.indicators import MAX_VALUE
+from tracker.operations.uploads import check_upload
 
 _OCC_FIELDS = ("due_on", "completed_at", "completed_on", "cancelled_at")
 MAX_TEXT = 20_000
+#: Deadlines outside these dates are typing mistakes (9999-12-31), not plans.
+MIN_DATE, MAX_DATE = date(1990, 1, 1), date(2100, 12, 31)
+REPEAT_WINDOW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -114,21 +119,10 @@ def mark_done(actor: Person | None, occurrence: Occurrence, note: str = "", now:
 
 
 def _check_file(f: UploadedFile) -> UploadedFile:
-    name = (f.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    if not name:
-        raise ValidationFailed(_l("The file has no name."), field="attachments")
-    if not f.content:
-        raise ValidationFailed(_l("The file %(name)s is empty."), field="attachments", name=name)
-    limit = int(_config("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))  # type: ignore[arg-type]
-    if len(f.content) > limit:
-        raise ValidationFailed(_l("The file %(name)s is larger than %(mb)s MB."), field="attachments", name=name,
-                               mb=limit // (1024 * 1024))
     allowed = {e.lower() for e in _config("ATTACHMENT_EXTENSIONS", [])}  # type: ignore[attr-defined]
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in allowed:
-        raise ValidationFailed(_l("Files of type .%(ext)s are not accepted."), field="attachments",
-                               ext=extension or "?")
-    return UploadedFile(name[:255], (f.content_type or "application/octet-stream")[:128], f.content)
+    limit = int(_config("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))  # type: ignore[arg-type]
+    checked = check_upload(f.filename, f.content, allowed=allowed, max_bytes=limit)
+    return UploadedFile(checked.filename, checked.content_type, checked.content)
 
 
 def _parse_values(values: Mapping[int, object]) -> list[tuple[Indicator, Decimal]]:
@@ -147,7 +141,7 @@ def _parse_values(values: Mapping[int, object]) -> list[tuple[Indicator, Decimal
             value = Decimal(text)
         except InvalidOperation:
             raise ValidationFailed(_l("%(value)s is not a number."), field="values", value=raw)
-        if not value.is_finite() or abs(value) >= Decimal("1e14"):
+        if not value.is_finite() or abs(value) >= MAX_VALUE:
             raise ValidationFailed(_l("%(value)s is not a number."), field="values", value=raw)
         parsed.append((indicator, value))
     return parsed
@@ -196,6 +190,9 @@ def request_extension(
         raise Conflict(_l("This task is already done."))
     if not isinstance(new_due_on, date):
         raise ValidationFailed(_l("%(value)s is not a date."), field="requested_due_on", value=new_due_on)
+    if not MIN_DATE <= new_due_on <= MAX_DATE:
+        raise ValidationFailed(_l("The date %(value)s is not plausible."), field="requested_due_on",
+                               value=new_due_on.strftime("%d/%m/%Y"))
     if new_due_on <= occurrence.due_on:
         raise ValidationFailed(_l("The new deadline must be after the current one (%(due)s)."),
                                field="requested_due_on", due=occurrence.due_on.strftime("%d/%m/%Y"))
@@ -262,6 +259,15 @@ def add_comment(actor: Person | None, occurrence: Occurrence, body: str) -> Comm
         raise ValidationFailed(_l("The text is too long (at most %(n)s characters)."), field="body", n=5000)
     if actor is None:
         raise PermissionDenied(_l("A comment needs an author."))
+    if occurrence.cancelled_at is not None or occurrence.task.status == TaskStatus.CANCELLED:
+        raise Conflict(_l("This task has been cancelled."))
+    # A double click (or a retried request) posts the same text twice within seconds: keep one.
+    repeated = db.session.scalar(sa.select(Comment).where(
+        Comment.occurrence_id == occurrence.id, Comment.author_id == actor.id, Comment.body == body,
+        Comment.created_at >= utcnow() - REPEAT_WINDOW,
+    ).limit(1))
+    if repeated is not None:
+        return repeated
     comment = Comment(occurrence_id=occurrence.id, author_id=actor.id, body=body)
     db.session.add(comment)
     db.session.flush()
