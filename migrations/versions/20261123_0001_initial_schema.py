@@ -306,7 +306,8 @@ def upgrade():
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index('ix_tasks_lead_unit_id_status', ['lead_unit_id', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tasks_plan_id'), ['plan_id'], unique=False)
+        batch_op.create_index('ix_tasks_plan_id_lead_unit_id', ['plan_id', 'lead_unit_id'], unique=False)
+        batch_op.create_index('ix_tasks_report_to_unit_id_lead_unit_id', ['report_to_unit_id', 'lead_unit_id'], unique=False)
 
     op.create_table('occurrences',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -333,9 +334,10 @@ def upgrade():
     sa.UniqueConstraint('task_id', 'period_key', name=op.f('uq_occurrences_task_id_period_key'))
     )
     with op.batch_alter_table('occurrences', schema=None) as batch_op:
-        batch_op.create_index('ix_occurrences_lead_unit_id_due_on', ['lead_unit_id', 'due_on'], unique=False)
-        batch_op.create_index('ix_occurrences_open_due_on', ['due_on'], unique=False, sqlite_where=sa.text('completed_at IS NULL AND cancelled_at IS NULL'), postgresql_where=sa.text('completed_at IS NULL AND cancelled_at IS NULL'))
-        batch_op.create_index(batch_op.f('ix_occurrences_task_id'), ['task_id'], unique=False)
+        batch_op.create_index('ix_occurrences_due_on_id', ['due_on', 'id'], unique=False)
+        batch_op.create_index('ix_occurrences_lead_unit_id_covering', ['lead_unit_id', 'due_on', 'completed_on', 'cancelled_at', 'task_id', 'id'], unique=False)
+        batch_op.create_index('ix_occurrences_open_due_on_id', ['due_on', 'id'], unique=False, sqlite_where=sa.text('completed_at IS NULL AND cancelled_at IS NULL'), postgresql_where=sa.text('completed_at IS NULL AND cancelled_at IS NULL'))
+        batch_op.create_index('ix_occurrences_task_id_covering', ['task_id', 'due_on', 'completed_on', 'cancelled_at', 'lead_unit_id'], unique=False)
 
     op.create_table('task_coordinating_units',
     sa.Column('task_id', sa.Integer(), nullable=False),
@@ -411,7 +413,7 @@ def upgrade():
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_dispatchable', ['next_attempt_at'], unique=False, sqlite_where=sa.text("status IN ('pending', 'failed', 'sending')"), postgresql_where=sa.text("status IN ('pending', 'failed', 'sending')"))
-        batch_op.create_index(batch_op.f('ix_notifications_occurrence_id'), ['occurrence_id'], unique=False)
+        batch_op.create_index('ix_notifications_occurrence_id_rule_id_due_on', ['occurrence_id', 'rule_id', 'due_on'], unique=False)
         batch_op.create_index('ix_notifications_recipient_id_channel_status', ['recipient_id', 'channel', 'status'], unique=False)
         batch_op.create_index('ix_notifications_status_created_at', ['status', 'created_at'], unique=False)
 
@@ -489,7 +491,7 @@ def downgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_status_created_at')
         batch_op.drop_index('ix_notifications_recipient_id_channel_status')
-        batch_op.drop_index(batch_op.f('ix_notifications_occurrence_id'))
+        batch_op.drop_index('ix_notifications_occurrence_id_rule_id_due_on')
         batch_op.drop_index('ix_notifications_dispatchable', sqlite_where=sa.text("status IN ('pending', 'failed', 'sending')"), postgresql_where=sa.text("status IN ('pending', 'failed', 'sending')"))
 
     op.drop_table('notifications')
@@ -507,13 +509,15 @@ def downgrade():
 
     op.drop_table('task_coordinating_units')
     with op.batch_alter_table('occurrences', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_occurrences_task_id'))
-        batch_op.drop_index('ix_occurrences_open_due_on', sqlite_where=sa.text('completed_at IS NULL AND cancelled_at IS NULL'), postgresql_where=sa.text('completed_at IS NULL AND cancelled_at IS NULL'))
-        batch_op.drop_index('ix_occurrences_lead_unit_id_due_on')
+        batch_op.drop_index('ix_occurrences_task_id_covering')
+        batch_op.drop_index('ix_occurrences_open_due_on_id', sqlite_where=sa.text('completed_at IS NULL AND cancelled_at IS NULL'), postgresql_where=sa.text('completed_at IS NULL AND cancelled_at IS NULL'))
+        batch_op.drop_index('ix_occurrences_lead_unit_id_covering')
+        batch_op.drop_index('ix_occurrences_due_on_id')
 
     op.drop_table('occurrences')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_tasks_plan_id'))
+        batch_op.drop_index('ix_tasks_report_to_unit_id_lead_unit_id')
+        batch_op.drop_index('ix_tasks_plan_id_lead_unit_id')
         batch_op.drop_index('ix_tasks_lead_unit_id_status')
 
     op.drop_table('tasks')

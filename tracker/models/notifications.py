@@ -48,6 +48,9 @@ class Notification(Base):
         ),
         sa.Index("ix_notifications_recipient_id_channel_status", "recipient_id", "channel", "status"),
         sa.Index("ix_notifications_status_created_at", "status", "created_at"),
+        # The sweep's "already queued for this occurrence, rule and due date" probe; also an occurrence's
+        # reminders (the overview's "who was reminded when") and the foreign key's cascade.
+        sa.Index("ix_notifications_occurrence_id_rule_id_due_on", "occurrence_id", "rule_id", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -56,9 +59,7 @@ class Notification(Base):
     kind: Mapped[NotificationKind] = mapped_column(enum_type(NotificationKind))
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
     recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id"))
-    occurrence_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("occurrences.id", ondelete="CASCADE"), index=True
-    )
+    occurrence_id: Mapped[int | None] = mapped_column(sa.ForeignKey("occurrences.id", ondelete="CASCADE"))
     rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reminder_rules.id", ondelete="SET NULL"))
     #: The due date a reminder was about: after an approved extension the rules fire again for the new date.
     due_on: Mapped[date | None]

@@ -49,21 +49,31 @@ class Occurrence(TimestampMixin, Base):
     __tablename__ = "occurrences"
     __table_args__ = (
         sa.UniqueConstraint("task_id", "period_key"),
-        # The sweep and the overdue dashboards scan open occurrences by due date.
+        # The sweep scans open occurrences by due date; the API lists open ones (overdue, due soon) in
+        # (due_on, id) order and stops after a page.
         sa.Index(
-            "ix_occurrences_open_due_on",
+            "ix_occurrences_open_due_on_id",
             "due_on",
+            "id",
             sqlite_where=sa.text("completed_at IS NULL AND cancelled_at IS NULL"),
             postgresql_where=sa.text("completed_at IS NULL AND cancelled_at IS NULL"),
         ),
-        sa.Index("ix_occurrences_lead_unit_id_due_on", "lead_unit_id", "due_on"),
+        # A unit's occurrences by due date ("my tasks", the overdue lists) with every column that status
+        # counts and roll-ups read: reached from the units of a subtree, they are index-only scans.
+        sa.Index("ix_occurrences_lead_unit_id_covering", "lead_unit_id", "due_on", "completed_on", "cancelled_at",
+                 "task_id", "id"),
+        # A task's (a plan's) occurrences with what progress counts read: index-only scans for the plans pages.
+        sa.Index("ix_occurrences_task_id_covering", "task_id", "due_on", "completed_on", "cancelled_at",
+                 "lead_unit_id"),
+        # The API's unfiltered list pages in (due_on, id) order without sorting the whole list.
+        sa.Index("ix_occurrences_due_on_id", "due_on", "id"),
         sa.CheckConstraint(
             "(completed_at IS NULL) = (completed_on IS NULL)", name="completion_pair"
         ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"))
     #: Copied from the task so the sweep and roll-ups filter by unit without a join.
     lead_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
     period_key: Mapped[str] = mapped_column(sa.String(32))  # "2024-09-25", "2024-H1", "2024-Q3", "2024"
@@ -131,6 +141,25 @@ class Occurrence(TimestampMixin, Base):
             (cls.due_on <= clock.soon_until, OccurrenceStatus.DUE_SOON.value),
             else_=OccurrenceStatus.NOT_DUE.value,
         )
+
+    @classmethod
+    def status_in(cls, clock: StatusClock, statuses: list[str]) -> sa.ColumnElement[bool]:
+        """SQL for "the status is one of `statuses`", as plain comparisons an index can serve: the due-date
+        ranges of the open statuses are index ranges. The same derivation as `status_expression`, on the same
+        columns (those of the covering index by lead unit)."""
+        is_open = sa.and_(cls.completed_on.is_(None), cls.cancelled_at.is_(None))
+        kept = cls.cancelled_at.is_(None)
+        clauses = {
+            OccurrenceStatus.CANCELLED.value: cls.cancelled_at.is_not(None),
+            OccurrenceStatus.DONE_LATE.value: sa.and_(kept, cls.completed_on > cls.due_on),
+            OccurrenceStatus.DONE_ON_TIME.value: sa.and_(kept, cls.completed_on <= cls.due_on),
+            OccurrenceStatus.OVERDUE.value: sa.and_(is_open, cls.due_on < clock.overdue_before),
+            OccurrenceStatus.DUE_SOON.value: sa.and_(is_open, cls.due_on >= clock.overdue_before,
+                                                     cls.due_on <= clock.soon_until),
+            OccurrenceStatus.NOT_DUE.value: sa.and_(is_open, cls.due_on > clock.soon_until),
+        }
+        wanted = [clauses[OccurrenceStatus(s).value] for s in dict.fromkeys(statuses)]
+        return sa.or_(*wanted) if wanted else sa.false()
 
     def days_late(self, clock: StatusClock) -> int:
         """Days past the due date: until completion if done, until today if still open."""

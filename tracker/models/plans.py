@@ -111,10 +111,14 @@ class Task(TimestampMixin, Base):
     __table_args__ = (
         sa.CheckConstraint("due_on IS NOT NULL OR recurrence IS NOT NULL", name="has_schedule"),
         sa.Index("ix_tasks_lead_unit_id_status", "lead_unit_id", "status"),
+        # Visibility (queries.scope): the tasks reporting to, or in plans of, the units of a person's scope
+        # whose lead unit is elsewhere are index-only scans of these two.
+        sa.Index("ix_tasks_report_to_unit_id_lead_unit_id", "report_to_unit_id", "lead_unit_id"),
+        sa.Index("ix_tasks_plan_id_lead_unit_id", "plan_id", "lead_unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"))
     section_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan_sections.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(sa.Text)
     description: Mapped[str | None] = mapped_column(sa.Text)
