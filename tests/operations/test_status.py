@@ -86,3 +86,28 @@ def test_sql_status_matches_python(active_plan, offset, done_offset, grace):
     in_sql = db.session.scalar(sa.select(Occurrence.status_expression(clock)).where(Occurrence.id == occ.id))
     assert in_sql == occ.status(clock).value
     db.session.rollback()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    offset=st.integers(min_value=-40, max_value=40),
+    done_offset=st.one_of(st.none(), st.integers(min_value=-20, max_value=20)),
+    cancelled=st.booleans(),
+)
+def test_sql_status_filter_selects_exactly_the_python_status(active_plan, offset, done_offset, cancelled):
+    occ = active_plan.occurrence
+    occ.completed_at = occ.completed_on = occ.cancelled_at = None
+    if done_offset is not None:
+        occ.completed_on = DUE + timedelta(days=done_offset)
+        occ.completed_at = datetime.combine(occ.completed_on, datetime.min.time(), UTC)
+    if cancelled:
+        occ.cancelled_at = datetime(2024, 9, 1, tzinfo=UTC)
+    db.session.flush()
+    clock = StatusClock.for_day(DUE + timedelta(days=offset))
+    matching = {
+        status.value for status in OccurrenceStatus
+        if db.session.scalar(sa.select(Occurrence.id).where(Occurrence.id == occ.id,
+                                                            Occurrence.status_in(clock, [status.value])))
+    }
+    assert matching == {occ.status(clock).value}
+    db.session.rollback()
