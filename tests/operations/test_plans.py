@@ -103,3 +103,28 @@ def test_cancelled_plan_cannot_take_new_tasks(active_plan, commune):
     assert active_plan.occurrence.cancelled_at is not None
     with pytest.raises(Conflict):
         ops.add_task(None, active_plan.plan, title="x", lead_unit=commune.health, due_dates=[date(2024, 10, 1)])
+
+
+def test_activation_generates_every_tasks_occurrences_in_a_fixed_number_of_statements(commune, make_plan,
+                                                                                     make_task):
+    statements: list[str] = []
+
+    def listen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    counts = []
+    for tasks in (3, 30):
+        plan = make_plan(commune.xa)
+        for i in range(tasks):
+            make_task(plan, commune.health, title=f"Báo cáo {tasks}-{i}", recurrence="monthly")
+        db.session.flush()
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            created = ops.activate_plan(None, plan)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listen)
+        assert created == tasks * 12
+        counts.append(len(statements))
+        assert ops.generate_plan_occurrences(plan.tasks) == 0  # idempotent
+    assert counts[0] == counts[1], counts

@@ -67,6 +67,12 @@ def test_seed_units_loads_a_province_idempotently(app):
     assert (again.provinces, again.communes, again.internal_units) == (0, 0, 0)
     commune = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMUNE).limit(1))
     assert commune.path.count("/") == 4 and commune.is_administrative
+    # Bulk-inserted units get the path, depth and administrative unit that create_unit would give them.
+    for unit in db.session.scalars(sa.select(OrgUnit).where(OrgUnit.parent_id == commune.id)):
+        assert (unit.path, unit.depth, unit.admin_unit_id) == (f"{commune.path}{unit.id}/", commune.depth + 1,
+                                                               commune.id)
+    assert commune.admin_unit_id == commune.id
+    assert db.session.scalar(sa.select(sa.func.count()).where(OrgUnit.path == "")) == 0
     with pytest.raises(ValidationFailed):
         units.seed_units(["Atlantis"])
 

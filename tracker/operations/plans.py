@@ -161,6 +161,33 @@ def _require_date(value: object, field: str, *, optional: bool = False) -> date:
 
 def generate_occurrences(task: Task) -> list[Occurrence]:
     """Create the task's missing occurrences (one per deadline and per recurrence period); idempotent."""
+    existing = set(db.session.scalars(sa.select(Occurrence.period_key).where(Occurrence.task_id == task.id)))
+    created = [Occurrence(**row) for row in _missing_occurrences(task, existing)]
+    db.session.add_all(created)
+    db.session.flush()
+    return created
+
+
+def generate_plan_occurrences(tasks: Iterable[Task]) -> int:
+    """Create the missing occurrences of many tasks at once: one query for what exists, bulk INSERTs."""
+    tasks = list(tasks)
+    existing: dict[int, set[str]] = {t.id: set() for t in tasks}
+    ids = list(existing)
+    for start in range(0, len(ids), 5000):  # bounded IN lists
+        rows = db.session.execute(sa.select(Occurrence.task_id, Occurrence.period_key)
+                                  .where(Occurrence.task_id.in_(ids[start:start + 5000])))
+        for task_id, key in rows:
+            existing[task_id].add(key)
+    now = utcnow()
+    rows = [dict(row, created_at=now, escalation_level=0)
+            for task in tasks for row in _missing_occurrences(task, existing[task.id])]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(sa.insert(Occurrence.__table__), rows[start:start + 5000])
+    return len(rows)
+
+
+def _missing_occurrences(task: Task, existing: set[str]) -> list[dict[str, Any]]:
+    """The column values of the task's occurrences whose period is not in `existing` (which is updated)."""
     plan = task.plan
     periods: list[recurrence.Period] = []
     if task.due_on is not None:
@@ -173,21 +200,17 @@ def generate_occurrences(task: Task) -> list[Occurrence]:
             raise ValidationFailed(_l("A recurring task needs the plan's period (start and end)."), field="recurrence")
         offset = int(current_app.config.get("RECURRING_DUE_OFFSET_DAYS", 0)) if has_app_context() else 0
         periods += recurrence.expand(task.recurrence, start, end, due_offset_days=offset)
-    existing = set(db.session.scalars(sa.select(Occurrence.period_key).where(Occurrence.task_id == task.id)))
-    created = []
+    rows = []
     for period in periods:
         if period.key in existing:
             continue
         existing.add(period.key)
-        occurrence = Occurrence(
-            task_id=task.id, lead_unit_id=task.lead_unit_id, period_key=period.key, period_label=period.label,
-            period_start_on=period.start, period_end_on=period.end, due_on=period.due_on,
-            original_due_on=period.due_on,
-        )
-        created.append(occurrence)
-    db.session.add_all(created)
-    db.session.flush()
-    return created
+        rows.append({
+            "task_id": task.id, "lead_unit_id": task.lead_unit_id, "period_key": period.key,
+            "period_label": period.label, "period_start_on": period.start, "period_end_on": period.end,
+            "due_on": period.due_on, "original_due_on": period.due_on,
+        })
+    return rows
 
 
 def activate_plan(actor: Person | None, plan: Plan) -> int:
@@ -202,7 +225,8 @@ def activate_plan(actor: Person | None, plan: Plan) -> int:
             _create_proposed_unit(actor, plan, task)
     plan.status = PlanStatus.ACTIVE
     plan.activated_at = utcnow()
-    created = sum(len(generate_occurrences(t)) for t in plan.tasks if t.status == TaskStatus.ACTIVE)
+    db.session.flush()
+    created = generate_plan_occurrences(t for t in plan.tasks if t.status == TaskStatus.ACTIVE)
     audit.record("plan.activate", plan, actor, unit_id=plan.issuing_unit_id, before={"status": "draft"},
                  after={"status": "active", "occurrences": created})
     return created

@@ -127,8 +127,9 @@ class SeedResult:
 def seed_units(province_names: Iterable[str] | None = None, *, with_internal_units: bool = True) -> SeedResult:
     """Load today's provinces and communes (and each commune's usual offices), idempotently.
 
-    Set-based: existing codes are read once, new units are inserted in batches and their paths filled
-    after one flush, so the whole country (34 provinces, 3,321 communes, ~60,000 offices) loads in seconds.
+    Set-based: existing codes are read once, new communes and then their offices are inserted in bulk and
+    their paths filled by one UPDATE per level, so the whole country (34 provinces, 3,321 communes, ~60,000
+    offices) loads in seconds.
     """
     from vietnam_provinces import Province, Ward
 
@@ -153,38 +154,56 @@ def seed_units(province_names: Iterable[str] | None = None, *, with_internal_uni
                                                   code=code)
         result.provinces += 1
 
-    new_communes: list[tuple[OrgUnit, OrgUnit]] = []
+    new_communes: list[dict[str, object]] = []
     for p in provinces:
         parent = province_units[int(p.code)]
         for w in Ward.iter_by_province(p.code):
             code = f"W{int(w.code)}"
-            if code in existing:
-                continue
-            unit = OrgUnit(name=w.name, kind=UnitKind.COMMUNE, is_administrative=True, code=code,
-                           parent_id=parent.id)
-            new_communes.append((unit, parent))
-    _insert_placed(new_communes)
-    result.communes = len(new_communes)
+            if code not in existing:
+                new_communes.append({"name": w.name, "kind": UnitKind.COMMUNE, "is_administrative": True,
+                                     "code": code, "parent_id": parent.id})
+    commune_ids = _insert_units(new_communes)
+    result.communes = len(commune_ids)
 
     if with_internal_units:
-        offices: list[tuple[OrgUnit, OrgUnit]] = []
-        for commune, _parent in new_communes:
-            for name, kind in COMMUNE_INTERNAL_UNITS:
-                offices.append((OrgUnit(name=name, kind=kind, is_administrative=False, parent_id=commune.id), commune))
-        _insert_placed(offices)
+        offices = [{"name": name, "kind": kind, "is_administrative": False, "parent_id": commune_id}
+                   for commune_id in commune_ids for name, kind in COMMUNE_INTERNAL_UNITS]
         result.internal_units = len(offices)
+        _insert_units(offices, returning=False)
     log.info("seeded units: %s", result)
     return result
 
 
-def _insert_placed(pairs: list[tuple[OrgUnit, OrgUnit]], batch: int = 2000) -> None:
-    for start in range(0, len(pairs), batch):
-        chunk = pairs[start : start + batch]
-        db.session.add_all(unit for unit, _ in chunk)
-        db.session.flush()
-        for unit, parent in chunk:
-            _place(unit, parent)
-        db.session.flush()
+def _insert_units(rows: list[dict[str, object]], *, returning: bool = True, batch: int = 5000) -> list[int]:
+    """Insert units whose parents are placed already, in bulk, then fill their paths in one UPDATE.
+
+    A path needs the unit's own id, so the rows go in with an empty path and one set-based UPDATE derives
+    path, depth and the nearest administrative unit from the parent's (callers insert level by level).
+    """
+    table = OrgUnit.__table__
+    now = utcnow()
+    ids: list[int] = []
+    for start in range(0, len(rows), batch):
+        chunk = [dict(row, path="", depth=0, is_archived=False, created_at=now) for row in rows[start:start + batch]]
+        if returning:
+            ids += db.session.scalars(
+                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk).all()
+        else:
+            db.session.execute(sa.insert(table), chunk)
+    if rows:
+        parent = table.alias("parent")
+
+        def of_parent(column: str) -> sa.ScalarSelect[object]:
+            return sa.select(parent.c[column]).where(parent.c.id == table.c.parent_id).scalar_subquery()
+
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.path == "", table.c.parent_id.is_not(None))
+            .values(path=of_parent("path") + sa.cast(table.c.id, sa.String) + "/", depth=of_parent("depth") + 1,
+                    admin_unit_id=sa.case((table.c.is_administrative, table.c.id), else_=of_parent("admin_unit_id")))
+            .execution_options(synchronize_session=False)
+        )
+    return ids
 
 
 def _fold(name: str) -> str:
