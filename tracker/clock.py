@@ -12,6 +12,9 @@ from tracker.models.occurrences import StatusClock
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
+#: Deadlines and plan dates outside these days are typing mistakes (9999-12-31) or attacks, never plans.
+FIRST_DATE, LAST_DATE = date(1990, 1, 1), date(2100, 12, 31)
+
 
 @lru_cache(maxsize=8)
 def _zone(name: str) -> ZoneInfo:

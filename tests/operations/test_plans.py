@@ -69,6 +69,9 @@ def test_bad_task_input_is_refused(commune, make_plan):
         ops.add_task(None, plan, title="x", lead_unit=commune.health, due_dates=["25/9/2024"])
     with pytest.raises(ValidationFailed):
         ops.add_task(None, plan, title="x", lead_unit=commune.health, recurrence_rule="fortnightly")
+    for implausible in (date(9999, 12, 31), date(1, 1, 1)):
+        with pytest.raises(ValidationFailed):
+            ops.add_task(None, plan, title="x", lead_unit=commune.health, due_dates=[implausible])
     with pytest.raises(ValidationFailed):
         ops.create_plan(None, title="x", issuing_unit=commune.xa, period_start_on=date(2024, 12, 1),
                         period_end_on=date(2024, 1, 1))

@@ -10,9 +10,9 @@ from wtforms import DateField, MultipleFileField, RadioField, StringField, TextA
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import TextInput
 
+from tracker.clock import FIRST_DATE, LAST_DATE
 from tracker.forms import INVALID_CHOICE, at_most, choices, required, strip
 from tracker.models import Indicator
-from tracker.schemas.base import FIRST_DATE, LAST_DATE
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 

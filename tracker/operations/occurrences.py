@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
-from tracker.clock import local_date, utcnow
+from tracker.clock import FIRST_DATE, LAST_DATE, local_date, utcnow
 from tracker.extensions import db
 from tracker.models import (
     Attachment,
@@ -40,8 +40,6 @@ from tracker.operations.uploads import check_upload
 
 _OCC_FIELDS = ("due_on", "completed_at", "completed_on", "cancelled_at")
 MAX_TEXT = 20_000
-#: Deadlines outside these dates are typing mistakes (9999-12-31), not plans.
-MIN_DATE, MAX_DATE = date(1990, 1, 1), date(2100, 12, 31)
 REPEAT_WINDOW = timedelta(minutes=2)
 
 
@@ -190,7 +188,7 @@ def request_extension(
         raise Conflict(_l("This task is already done."))
     if not isinstance(new_due_on, date):
         raise ValidationFailed(_l("%(value)s is not a date."), field="requested_due_on", value=new_due_on)
-    if not MIN_DATE <= new_due_on <= MAX_DATE:
+    if not FIRST_DATE <= new_due_on <= LAST_DATE:
         raise ValidationFailed(_l("The date %(value)s is not plausible."), field="requested_due_on",
                                value=new_due_on.strftime("%d/%m/%Y"))
     if new_due_on <= occurrence.due_on:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
-from tracker.clock import utcnow
+from tracker.clock import FIRST_DATE, LAST_DATE, utcnow
 from tracker.extensions import db
 from tracker.models import (
     Occurrence,
@@ -156,6 +156,9 @@ def _require_date(value: object, field: str, *, optional: bool = False) -> date:
         return value  # type: ignore[return-value]
     if not isinstance(value, date):
         raise ValidationFailed(_l("%(value)s is not a date."), field=field, value=value)
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValidationFailed(_l("The date %(value)s is not plausible."), field=field,
+                               value=value.strftime("%d/%m/%Y"))
     return value
 
 

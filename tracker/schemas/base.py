@@ -9,12 +9,13 @@ text, so a client gets them in the request's language.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app
 from flask_babel import gettext
+
+from tracker.clock import FIRST_DATE, LAST_DATE
 
 
 class Msg(str):
@@ -46,8 +47,6 @@ MAX_ID = 2**31 - 1
 MAX_PAGE_SIZE = 200
 #: Largest BIGINT id (occurrences, reports, attachments, comments).
 MAX_BIG_ID = 2**63 - 1
-#: Deadlines and plan dates outside these years are typing mistakes (or attacks), never plans.
-FIRST_DATE, LAST_DATE = date(1990, 1, 1), date(2100, 12, 31)
 #: The largest figure taken for a NUMERIC(18, 4) column (targets, indicator values), which holds < 10^14.
 MAX_FIGURE = 10**14 - 1
 
