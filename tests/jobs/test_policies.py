@@ -143,3 +143,173 @@ def test_retrying_a_dead_message_needs_an_admin_of_its_unit(active_plan: Any, co
         retry_dead(commune.admin, again)
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "notification.retry")).before[
         "status"] == "dead"
+
+
+# --- Who may change what: the default policy and templates are national, a plan's policy is its own --------
+
+@pytest.fixture
+def commune_admins(commune: Any, make_person: Any) -> Any:
+    """An admin of xã Cao Ngọc and one of the neighbouring commune (the fixture's `quantri` holds the root)."""
+    from types import SimpleNamespace
+
+    from tracker.models import Role
+
+    admins = SimpleNamespace(xa=make_person("quantrixa", roles=[(Role.ADMIN, commune.xa)]),
+                             other=make_person("quantrikhac", roles=[(Role.ADMIN, commune.other_xa)]))
+    db.session.commit()
+    return admins
+
+
+def _audit_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+
+
+@sqlite_only
+def test_only_an_admin_of_a_root_unit_changes_the_default_policy(app: Any, commune: Any, commune_admins: Any) -> None:
+    from tracker.operations.reminders import can_change_policy, rename_policy
+
+    default = ensure_default_policy()
+    # Any admin may make a policy: it applies to nothing until a plan or a task names it.
+    spare = create_policy(commune_admins.xa, name="Của xã")
+    db.session.commit()
+    before, offsets = _audit_count(), [r.offset_days for r in default.rules]
+    for change in (lambda: add_rule(commune_admins.xa, default, RuleSpec(14, Audience.NEXT_LEVEL_UP)),
+                   lambda: update_rule(commune_admins.xa, default.rules[0], RuleSpec(-6, Audience.LEAD_OFFICERS)),
+                   lambda: remove_rule(commune_admins.xa, default.rules[-1]),
+                   lambda: rename_policy(commune_admins.xa, default, "Mặc định của xã"),
+                   lambda: set_default_policy(commune_admins.xa, spare)):
+        with pytest.raises(PermissionDenied):
+            change()
+    db.session.expire_all()
+    assert default.is_default and not spare.is_default and default.name == "Mặc định"
+    assert [r.offset_days for r in default.rules] == offsets and _audit_count() == before
+    assert not can_change_policy(commune_admins.xa, default) and can_change_policy(commune.admin, default)
+    # The province of the fixture has no parent: its admin holds a root unit.
+    add_rule(commune.admin, default, RuleSpec(14, Audience.NEXT_LEVEL_UP))
+    set_default_policy(commune.admin, spare)
+    db.session.commit()
+    assert spare.is_default and _audit_count() == before + 2
+
+
+@sqlite_only
+def test_only_an_admin_of_a_root_unit_changes_message_templates(app: Any, commune: Any, commune_admins: Any) -> None:
+    from tracker.operations.reminders import can_change_templates
+
+    fields = {"kind": "reminder", "channel": "email", "locale": "vi", "subject": "Nhắc {{ task_title }}",
+              "body_text": "Hạn {{ due_on }}"}
+    with pytest.raises(PermissionDenied):
+        save_template(commune_admins.xa, **fields)
+    template = save_template(commune.admin, **fields)
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        reset_template(commune_admins.xa, template)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MessageTemplate)) == 1
+    assert (can_change_templates(commune_admins.xa), can_change_templates(commune.admin)) == (False, True)
+    assert not can_change_templates(commune.chair)
+
+
+def test_a_plans_own_policy_is_changed_by_admins_whose_scope_holds_its_issuing_unit(
+        active_plan: Any, commune: Any, commune_admins: Any, make_plan: Any, make_task: Any) -> None:
+    from datetime import date
+
+    from tracker.operations.reminders import rename_policy, set_plan_policy, set_task_policy
+
+    policy = create_policy(commune_admins.xa, name="Khẩn", rules=[RuleSpec(-1, Audience.LEAD_OFFICERS)])
+    # The plan's focal officer may choose its policy; an admin of another commune may not.
+    set_plan_policy(commune.focal, active_plan.plan, policy)
+    with pytest.raises(PermissionDenied):
+        set_plan_policy(commune_admins.other, active_plan.plan, None)
+    rule = add_rule(commune_admins.xa, policy, RuleSpec(2, Audience.ADMIN_CHAIR))
+    update_rule(commune_admins.xa, rule, RuleSpec(3, Audience.ADMIN_CHAIR))
+    rename_policy(commune_admins.xa, policy, "Khẩn cấp")
+    with pytest.raises(PermissionDenied):
+        add_rule(commune_admins.other, policy, RuleSpec(5, Audience.LEAD_HEAD))
+    with pytest.raises(PermissionDenied):
+        archive_policy(commune_admins.other, policy)
+    with pytest.raises(PermissionDenied):
+        set_default_policy(commune_admins.xa, policy)
+    # Once a task of the other commune follows it too, only an admin over both communes may change it.
+    other_plan = make_plan(commune.other_xa, number="7/KH-UBND")
+    other_task = make_task(other_plan, commune.other_health, due=date(2024, 10, 1))
+    set_task_policy(commune_admins.other, other_task, policy)
+    for admin in (commune_admins.xa, commune_admins.other):
+        with pytest.raises(PermissionDenied):
+            update_rule(admin, rule, RuleSpec(4, Audience.ADMIN_CHAIR))
+        with pytest.raises(PermissionDenied):
+            archive_policy(admin, policy)
+    archive_policy(commune.admin, policy)
+    db.session.commit()
+    actions = set(db.session.scalars(sa.select(AuditEvent.action)))
+    assert {"plan.set_reminder_policy", "task.set_reminder_policy", "reminder_rule.create", "reminder_rule.update",
+            "reminder_policy.rename", "reminder_policy.archive"} <= actions
+    assert (rule.offset_days, policy.is_archived) == (3, True)
+
+
+# --- Retrying every dead message at once --------------------------------------------------------------------
+
+def _dead_rows(commune: Any, make_person: Any) -> Any:
+    """Dead password-reset messages (e-mail and in-app) to an officer of each commune and to a person without roles."""
+    from tracker.models import Notification
+    from tracker.notify.outbox import enqueue
+
+    nobody = make_person("khongvaitro")
+    for person in (commune.officer, commune.other_officer, nobody):
+        enqueue(NotificationKind.PASSWORD_RESET, [person], key=person.username, channels=[Channel.EMAIL,
+                Channel.IN_APP], payload={"reset_url": "http://127.0.0.1/x", "full_name": person.full_name})
+    db.session.execute(sa.update(Notification).values(status=DeliveryStatus.DEAD, attempts=6, last_error="hỏng"))
+    enqueue(NotificationKind.PASSWORD_RESET, [commune.officer], key="sent", channels=[Channel.EMAIL])
+    db.session.commit()
+    return nobody
+
+
+def test_retrying_every_dead_message_is_one_update_within_the_admins_scope(
+        app: Any, commune: Any, commune_admins: Any, make_person: Any) -> None:
+    from tracker.operations.reminders import retry_all_dead
+
+    nobody = _dead_rows(commune, make_person)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        retried = retry_all_dead(commune_admins.xa, channel=Channel.EMAIL, now=at("2024-09-18 09:00"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    db.session.commit()
+    assert retried == 1
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
+    (again,) = rows(status=DeliveryStatus.PENDING, attempts=0, last_error="hỏng")
+    assert (again.recipient_id, again.channel) == (commune.officer.id, Channel.EMAIL)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "notification.retry_dead"))
+    assert event.actor_id == commune_admins.xa.id
+    assert (event.after["count"], event.after["channel"]) == (1, "email")
+    # Nothing of the other commune, nor of a person without roles, is the commune admin's to retry.
+    assert retry_all_dead(commune_admins.xa) == 1  # the officer's in-app row
+    with pytest.raises(PermissionDenied):
+        retry_all_dead(commune.chair)
+    # A root admin retries everything still dead, once.
+    assert retry_all_dead(commune.admin, now=at("2024-09-18 09:05")) == 4
+    assert retry_all_dead(commune.admin) == 0
+    db.session.commit()
+    assert rows(status=DeliveryStatus.DEAD) == []
+    assert {n.recipient_id for n in rows(status=DeliveryStatus.PENDING)} == {
+        commune.officer.id, commune.other_officer.id, nobody.id}
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))
+                             .where(AuditEvent.action == "notification.retry_dead")) == 4
+
+
+def test_one_dead_message_is_retried_by_an_admin_of_its_recipient(app: Any, commune: Any, commune_admins: Any,
+                                                                  make_person: Any) -> None:
+    nobody = _dead_rows(commune, make_person)
+    officer_row = rows(recipient_id=commune.officer.id, channel=Channel.EMAIL, status=DeliveryStatus.DEAD)[0]
+    nobody_row = rows(recipient_id=nobody.id, channel=Channel.EMAIL)[0]
+    for admin, row in ((commune_admins.other, officer_row), (commune_admins.xa, nobody_row)):
+        with pytest.raises(PermissionDenied):
+            retry_dead(admin, row)
+    retry_dead(commune_admins.xa, officer_row)
+    retry_dead(commune.admin, nobody_row)
+    db.session.commit()
+    assert {n.id for n in rows(status=DeliveryStatus.PENDING, attempts=0, last_error="hỏng")} == {
+        officer_row.id, nobody_row.id}

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response
@@ -33,7 +34,7 @@ from tracker.models import (
 )
 from tracker.notify.render import CHANNEL_PARTS, LOCALES, RenderError, TemplateOverride, builtin_source
 from tracker.operations import reminders as ops
-from tracker.operations.authz import Permission, scope_clause, scope_paths
+from tracker.operations.authz import Permission, scope_paths
 from tracker.operations.errors import DomainError, ValidationFailed
 
 bp = Blueprint("admin_notify", __name__, url_prefix="/admin")
@@ -104,25 +105,33 @@ def _enum_arg(name: str, enum_cls: Any) -> Any:
         abort(400)
 
 
+def _outbox_filters(status: DeliveryStatus | None, channel: Channel | None) -> list[sa.ColumnElement[bool]]:
+    filters = [ops.outbox_clause(current_user)]
+    if status is not None:
+        filters.append(Notification.status == status)
+    if channel is not None:
+        filters.append(Notification.channel == channel)
+    return filters
+
+
 @bp.get("/outbox")
 def outbox() -> Page:
     status = _enum_arg("status", DeliveryStatus)
     channel = _enum_arg("channel", Channel)
     page = int_arg("page") or 1
     lead = aliased(OrgUnit, name="lead")
-    # Rows about a task are shown to admins of its lead unit; rows without one (password resets) to every admin.
-    scope = sa.or_(Notification.occurrence_id.is_(None), scope_clause(current_user, lead.path, Permission.ADMIN))
-    base = (sa.select(Notification.id).select_from(Notification)
-            .outerjoin(Occurrence, Occurrence.id == Notification.occurrence_id)
-            .outerjoin(lead, lead.id == Occurrence.lead_unit_id).where(scope))
+    # The rows to people holding a role inside the admin's scope (every row for a root admin): see
+    # ops.outbox_clause, which the retries use too.
     counts = dict(db.session.execute(
-        sa.select(Notification.status, sa.func.count()).where(Notification.id.in_(base)).group_by(Notification.status)
+        sa.select(Notification.status, sa.func.count()).where(*_outbox_filters(None, None))
+        .group_by(Notification.status)
     ).all())
-    filters = []
-    if status is not None:
-        filters.append(Notification.status == status)
-    if channel is not None:
-        filters.append(Notification.channel == channel)
+    # "Retry all" acts on the dead rows this filter shows.
+    dead_count = 0
+    if status in (None, DeliveryStatus.DEAD) and counts.get(DeliveryStatus.DEAD):
+        dead_count = counts[DeliveryStatus.DEAD] if channel is None else db.session.scalar(
+            sa.select(sa.func.count()).select_from(Notification)
+            .where(*_outbox_filters(DeliveryStatus.DEAD, channel))) or 0
     query = (
         sa.select(Notification, Person.full_name, Person.username, Task.title, lead.name.label("unit_name"),
                   Occurrence.due_on)
@@ -130,7 +139,7 @@ def outbox() -> Page:
         .outerjoin(Occurrence, Occurrence.id == Notification.occurrence_id)
         .outerjoin(Task, Task.id == Occurrence.task_id)
         .outerjoin(lead, lead.id == Occurrence.lead_unit_id)
-        .where(scope, *filters)
+        .where(*_outbox_filters(status, channel))
         .order_by(Notification.id.desc())
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     )
@@ -138,7 +147,7 @@ def outbox() -> Page:
     return render_template(
         "admin_notify/outbox.html", rows=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE, page=page,
         counts=counts, status=status, channel=channel, statuses=list(DeliveryStatus), channels=list(Channel),
-        heartbeats=heartbeats(), beat_summary=beat_summary,
+        heartbeats=heartbeats(), beat_summary=beat_summary, dead_count=dead_count,
     )
 
 
@@ -152,6 +161,25 @@ def retry(notification_id: int) -> Response:
     except DomainError as error:
         _fail(error)
     return redirect(safe_next(request.form.get("next"), url_for(".outbox", status="dead")))
+
+
+@bp.post("/outbox/retry-dead")
+def retry_all() -> Response:
+    """Queue again every dead row the outbox shows for the filter posted with the form."""
+    status = request.form.get("status") or None
+    if status not in (None, DeliveryStatus.DEAD.value):
+        abort(400)
+    try:
+        channel = Channel(request.form["channel"]) if request.form.get("channel") else None
+    except ValueError:
+        abort(400)
+    try:
+        count = ops.retry_all_dead(current_user, channel=channel)
+        db.session.commit()
+        flash(ngettext("%(num)s message is queued again.", "%(num)s messages are queued again.", count), "info")
+    except DomainError as error:
+        _fail(error)
+    return redirect(url_for(".outbox", status=status, channel=channel.value if channel else None))
 
 
 # --- Policies -------------------------------------------------------------------------------------------
@@ -182,7 +210,8 @@ def policies() -> Page:
         .join(Notification, Notification.rule_id == ReminderRule.id).group_by(ReminderRule.id)
     ).all())
     return render_template("admin_notify/policies.html", policies=found, usage=usage, audiences=list(Audience),
-                           channels=list(Channel))
+                           channels=list(Channel), changeable=ops.changeable_policy_ids(current_user, found),
+                           is_root=ops.is_root_admin(current_user))
 
 
 def _policy_action(action: Any, message: str) -> Response:
@@ -258,7 +287,7 @@ def _template_key() -> tuple[NotificationKind, Channel, str]:
 def templates() -> Page:
     overrides = {(str(t.kind), str(t.channel), t.locale): t for t in db.session.scalars(sa.select(MessageTemplate))}
     return render_template("admin_notify/templates.html", kinds=list(NotificationKind), channels=list(Channel),
-                           locales=LOCALES, overrides=overrides)
+                           locales=LOCALES, overrides=overrides, can_edit=ops.can_change_templates(current_user))
 
 
 def _builtin_fields(kind: NotificationKind, channel: Channel, locale: str) -> dict[str, str]:
@@ -293,7 +322,7 @@ def edit_template() -> Page:
             return redirect(url_for(".edit_template", kind=kind.value, channel=channel.value, locale=locale))
         except DomainError as exc:
             db.session.rollback()
-            error, status = exc.render(), 422
+            error, status = exc.render(), exc.status
     override = TemplateOverride(values["subject"], values["body_text"], values["body_html"] or None,
                                 values["zalo_template_id"] or None)
     try:
@@ -301,7 +330,8 @@ def edit_template() -> Page:
     except RenderError as exc:
         error, status = error or str(exc), 422 if request.method == "POST" else status
     html = render_template("admin_notify/template_edit.html", kind=kind, channel=channel, locale=locale,
-                           values=values, parts=parts, existing=existing, preview=preview, error=error)
+                           values=values, parts=parts, existing=existing, preview=preview, error=error,
+                           can_edit=ops.can_change_templates(current_user))
     return html, status
 
 

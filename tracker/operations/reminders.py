@@ -2,6 +2,12 @@
 
 The default policy (see DEFAULT_RULES) applies to every task whose task and plan name none; a plan's
 policy overrides it, and a task's policy overrides the plan's.
+
+Who may change what: the default policy and the message templates apply to the whole tree, so only an
+administrator of a root unit (one without a parent) changes them. Any other policy is changed by an
+administrator whose scope holds the issuing unit of every plan that follows it (directly or through one
+of its tasks). The outbox shows, and retries, the messages to people holding a role inside the
+administrator's scope; a root administrator's covers every message.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -27,12 +34,13 @@ from tracker.models import (
     MessageTemplate,
     Notification,
     NotificationKind,
-    Occurrence,
+    OrgUnit,
     Person,
     Plan,
     ReminderPolicy,
     ReminderRule,
     Role,
+    RoleAssignment,
     Task,
 )
 from tracker.notify.render import (
@@ -46,8 +54,8 @@ from tracker.notify.render import (
     message_context,
 )
 from tracker.operations import audit
-from tracker.operations.authz import Permission, require
-from tracker.operations.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from tracker.operations.authz import Permission, require, scope_clause, scope_paths
+from tracker.operations.errors import Conflict, PermissionDenied, ValidationFailed
 from tracker.workcalendar import WorkCalendar
 
 log = logging.getLogger("tracker.reminders")
@@ -130,12 +138,84 @@ def enabled_channels(config: Mapping[str, Any] | None = None) -> tuple[Channel, 
 
 # --- Authorisation --------------------------------------------------------------------------------------
 
-def _require_admin(actor: Person | None) -> None:
-    """Policies and templates are global: any active administrator may change them."""
+def _is_admin(actor: Person) -> bool:
+    return actor.is_active and any(a.role == Role.ADMIN for a in actor.roles)
+
+
+def is_root_admin(actor: Person | None) -> bool:
+    """Whether `actor` administers a root unit (one without a parent); None is the system itself."""
     if actor is None:
-        return
-    if not actor.is_active or not any(a.role == Role.ADMIN for a in actor.roles):
+        return True
+    return actor.is_active and any(a.role == Role.ADMIN and a.unit.parent_id is None for a in actor.roles)
+
+
+def _require_admin(actor: Person | None) -> None:
+    """Any active administrator (making a policy, which applies to nothing until a plan or task names it)."""
+    if actor is not None and not _is_admin(actor):
         raise PermissionDenied(_l("Only an administrator may change reminder settings."))
+
+
+def can_change_templates(actor: Person | None) -> bool:
+    """Message templates speak for the whole tree: only a root administrator changes them."""
+    return is_root_admin(actor)
+
+
+def _require_templates(actor: Person | None) -> None:
+    _require_admin(actor)
+    if not can_change_templates(actor):
+        raise PermissionDenied(_l("Only an administrator of a top-level unit may change the message templates."))
+
+
+def _issuing_paths(policy_ids: Iterable[int]) -> dict[int, set[str]]:
+    """For each policy, the paths of the issuing units of the plans following it, themselves or by a task."""
+    ids = list(set(policy_ids))
+    if not ids:
+        return {}
+    issuer = aliased(OrgUnit, name="issuer")
+    by_plan = (sa.select(Plan.reminder_policy_id.label("policy_id"), issuer.path.label("path"))
+               .join(issuer, issuer.id == Plan.issuing_unit_id).where(Plan.reminder_policy_id.in_(ids)))
+    by_task = (sa.select(Task.reminder_policy_id.label("policy_id"), issuer.path.label("path"))
+               .join(Plan, Plan.id == Task.plan_id).join(issuer, issuer.id == Plan.issuing_unit_id)
+               .where(Task.reminder_policy_id.in_(ids)))
+    found: dict[int, set[str]] = {}
+    for policy_id, path in db.session.execute(sa.union(by_plan, by_task)):
+        found.setdefault(policy_id, set()).add(path)
+    return found
+
+
+def changeable_policy_ids(actor: Person | None, policies: Iterable[ReminderPolicy]) -> set[int]:
+    """The ids of `policies` that `actor` may change (one query, for a whole page of policies).
+
+    The default policy: a root administrator only. Another policy: an administrator whose scope holds
+    the issuing unit of every plan following it; one that nothing follows yet, any administrator.
+    """
+    policies = list(policies)
+    if is_root_admin(actor):
+        return {p.id for p in policies}
+    assert actor is not None
+    if not _is_admin(actor):
+        return set()
+    roots = scope_paths(actor, Permission.ADMIN)
+    candidates = [p for p in policies if not p.is_default]
+    users = _issuing_paths(p.id for p in candidates)
+    return {p.id for p in candidates
+            if all(any(path.startswith(root) for root in roots) for path in users.get(p.id, ()))}
+
+
+def can_change_policy(actor: Person | None, policy: ReminderPolicy) -> bool:
+    """Whether `actor` may rename `policy`, change its rules, archive it (see changeable_policy_ids)."""
+    return policy.id in changeable_policy_ids(actor, [policy])
+
+
+def _require_policy(actor: Person | None, policy: ReminderPolicy) -> None:
+    _require_admin(actor)
+    if can_change_policy(actor, policy):
+        return
+    if policy.is_default:
+        raise PermissionDenied(_l("Only an administrator of a top-level unit may change the default reminder "
+                                  "policy."))
+    raise PermissionDenied(_l("This policy is followed by plans outside your units; only an administrator over "
+                              "all of them may change it."))
 
 
 # --- Policies -------------------------------------------------------------------------------------------
@@ -216,7 +296,7 @@ def create_policy(actor: Person | None, *, name: str, rules: Iterable[RuleSpec] 
 
 
 def rename_policy(actor: Person | None, policy: ReminderPolicy, name: str) -> None:
-    _require_admin(actor)
+    _require_policy(actor, policy)
     name = _clean_name(name)
     _require_unique_name(name, policy.id)
     before = audit.snapshot(policy, _POLICY_FIELDS)
@@ -226,8 +306,11 @@ def rename_policy(actor: Person | None, policy: ReminderPolicy, name: str) -> No
 
 
 def set_default_policy(actor: Person | None, policy: ReminderPolicy) -> None:
-    """Make `policy` the one every task without its own policy follows."""
+    """Make `policy` the one every task without its own policy follows (a root administrator only)."""
     _require_admin(actor)
+    if not is_root_admin(actor):
+        raise PermissionDenied(_l("Only an administrator of a top-level unit may change the default reminder "
+                                  "policy."))
     if policy.is_archived:
         raise Conflict(_l("An archived policy cannot be the default."))
     if policy.is_default:
@@ -244,7 +327,7 @@ def set_default_policy(actor: Person | None, policy: ReminderPolicy) -> None:
 
 def archive_policy(actor: Person | None, policy: ReminderPolicy) -> None:
     """Retire a policy; plans and tasks that named it fall back to the next policy in line."""
-    _require_admin(actor)
+    _require_policy(actor, policy)
     if policy.is_default:
         raise Conflict(_l("The default policy cannot be archived; make another policy the default first."))
     if policy.is_archived:
@@ -296,7 +379,7 @@ def _new_rule(spec: RuleSpec) -> ReminderRule:
 
 def add_rule(actor: Person | None, policy: ReminderPolicy, spec: RuleSpec) -> ReminderRule:
     """Add a rule to a policy."""
-    _require_admin(actor)
+    _require_policy(actor, policy)
     spec = _validated(spec)
     _require_distinct([RuleSpec(r.offset_days, r.audience) for r in policy.rules] + [spec])
     rule = _new_rule(spec)
@@ -308,7 +391,7 @@ def add_rule(actor: Person | None, policy: ReminderPolicy, spec: RuleSpec) -> Re
 
 def update_rule(actor: Person | None, rule: ReminderRule, spec: RuleSpec) -> None:
     """Change a rule. Messages it already queued keep their key, so it never fires twice for them."""
-    _require_admin(actor)
+    _require_policy(actor, rule.policy)
     spec = _validated(spec)
     others = [RuleSpec(r.offset_days, r.audience) for r in rule.policy.rules if r.id != rule.id]
     _require_distinct([*others, spec])
@@ -323,7 +406,7 @@ def update_rule(actor: Person | None, rule: ReminderRule, spec: RuleSpec) -> Non
 
 def remove_rule(actor: Person | None, rule: ReminderRule) -> None:
     """Remove a rule that never queued a message (a used rule is part of the outbox's history)."""
-    _require_admin(actor)
+    _require_policy(actor, rule.policy)
     used = db.session.scalar(sa.select(Notification.id).where(Notification.rule_id == rule.id).limit(1))
     if used:
         raise Conflict(_l("This rule has already sent reminders; change it, or archive the policy and make "
@@ -336,7 +419,7 @@ def remove_rule(actor: Person | None, rule: ReminderRule) -> None:
 
 
 def set_plan_policy(actor: Person | None, plan: Plan, policy: ReminderPolicy | None) -> None:
-    """Give a plan its own policy (None: the default)."""
+    """Give a plan its own policy (None: the default): whoever manages the plan's issuing unit."""
     require(actor, Permission.MANAGE_PLANS, plan.issuing_unit)
     _require_usable(policy)
     before = {"reminder_policy_id": plan.reminder_policy_id}
@@ -347,7 +430,7 @@ def set_plan_policy(actor: Person | None, plan: Plan, policy: ReminderPolicy | N
 
 
 def set_task_policy(actor: Person | None, task: Task, policy: ReminderPolicy | None) -> None:
-    """Give one task its own policy (None: the plan's)."""
+    """Give one task its own policy (None: the plan's): whoever manages the plan's issuing unit."""
     require(actor, Permission.MANAGE_PLANS, task.plan.issuing_unit)
     _require_usable(policy)
     before = {"reminder_policy_id": task.reminder_policy_id}
@@ -408,7 +491,7 @@ def save_template(
     zalo_template_id: str | None = None,
 ) -> MessageTemplate:
     """Create or replace the override of one (kind, channel, locale) after rendering it with a sample."""
-    _require_admin(actor)
+    _require_templates(actor)
     try:
         kind, channel = NotificationKind(kind), Channel(channel)
     except ValueError:
@@ -454,7 +537,7 @@ def save_template(
 
 def reset_template(actor: Person | None, template: MessageTemplate) -> None:
     """Drop an override: the built-in template applies again."""
-    _require_admin(actor)
+    _require_templates(actor)
     audit.record("message_template.reset", template, actor, before=audit.snapshot(template, _TEMPLATE_FIELDS))
     db.session.delete(template)
     db.session.flush()
@@ -462,15 +545,38 @@ def reset_template(actor: Person | None, template: MessageTemplate) -> None:
 
 # --- The outbox -------------------------------------------------------------------------------------------
 
+def outbox_clause(actor: Person | None) -> sa.ColumnElement[bool]:
+    """SQL restricting outbox rows to those `actor` may see and retry.
+
+    A row belongs to the administrators of its recipient: those whose scope holds a unit where the
+    recipient has a role (they can fix the address that made it fail). A root administrator sees all.
+    """
+    if is_root_admin(actor):
+        return sa.true()
+    assert actor is not None
+    if not scope_paths(actor, Permission.ADMIN):
+        return sa.false()
+    unit = aliased(OrgUnit, name="recipient_unit")
+    return sa.exists(
+        sa.select(RoleAssignment.id).join(unit, unit.id == RoleAssignment.unit_id)
+        .where(RoleAssignment.person_id == Notification.recipient_id,
+               scope_clause(actor, unit.path, Permission.ADMIN))
+    )
+
+
+def _require_outbox(actor: Person | None, notification: Notification) -> None:
+    _require_admin(actor)
+    if is_root_admin(actor):
+        return
+    assert actor is not None
+    roots = scope_paths(actor, Permission.ADMIN)
+    if not any(a.unit.path.startswith(root) for a in notification.recipient.roles for root in roots):
+        raise PermissionDenied(_l("This message went to a person outside your units."))
+
+
 def retry_dead(actor: Person | None, notification: Notification, now: Any = None) -> None:
     """Queue a dead (or failed) message again, with a fresh count of attempts."""
-    if notification.occurrence_id is not None:
-        occurrence = db.session.get(Occurrence, notification.occurrence_id)
-        if occurrence is None:
-            raise NotFound(_l("Not found."))
-        require(actor, Permission.ADMIN, occurrence.lead_unit)
-    else:
-        _require_admin(actor)
+    _require_outbox(actor, notification)
     if notification.status not in (DeliveryStatus.DEAD, DeliveryStatus.FAILED):
         raise Conflict(_l("Only a failed or dead message can be retried."))
     before = audit.snapshot(notification, _NOTIFICATION_FIELDS)
@@ -482,3 +588,38 @@ def retry_dead(actor: Person | None, notification: Notification, now: Any = None
     db.session.flush()
     audit.record("notification.retry", notification, actor, unit_id=None, before=before,
                  after=audit.snapshot(notification, _NOTIFICATION_FIELDS))
+
+
+class _Outbox:
+    """The outbox as a whole: what a bulk retry's audit event is about (object "notifications" #0)."""
+
+    __tablename__ = Notification.__tablename__
+    id = 0
+
+
+def retry_all_dead(actor: Person | None, *, channel: Channel | str | None = None, now: Any = None) -> int:
+    """Queue again, in one UPDATE, every dead message `actor` may see (of one channel, if given).
+
+    For after the cause is fixed (a broken template, a missing credential). Rows keep their last error
+    until they are tried again. Returns how many rows were queued; one audit event records the count.
+    """
+    _require_admin(actor)
+    try:
+        channel = Channel(channel) if channel is not None else None
+    except ValueError:
+        raise ValidationFailed(_l("Unknown channel."), field="channel")
+    conditions = [Notification.status == DeliveryStatus.DEAD, outbox_clause(actor)]
+    if channel is not None:
+        conditions.append(Notification.channel == channel)
+    result = db.session.execute(
+        sa.update(Notification).where(*conditions)
+        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now or utcnow(), claimed_by=None,
+                claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(result.rowcount or 0)
+    audit.record("notification.retry_dead", _Outbox(), actor,
+                 after={"count": count, "status": DeliveryStatus.DEAD.value,
+                        "channel": channel.value if channel else None})
+    log.info("queued %s dead messages again (channel %s)", count, channel or "any")
+    return count
