@@ -52,6 +52,13 @@ REMEMBER_COOKIE_HTTPONLY = True
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW_SECONDS = 900
 PASSWORD_RESET_MAX_AGE_SECONDS = 3600
+#: Requests for a password-reset link, counted apart from sign-ins (asking for a link never blocks signing
+#: in) within PASSWORD_RESET_WINDOW_SECONDS: at most this many per username or e-mail address given,
+#: whether or not such an account exists, and at most PASSWORD_RESET_MAX_PER_IP from one client address
+#: (behind a proxy every request shares the proxy's address unless it passes the client's on).
+PASSWORD_RESET_WINDOW_SECONDS = 3600
+PASSWORD_RESET_MAX_PER_USERNAME = 3
+PASSWORD_RESET_MAX_PER_IP = 20
 #: Largest request body accepted (attachments, plan uploads).
 MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024

@@ -41,7 +41,7 @@ def init_auth(login_manager: LoginManager) -> None:
         return person_for_token(token.strip())
 
 
-# --- Sign-in rate limit (in the database, so every web process agrees) -------------------------------
+# --- Sign-in rate limit and audit (in the database, so every web process agrees) ---------------------
 
 def _window_start() -> datetime:
     seconds = int(current_app.config.get("LOGIN_WINDOW_SECONDS", 900))
@@ -64,8 +64,7 @@ def login_blocked(username: str) -> bool:
 
 def record_failed_login(username: str, remote_addr: str | None) -> None:
     """Remember one failed sign-in (the caller commits)."""
-    db.session.add(LoginAttempt(username=_norm(username), remote_addr=(remote_addr or "")[:64] or None,
-                                attempted_at=utcnow()))
+    db.session.add(LoginAttempt(username=_norm(username), remote_addr=_address(remote_addr), attempted_at=utcnow()))
 
 
 def clear_failed_logins(username: str) -> None:
@@ -75,6 +74,84 @@ def clear_failed_logins(username: str) -> None:
 
 def find_person_for_login(username: str) -> Person | None:
     return db.session.scalar(sa.select(Person).where(Person.username == _norm(username)))
+
+
+def _address(remote_addr: str | None) -> str | None:
+    return (remote_addr or "")[:64] or None
+
+
+def record_sign_in(person: Person, remote_addr: str | None) -> None:
+    """Note a successful sign-in: forget the failures, stamp the time, audit it with the address (caller commits)."""
+    from tracker.operations import audit
+
+    clear_failed_logins(person.username)
+    person.last_login_at = utcnow()
+    audit.record("person.sign_in", person, person, after={"at": person.last_login_at, "ip": _address(remote_addr)})
+
+
+def record_sign_out(person: Person, remote_addr: str | None) -> None:
+    """Audit a sign-out with its time and address (the caller commits)."""
+    from tracker.operations import audit
+
+    audit.record("person.sign_out", person, person, after={"at": utcnow(), "ip": _address(remote_addr)})
+
+
+# --- Password-reset request limit (apart from sign-ins: asking for a link never blocks signing in) --------
+#
+# The counts live in `login_attempts` too, under keys no username can take (usernames have no ":"):
+# "reset:u:<sha256 of the name or address given>" and "reset:ip:<address>". The sign-in limit only ever
+# counts a real username, so the two never meet. A `kind` column (or a table of their own) would say it
+# plainly; that is a schema change left to the models' owner.
+
+_RESET_USER_PREFIX = "reset:u:"
+_RESET_IP_PREFIX = "reset:ip:"
+
+
+def _reset_keys(given: str, remote_addr: str | None) -> tuple[str, str | None]:
+    digest = hashlib.sha256(_norm_given(given).encode()).hexdigest()[:40]
+    address = _address(remote_addr)
+    return _RESET_USER_PREFIX + digest, (_RESET_IP_PREFIX + address)[:64] if address else None
+
+
+def _norm_given(given: str) -> str:
+    # The whole text (an e-mail address may be long): hashed, so the key has a fixed length.
+    return (given or "").strip().lower()
+
+
+def _reset_window_start() -> datetime:
+    seconds = int(current_app.config.get("PASSWORD_RESET_WINDOW_SECONDS", 3600))
+    return utcnow() - timedelta(seconds=seconds)
+
+
+def _recent(key: str, since: datetime) -> int:
+    return int(db.session.scalar(sa.select(sa.func.count(LoginAttempt.id)).where(
+        LoginAttempt.username == key, LoginAttempt.attempted_at >= since)) or 0)
+
+
+def reset_request_allowed(given: str, remote_addr: str | None) -> bool:
+    """Whether another password-reset request for `given` from `remote_addr` is within the limits.
+
+    The answer depends only on earlier requests, never on whether the account exists.
+    """
+    user_key, ip_key = _reset_keys(given, remote_addr)
+    since = _reset_window_start()
+    config = current_app.config
+    if _recent(user_key, since) >= int(config.get("PASSWORD_RESET_MAX_PER_USERNAME", 3)):
+        return False
+    return ip_key is None or _recent(ip_key, since) < int(config.get("PASSWORD_RESET_MAX_PER_IP", 20))
+
+
+def record_reset_request(given: str, remote_addr: str | None) -> None:
+    """Count one password-reset request against its name and its address (the caller commits).
+
+    Rows of these keys older than the window are dropped here, so the table stays small.
+    """
+    since = _reset_window_start()
+    now = utcnow()
+    for key in filter(None, _reset_keys(given, remote_addr)):
+        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.username == key,
+                                                         LoginAttempt.attempted_at < since))
+        db.session.add(LoginAttempt(username=key, remote_addr=_address(remote_addr), attempted_at=now))
 
 
 # --- Password reset tokens ---------------------------------------------------------------------------

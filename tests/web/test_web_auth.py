@@ -83,3 +83,76 @@ def test_short_new_password_is_refused(client, web_data):
     response = client.post(f"/password/reset/{token}", data={"password": "ngan", "confirm": "ngan"})
     assert response.status_code == 422
     assert "Mật khẩu cần ít nhất 8 ký tự." in response.get_data(as_text=True)
+
+
+# --- Password-reset requests have a limit of their own -------------------------------------------------------
+
+def _reset_rows() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Notification.id))
+                             .where(Notification.kind == NotificationKind.PASSWORD_RESET))
+
+
+def test_reset_requests_never_block_signing_in(client, app, web_data):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] + 3):
+        client.post("/password/forgot", data={"username": "yte"})
+    assert client.post("/login", data={"username": "yte", "password": "secret-pass-1"}).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id)).where(LoginAttempt.username == "yte")) == 0
+
+
+def test_a_person_locked_out_by_failed_sign_ins_may_still_ask_for_a_new_password(client, app, web_data):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        client.post("/login", data={"username": "yte", "password": "sai"})
+    assert client.post("/password/forgot", data={"username": "yte"}).status_code == 302
+    assert _reset_rows() == 1
+
+
+def test_reset_requests_are_limited_per_username_alike_for_unknown_accounts(client, app, web_data):
+    limit = app.config["PASSWORD_RESET_MAX_PER_USERNAME"]
+    for given in ("yte", "khong-co-ai"):
+        answers = [client.post("/password/forgot", data={"username": given}) for _ in range(limit)]
+        assert [r.status_code for r in answers] == [302] * limit
+        queued = _reset_rows()
+        refused = client.post("/password/forgot", data={"username": given.upper()})
+        assert refused.status_code == 429
+        assert "Đã có quá nhiều yêu cầu đặt lại mật khẩu" in refused.get_data(as_text=True)
+        assert _reset_rows() == queued
+    # Another account is not held back, and the limit lifts after the window.
+    assert client.post("/password/forgot", data={"username": "chutich"}).status_code == 302
+    later = utcnow() + timedelta(seconds=app.config["PASSWORD_RESET_WINDOW_SECONDS"] + 1)
+    with time_machine.travel(later, tick=False):
+        assert client.post("/password/forgot", data={"username": "yte"}).status_code == 302
+
+
+def test_reset_requests_are_limited_per_address(client, app, web_data):
+    app.config["PASSWORD_RESET_MAX_PER_IP"] = 3
+    for name in ("yte", "chutich", "khong-co-ai"):
+        assert client.post("/password/forgot", data={"username": name}).status_code == 302
+    assert client.post("/password/forgot", data={"username": "ldtbxh"}).status_code == 429
+    elsewhere = {"REMOTE_ADDR": "10.1.2.3"}
+    assert client.post("/password/forgot", data={"username": "ldtbxh"}, environ_base=elsewhere).status_code == 302
+    # Signing in from the refused address still works.
+    assert client.post("/login", data={"username": "ldtbxh", "password": "secret-pass-1"}).status_code == 302
+
+
+# --- Signing in and out leaves an audit trail ------------------------------------------------------------------
+
+def test_signing_in_and_out_is_audited_with_time_and_address(client, web_data):
+    from datetime import UTC, datetime
+
+    from tracker.models import AuditEvent
+
+    person = db.session.scalar(sa.select(Person).where(Person.username == "yte"))
+    address = {"REMOTE_ADDR": "10.0.0.7"}
+    assert client.post("/login", data={"username": "yte", "password": "sai"}, environ_base=address).status_code == 401
+    with time_machine.travel(datetime(2024, 9, 18, 1, 30, tzinfo=UTC), tick=False):
+        response = client.post("/login", data={"username": "yte", "password": "secret-pass-1"}, environ_base=address)
+        assert response.status_code == 302
+        assert client.post("/logout", environ_base=address).status_code == 302
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action.like("person.sign_%"))
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.action, e.actor_id, e.object_type, e.object_id, e.after) for e in events] == [
+        ("person.sign_in", person.id, "people", person.id, {"at": "2024-09-18T01:30:00+00:00", "ip": "10.0.0.7"}),
+        ("person.sign_out", person.id, "people", person.id, {"at": "2024-09-18T01:30:00+00:00", "ip": "10.0.0.7"}),
+    ]
+    # The failure is a LoginAttempt, as before (cleared by the successful sign-in).
+    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 0

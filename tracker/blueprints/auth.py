@@ -18,8 +18,11 @@ from tracker.auth import (
     make_reset_token,
     person_for_reset_token,
     record_failed_login,
+    record_reset_request,
+    record_sign_in,
+    record_sign_out,
+    reset_request_allowed,
 )
-from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.forms import first_error
 from tracker.forms.auth import ForgotPasswordForm, LoginForm, ResetPasswordForm
@@ -77,8 +80,7 @@ def login() -> Page:
         record_failed_login(username, request.remote_addr)
         db.session.commit()
         return render_template("auth/login.html", form=form, error=_("Wrong username or password.")), 401
-    clear_failed_logins(username)
-    person.last_login_at = utcnow()
+    record_sign_in(person, request.remote_addr)
     db.session.commit()
     _start_fresh_session()
     login_user(person, remember=bool(form.remember.data))
@@ -88,6 +90,8 @@ def login() -> Page:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    record_sign_out(current_user, request.remote_addr)
+    db.session.commit()
     _start_fresh_session()
     logout_user()  # after: it leaves the note that makes Flask-Login delete the remember-me cookie
     flash(_("You have signed out."), "info")
@@ -102,10 +106,12 @@ def forgot_password() -> Page:
     if not form.validate():
         return render_template("auth/forgot.html", form=form, error=first_error(form)), 422
     given = (form.username.data or "").strip()
-    if login_blocked(given):
+    # A limit of its own, per name and per address: failed sign-ins never stop a reset, and reset requests
+    # never stop a sign-in. It counts requests, not accounts, so it answers alike whether the account exists.
+    if not reset_request_allowed(given, request.remote_addr):
         return render_template("auth/forgot.html", form=form,
-                               error=_("Too many attempts. Please wait and try again.")), 429
-    record_failed_login(given, request.remote_addr)  # reset requests count against the same limit
+                               error=_("Too many requests for a new password. Please wait and try again.")), 429
+    record_reset_request(given, request.remote_addr)
     person = db.session.scalar(
         sa.select(Person).where(
             sa.or_(Person.username == given.lower(), sa.func.lower(Person.email) == given.lower()),
