@@ -25,6 +25,8 @@ from tracker import create_app
 from tracker.extensions import db
 
 PG_URL_ENV = "TRACKER_TEST_DATABASE_URL"
+# The password of every person make_person creates, unless a test gives another.
+PASSWORD = "secret-pass-1"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -178,13 +180,25 @@ def make_unit(app: Flask) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def login(client: Any) -> Callable[..., Any]:
+    """Sign in through /login (CSRF off in testing unless a module turns it on); returns the client."""
+
+    def sign_in(username: str, password: str = PASSWORD) -> Any:
+        response = client.post("/login", data={"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
 def make_person(app: Flask) -> Callable[..., Any]:
     from tracker.models import Role
     from tracker.operations.people import assign_role, create_person
 
     counter = iter(range(1, 10_000))
 
-    def make(username: str | None = None, *, roles: list[tuple[Role | str, Any]] = (), password: str = "secret-pass-1",
+    def make(username: str | None = None, *, roles: list[tuple[Role | str, Any]] = (), password: str = PASSWORD,
              **kw: Any) -> Any:
         n = next(counter)
         username = username or f"person{n}"

@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from tracker.extensions import db
 from tracker.models import AuditEvent, Indicator, OrgUnit, Plan, PlanDocument, Task
 
-PASSWORD = "secret-pass-1"
 DEMO_PLANS = Path(__file__).resolve().parents[2] / "tracker" / "data" / "demo_plans"
 PLAN_004 = "004_c8b79a7600a1cc52.txt"  # UBND xã Cao Ngọc, 2024: report deadlines 25/9 and 30/9
 PLAN_003 = "003_9a978320c38bc04c.txt"  # UBND tỉnh Hưng Yên, 2023-2025: the largest
@@ -29,17 +28,6 @@ def counts() -> dict[str, int]:
     return {m.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
             for m in (Plan, PlanDocument, Task, Indicator, OrgUnit, AuditEvent)}
 
-
-@pytest.fixture
-def login(client: FlaskClient) -> Callable[[str], FlaskClient]:
-    """Sign in through /login (CSRF off in testing)."""
-
-    def sign_in(username: str, password: str = PASSWORD) -> FlaskClient:
-        response = client.post("/login", data={"username": username, "password": password})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        return client
-
-    return sign_in
 
 
 @pytest.fixture
