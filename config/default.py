@@ -122,6 +122,12 @@ ZALO_TEMPLATE_IDS: dict[str, str] = {}
 ZALO_TEMPLATE_PARAMS: dict[str, dict[str, str]] = {}
 
 # --- API (flask-smorest) ----------------------------------------------------------------------------
+#: Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted (nginx alone: 1).
+PROXY_COUNT = 0
+
+#: How long a new API token is valid; the person makes a new one when it runs out (0: never expires).
+API_TOKEN_LIFETIME_DAYS = 365
+
 API_TITLE = "Tracker API"
 API_VERSION = "v1"
 OPENAPI_VERSION = "3.0.3"

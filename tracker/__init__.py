@@ -13,6 +13,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     _load_configuration(app, config_override)
     _configure_logging(app)
+    _trust_proxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -31,6 +32,19 @@ def _load_configuration(app: Flask, override: dict[str, Any] | None) -> None:
 def _configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.getLogger("tracker").setLevel(logging.INFO)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx, take the client's address and scheme from the proxy's X-Forwarded-* headers.
+
+    Only as many hops as PROXY_COUNT says are trusted: a client's own X-Forwarded-For must not pick the
+    address that sign-in limits and the audit log record. 0 (the default) trusts no header.
+    """
+    hops = int(app.config.get("PROXY_COUNT", 0))
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def select_locale() -> str:

@@ -209,6 +209,6 @@ def person_for_ical_token(token: str) -> Person | None:
         return None
     person_id, token_id = data
     row = db.session.get(ApiToken, token_id)
-    if row is None or row.person_id != person_id or row.name != ICAL_TOKEN_NAME or row.revoked_at is not None:
+    if row is None or row.person_id != person_id or row.name != ICAL_TOKEN_NAME or not row.is_usable(utcnow()):
         return None
     return row.person if row.person.is_active else None

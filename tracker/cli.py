@@ -172,9 +172,13 @@ def token_group() -> None:
 @token_group.command("create")
 @click.argument("username")
 @click.option("--name", default="cli", help="A label for the token.")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Days until it expires (default API_TOKEN_LIFETIME_DAYS; 0: never).")
 @committed
-def token_create(username: str, name: str) -> None:
+def token_create(username: str, name: str, days: int | None) -> None:
     """Create an API token for USERNAME and print it (shown once)."""
+    from datetime import timedelta
+
     import sqlalchemy as sa
 
     from tracker.models import Person
@@ -183,7 +187,8 @@ def token_create(username: str, name: str) -> None:
     person = db.session.scalar(sa.select(Person).where(Person.username == username.lower()))
     if person is None:
         raise click.ClickException(f"no such user: {username}")
-    _token, clear = create_api_token(None, person, name)
+    lifetime = "default" if days is None else (timedelta(days=days) if days else None)
+    _token, clear = create_api_token(None, person, name, lifetime=lifetime)
     click.echo(clear)
 
 

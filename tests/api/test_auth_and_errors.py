@@ -41,7 +41,7 @@ def test_invalid_tokens_are_401(client, commune, header):
     response = client.get("/api/v1/me", headers={"Authorization": header, "Accept-Language": "en"})
     assert response.status_code == 401
     assert error_body(response) == {
-        "errors": {"_general": ["The API token is invalid or has been revoked."]}, "code": "unauthorized"}
+        "errors": {"_general": ["The API token is invalid, has expired or has been revoked."]}, "code": "unauthorized"}
 
 
 def test_revoked_token_and_disabled_person_are_401(client, commune, token_for):
@@ -55,6 +55,27 @@ def test_revoked_token_and_disabled_person_are_401(client, commune, token_for):
     commune.officer.is_active = False
     db.session.commit()
     assert fresh.get("/api/v1/me").status_code == 401
+
+
+def test_an_expired_token_is_401_and_the_profile_says_so(client, commune):
+    from datetime import timedelta
+
+    import time_machine
+
+    from tracker.operations.people import create_api_token
+
+    token, clear = create_api_token(None, commune.officer, "Excel", lifetime=timedelta(days=30))
+    db.session.commit()
+    api = ApiClient(client, clear, "en")
+    assert api.get("/api/v1/me").status_code == 200
+    with time_machine.travel(token.expires_at + timedelta(minutes=1), tick=False):
+        response = api.get("/api/v1/me")
+        assert response.status_code == 401
+        assert error_body(response)["errors"] == {
+            "_general": ["The API token is invalid, has expired or has been revoked."]}
+        _sign_in(client, commune.officer)
+        page = client.get("/profile").get_data(as_text=True)
+        assert 'data-testid="token-expired"' in page and "Excel" in page
 
 
 def test_token_use_is_recorded(client, commune, token_for):

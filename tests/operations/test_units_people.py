@@ -108,3 +108,30 @@ def test_role_assignment_is_admin_only_and_audited(commune):
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "role.assign")
                               .order_by(AuditEvent.id.desc()).limit(1))
     assert event.actor_id == commune.admin.id and event.after["role"] == "officer"
+
+
+def test_api_tokens_expire_after_their_lifetime(app, commune):
+    from datetime import timedelta
+
+    import time_machine
+
+    from tracker.clock import utcnow
+
+    token, clear = people.create_api_token(None, commune.officer, "Excel")
+    lifetime = timedelta(days=app.config["API_TOKEN_LIFETIME_DAYS"])
+    assert abs(token.expires_at - utcnow() - lifetime) < timedelta(minutes=1)
+    short, short_clear = people.create_api_token(None, commune.officer, "một ngày", lifetime=timedelta(days=1))
+    forever, forever_clear = people.create_api_token(None, commune.officer, "lịch", lifetime=None)
+    assert forever.expires_at is None
+    with time_machine.travel(short.expires_at + timedelta(seconds=1), tick=False):
+        assert people.person_for_token(short_clear) is None
+        assert people.person_for_token(clear) == commune.officer
+    with time_machine.travel(token.expires_at, tick=False):  # the instant it expires, it no longer works
+        assert people.person_for_token(clear) is None
+        assert people.person_for_token(forever_clear) == commune.officer
+
+
+@pytest.mark.parametrize("app_config", [{"API_TOKEN_LIFETIME_DAYS": 0}])
+def test_a_lifetime_of_zero_days_means_tokens_never_expire(app_config, commune):
+    token, _clear = people.create_api_token(None, commune.officer, "Excel")
+    assert token.expires_at is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 
@@ -156,3 +157,23 @@ def test_signing_in_and_out_is_audited_with_time_and_address(client, web_data):
     ]
     # The failure is a LoginAttempt, as before (cleared by the successful sign-in).
     assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 0
+
+
+@pytest.mark.parametrize("app_config", [{"PROXY_COUNT": 1}])
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(app_config, client, web_data):
+    from tracker.models import AuditEvent
+
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    client.post("/login", data={"username": "yte", "password": "sai"}, environ_base=proxy,
+                headers={"X-Forwarded-For": "203.0.113.9"})
+    assert db.session.scalar(sa.select(LoginAttempt.remote_addr)) == "203.0.113.9"
+    client.post("/login", data={"username": "yte", "password": "secret-pass-1"}, environ_base=proxy,
+                headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})  # only the proxy's own hop counts
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "person.sign_in"))
+    assert event.after["ip"] == "203.0.113.9"
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client, web_data):
+    client.post("/login", data={"username": "yte", "password": "sai"}, environ_base={"REMOTE_ADDR": "10.0.0.5"},
+                headers={"X-Forwarded-For": "203.0.113.9"})
+    assert db.session.scalar(sa.select(LoginAttempt.remote_addr)) == "10.0.0.5"

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from tracker.auth import ICAL_TOKEN_NAME, make_ical_token
 from tracker.blueprints.auth import safe_next
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.forms import first_error
 from tracker.forms.profile import ConfirmForm, LanguageForm, TokenForm
@@ -59,7 +60,7 @@ def _render(status: int = 200, **extra: Any) -> Page:
     html = render_template(
         "profile/index.html", tokens=[t for t in tokens if t.name != ICAL_TOKEN_NAME],
         calendar_url=_calendar_url(tokens), token_form=extra.pop("token_form", None) or TokenForm(formdata=None),
-        confirm=ConfirmForm(formdata=None), **extra,
+        confirm=ConfirmForm(formdata=None), now=utcnow(), **extra,
     )
     return (html, status) if status != 200 else html
 
@@ -110,7 +111,7 @@ def new_calendar_link() -> Response:
         if token.name == ICAL_TOKEN_NAME:
             people_ops.revoke_api_token(current_user, token)
     # The row's own bearer secret is thrown away: the link is a signature over the row's id.
-    people_ops.create_api_token(current_user, current_user, ICAL_TOKEN_NAME)
+    people_ops.create_api_token(current_user, current_user, ICAL_TOKEN_NAME, lifetime=None)
     db.session.commit()
     flash(_("Your calendar link is ready. Add it to your phone's calendar as a subscription."), "success")
     return redirect(url_for("profile.index") + "#calendar")

@@ -79,8 +79,13 @@ class ApiToken(TimestampMixin, Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: None: never expires (the calendar link's row, which the person revokes by making a new link).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     person: Mapped[Person] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
 class LoginAttempt(Base):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
+from typing import Literal
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -126,16 +128,32 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(actor: Person | None, person: Person, name: str = "api") -> tuple[ApiToken, str]:
-    """Make a bearer token for `person`; the clear token is returned once and never stored."""
+def default_token_lifetime() -> timedelta | None:
+    days = int(current_app.config.get("API_TOKEN_LIFETIME_DAYS", 365))
+    return timedelta(days=days) if days > 0 else None
+
+
+def create_api_token(actor: Person | None, person: Person, name: str = "api", *,
+                     lifetime: timedelta | Literal["default"] | None = "default") -> tuple[ApiToken, str]:
+    """Make a bearer token for `person`; the clear token is returned once and never stored.
+
+    It expires after `lifetime` (API_TOKEN_LIFETIME_DAYS unless given; None: never), so a token
+    copied into a forgotten spreadsheet stops working on its own.
+    """
     if actor is not None and actor.id != person.id:
         for assignment in person.roles:
             require(actor, Permission.ADMIN, assignment.unit)
+    if lifetime == "default":
+        lifetime = default_token_lifetime()
     clear = "trk_" + secrets.token_urlsafe(32)
-    token = ApiToken(person=person, name=(name or "api")[:128], token_hash=hash_token(clear))
+    token = ApiToken(person=person, name=(name or "api")[:128], token_hash=hash_token(clear),
+                     expires_at=None if lifetime is None else utcnow() + lifetime)
     db.session.add(token)
     db.session.flush()
-    audit.record("token.create", token, actor, after={"person_id": person.id, "name": token.name})
+    audit.record("token.create", token, actor, after={
+        "person_id": person.id, "name": token.name,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+    })
     return token, clear
 
 
@@ -149,10 +167,9 @@ def revoke_api_token(actor: Person | None, token: ApiToken) -> None:
 
 def person_for_token(clear: str) -> Person | None:
     """The active person a bearer token belongs to, or None."""
-    token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(clear), ApiToken.revoked_at.is_(None))
-    )
-    if token is None or not token.person.is_active:
+    now = utcnow()
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(clear)))
+    if token is None or not token.is_usable(now) or not token.person.is_active:
         return None
-    token.last_used_at = utcnow()
+    token.last_used_at = now
     return token.person

@@ -134,7 +134,7 @@ def authenticate() -> None:
         scheme, _, token = header.partition(" ")
         person = person_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         if person is None:
-            raise Unauthenticated(_l("The API token is invalid or has been revoked."))
+            raise Unauthenticated(_l("The API token is invalid, has expired or has been revoked."))
         g.api_actor = person  # the token's new last_used_at is committed with the request's work
         return
     if request.method in SAFE_METHODS and current_user.is_authenticated:
