@@ -1,24 +1,39 @@
-"""Load the whole country and time the pages' queries and one sweep on PostgreSQL (figures, not a test).
+"""Load the whole country and time the pages' queries, the API's lists and the reminder sweep (figures, not a test).
 
-    .venv/bin/python bench/country_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--keep]
+    .venv/bin/python bench/country_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres | --url sqlite]
+        [--communes N] [--repeat 5] [--no-sweep] [--json PATH] [--keep]
 
-Creates a throw-away database next to --url, migrates it, seeds 34 provinces, 3,321 communes and their
-~60,000 offices (vietnam-provinces), one plan per commune with four tasks per office (monthly, two
-quarterly, annual: ~1.25 million occurrences for 2025), ~66,000 people with roles, and a history (70% of
-what was due by 20/11/2025 done, some late). Then times, as of 20/11/2025: a chair's overview queries,
-an officer's "my tasks", a province viewer's and a national viewer's roll-up, the API's first page of
-occurrences for a province, and one reminder sweep.
+Creates a throw-away database (PostgreSQL: a new database next to --url; SQLite: a temporary file, or the
+file of --url sqlite:///PATH), migrates it and seeds the whole org tree: 34 provinces, 3,321 communes and
+their ~60,000 offices (vietnam-provinces). The first --communes communes (all by default) then get one
+plan each with four tasks per office (monthly, two quarterly, annual: ~1.25 million occurrences for 2025
+at full size), an officer and a head per office, a chair and a focal officer per commune and per province
+(~130,000 people), and a history as of 20/11/2025: 70% of what was due done (a fifth of it late), a report
+for a tenth of the completed occurrences (some still waiting for review) with an indicator value each,
+pending requests for more time, one indicator per plan with a yearly target.
+
+Then times, as of 20/11/2025 (median and min over --repeat runs, with the rows each returns): the pages of
+an officer, a commune chair and focal officer, a province viewer and a national viewer; the API's lists;
+activating a 1,000-task plan (occurrence generation); and the reminder sweep (the first, catching up on
+the year's backlog; the same again, which queues nothing; Monday's, the first reminders for 30/11).
+Prints the database size.
+--communes 300 --url sqlite gives a reduced-size run on SQLite in about a minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import signal
 import statistics
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,144 +42,430 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TODAY = date(2025, 11, 20)
+SWEEP_AT = datetime(2025, 11, 20, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
+RESULTS: list[dict[str, Any]] = []
 
 
-def _timed(label: str, fn: Callable[[], Any], repeat: int = 5) -> Any:
+def _rows(result: Any) -> int:
+    """How many rows a query function returned (list items, an overdue group's rows, a page's items, a dict's keys)."""
+    if result is None:
+        return 0
+    if hasattr(result, "items") and hasattr(result, "total"):
+        return len(result.items)
+    if isinstance(result, dict):
+        return len(result)
+    if isinstance(result, tuple):
+        return sum(_rows(r) for r in result)
+    if isinstance(result, list):
+        return sum(len(r.rows) if hasattr(r, "rows") else 1 for r in result)
+    return 1
+
+
+def _total(result: Any) -> int | None:
+    """What the rows stand for: a page's total, or the occurrences a dict of counts counted."""
+    if hasattr(result, "items") and hasattr(result, "total"):
+        return int(result.total)
+    if isinstance(result, dict) and all(isinstance(v, int) for v in result.values()):
+        return sum(result.values())
+    return None
+
+
+def _timed(label: str, fn: Callable[[], Any], repeat: int) -> Any:
     times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
-    print(f"{label:<58} median {statistics.median(times) * 1000:8.1f} ms  (min {min(times) * 1000:.1f})")
+    rows, total = _rows(result), _total(result)
+    median, best = statistics.median(times) * 1000, min(times) * 1000
+    extra = f"  (total {total:,})" if total is not None else ""
+    print(f"{label:<62} {rows:>7,} rows {median:>9.1f} ms median {best:>9.1f} ms min{extra}", flush=True)
+    RESULTS.append({"query": label, "rows": rows, "total": total, "median_ms": round(median, 1),
+                    "min_ms": round(best, 1), "runs": repeat})
     return result
 
 
-_LOAD_SQL = [
-    # One plan per commune.
-    """INSERT INTO plans (title, issuing_unit_id, year, period_start_on, period_end_on, status, created_at,
-                          activated_at, number)
-       SELECT 'Kế hoạch giảm nghèo năm 2025', id, 2025, DATE '2025-01-01', DATE '2025-12-31', 'active', now(), now(),
-              id || '/KH-UBND'
-       FROM org_units WHERE kind = 'commune'""",
-    # Four tasks per office: monthly, two quarterly, annual.
-    """INSERT INTO tasks (plan_id, title, lead_unit_id, report_to_unit_id, recurrence, status, position, created_at)
-       SELECT p.id, 'Báo cáo ' || k.kind || ' ' || u.name, u.id, p.issuing_unit_id, k.kind, 'active', k.n, now()
-       FROM org_units u JOIN plans p ON p.issuing_unit_id = u.parent_id
-       CROSS JOIN (VALUES (1, 'monthly'), (2, 'quarterly'), (3, 'quarterly'), (4, 'annual')) AS k(n, kind)
-       WHERE u.kind <> 'commune' AND u.kind <> 'province' AND u.kind <> 'country'""",
-    # Their occurrences for 2025.
-    """INSERT INTO occurrences (task_id, lead_unit_id, period_key, period_label, period_start_on, period_end_on,
-                                due_on, original_due_on, escalation_level, created_at)
-       SELECT t.id, t.lead_unit_id, to_char(s, 'YYYY-MM'), 'Kỳ ' || to_char(s, 'MM/YYYY'), s::date,
-              (s + step - INTERVAL '1 day')::date, (s + step - INTERVAL '1 day')::date,
-              (s + step - INTERVAL '1 day')::date, 0, now()
-       FROM tasks t
-       CROSS JOIN LATERAL (SELECT CASE t.recurrence WHEN 'monthly' THEN INTERVAL '1 month'
-                                   WHEN 'quarterly' THEN INTERVAL '3 months' ELSE INTERVAL '1 year' END AS step) st
-       CROSS JOIN LATERAL generate_series(TIMESTAMP '2025-01-01', TIMESTAMP '2025-12-01', st.step) AS s""",
-    # People: an officer per office, a chair and a focal officer per commune.
-    """INSERT INTO people (username, full_name, locale, is_active, prefers_digest, created_at, email)
-       SELECT 'u' || id, 'Cán bộ ' || id, 'vi', true, false, now(), 'u' || id || '@example.org' FROM org_units
-       WHERE kind <> 'country' AND kind <> 'province'""",
-    """INSERT INTO role_assignments (person_id, unit_id, role, created_at)
-       SELECT p.id, u.id, CASE WHEN u.kind = 'commune' THEN 'chair' ELSE 'officer' END, now()
-       FROM org_units u JOIN people p ON p.username = 'u' || u.id""",
-    """INSERT INTO people (username, full_name, locale, is_active, prefers_digest, created_at)
-       SELECT 'focal' || id, 'Đầu mối ' || id, 'vi', true, false, now() FROM org_units WHERE kind = 'commune'""",
-    """INSERT INTO role_assignments (person_id, unit_id, role, created_at)
-       SELECT p.id, u.id, 'focal', now() FROM org_units u JOIN people p ON p.username = 'focal' || u.id""",
-    # History: 70% of what was due by TODAY done, a fifth of those late.
-    """UPDATE occurrences SET
-         completed_on = CASE WHEN id % 5 = 0 THEN due_on + 4 ELSE due_on - 1 END,
-         completed_at = (CASE WHEN id % 5 = 0 THEN due_on + 4 ELSE due_on - 1 END)::timestamp + INTERVAL '2 hours'
-       WHERE due_on < DATE '2025-11-20' AND id % 10 < 7""",
-]
+# --- Loading ----------------------------------------------------------------------------------------------
+
+def _periods() -> list[dict[str, Any]]:
+    """The reporting periods of 2025 per recurrence kind (what generate_occurrences would make)."""
+    rows = []
+    for month in range(1, 13):
+        start = date(2025, month, 1)
+        end = (date(2025 + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+        rows.append({"kind": "monthly", "period_key": f"2025-{month:02d}", "label": f"Tháng {month:02d}/2025",
+                     "start_on": start, "end_on": end})
+    for q in range(4):
+        start = date(2025, q * 3 + 1, 1)
+        end = (date(2025 + (q + 1) // 4, (q + 1) % 4 * 3 + 1, 1)) - timedelta(days=1)
+        rows.append({"kind": "quarterly", "period_key": f"2025-Q{q + 1}", "label": f"Quý {q + 1}/2025",
+                     "start_on": start, "end_on": end})
+    rows.append({"kind": "annual", "period_key": "2025", "label": "Năm 2025", "start_on": date(2025, 1, 1),
+                 "end_on": date(2025, 12, 31)})
+    return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    args = parser.parse_args()
-    server = sa.engine.make_url(args.url.replace("postgresql://", "postgresql+psycopg://", 1))
+def _sql(postgres: bool) -> dict[str, str]:
+    """The few expressions that differ between PostgreSQL and SQLite."""
+    if postgres:
+        return {"done_on": "CASE WHEN id % 5 = 0 THEN due_on + 4 ELSE due_on - 1 END",
+                "at": "((CASE WHEN id % 5 = 0 THEN due_on + 4 ELSE due_on - 1 END)::timestamp"
+                      " AT TIME ZONE 'UTC' + INTERVAL '2 hours')",
+                "extend": "o.due_on + 15"}
+    return {"done_on": "CASE WHEN id % 5 = 0 THEN date(due_on, '+4 days') ELSE date(due_on, '-1 days') END",
+            "at": "(CASE WHEN id % 5 = 0 THEN date(due_on, '+4 days') ELSE date(due_on, '-1 days') END"
+                  " || ' 02:00:00.000000')",
+            "extend": "date(o.due_on, '+15 days')"}
+
+
+def _load_statements(communes: int, postgres: bool) -> list[tuple[str, str]]:
+    x = _sql(postgres)
+    planned = f"(SELECT id FROM org_units WHERE kind = 'commune' ORDER BY id LIMIT {int(communes)})"
+    office = ("u.kind NOT IN ('commune', 'province', 'country', 'district', 'ministry') AND u.parent_id IN "
+              + planned)
+    return [
+        ("plans", f"""INSERT INTO plans (title, issuing_unit_id, year, period_start_on, period_end_on, status,
+                                         created_at, activated_at, number)
+            SELECT 'Kế hoạch giảm nghèo năm 2025', id, 2025, :y0, :y1, 'active', :now, :now, id || '/KH-UBND'
+            FROM org_units WHERE id IN {planned}"""),
+        ("tasks", f"""INSERT INTO tasks (plan_id, title, lead_unit_id, report_to_unit_id, recurrence, status, position,
+                                         created_at)
+            SELECT p.id, 'Báo cáo ' || k.kind || ' ' || u.name, u.id, p.issuing_unit_id, k.kind, 'active', k.n, :now
+            FROM org_units u JOIN plans p ON p.issuing_unit_id = u.parent_id
+            CROSS JOIN (SELECT 1 AS n, 'monthly' AS kind UNION ALL SELECT 2, 'quarterly'
+                        UNION ALL SELECT 3, 'quarterly' UNION ALL SELECT 4, 'annual') k
+            WHERE {office}"""),
+        ("occurrences", """INSERT INTO occurrences (task_id, lead_unit_id, period_key, period_label,
+                                                    period_start_on, period_end_on, due_on, original_due_on,
+                                                    escalation_level, created_at)
+            SELECT t.id, t.lead_unit_id, bp.period_key, bp.label, bp.start_on, bp.end_on, bp.end_on, bp.end_on, 0, :now
+            FROM tasks t JOIN bench_periods bp ON bp.kind = t.recurrence"""),
+        ("people: officers and heads", f"""INSERT INTO people (username, full_name, locale, is_active,
+                                                              prefers_digest, created_at, email)
+            SELECT r.prefix || u.id, r.title || ' ' || u.name, 'vi', true, u.id % 10 = 0, :now,
+                   r.prefix || u.id || '@example.org'
+            FROM org_units u CROSS JOIN (SELECT 'u' AS prefix, 'Cán bộ' AS title UNION ALL
+                                         SELECT 'head', 'Trưởng') r
+            WHERE {office}"""),
+        ("people: chairs and focal officers", f"""INSERT INTO people (username, full_name, locale, is_active,
+                                                                     prefers_digest, created_at, email)
+            SELECT r.prefix || u.id, r.title || ' ' || u.name, 'vi', true, false, :now,
+                   r.prefix || u.id || '@example.org'
+            FROM org_units u CROSS JOIN (SELECT 'u' AS prefix, 'Chủ tịch' AS title UNION ALL
+                                         SELECT 'focal', 'Đầu mối') r
+            WHERE u.id IN {planned} OR u.kind = 'province'"""),
+        ("role assignments", """INSERT INTO role_assignments (person_id, unit_id, role, created_at)
+            SELECT p.id, u.id, CASE WHEN p.username LIKE 'focal%' THEN 'focal'
+                                    WHEN p.username LIKE 'head%' THEN 'unit_head'
+                                    WHEN u.kind IN ('commune', 'province') THEN 'chair' ELSE 'officer' END, :now
+            FROM people p JOIN org_units u
+              ON p.username IN ('u' || u.id, 'head' || u.id, 'focal' || u.id)"""),
+        ("history: completions", f"""UPDATE occurrences SET completed_on = {x['done_on']}, completed_at = {x['at']}
+            WHERE due_on < :today AND id % 10 < 7"""),
+        ("reports", """INSERT INTO reports (occurrence_id, submitted_by_id, submitted_at, submitted_on, body, is_late,
+                                            review_status)
+            SELECT o.id, p.id, o.completed_at, o.completed_on, 'Đã thực hiện', o.completed_on > o.due_on,
+                   CASE WHEN o.due_on >= :last_month THEN 'submitted' ELSE 'accepted' END
+            FROM occurrences o JOIN people p ON p.username = 'u' || o.lead_unit_id
+            WHERE o.completed_at IS NOT NULL AND o.id % 10 = 0"""),
+        ("extension requests", f"""INSERT INTO extension_requests (occurrence_id, requested_by_id, requested_due_on,
+                                                                   reason, status, created_at)
+            SELECT o.id, p.id, {x['extend']}, 'Chờ số liệu', 'pending', :now
+            FROM occurrences o JOIN people p ON p.username = 'u' || o.lead_unit_id
+            WHERE o.completed_at IS NULL AND o.due_on = :month_end AND o.id % 50 = 0"""),
+        ("indicators", """INSERT INTO indicators (plan_id, name, unit_of_measure, direction, created_at)
+            SELECT id, 'Số hộ thoát nghèo', 'hộ', 'increase', :now FROM plans"""),
+        ("indicator targets", """INSERT INTO indicator_targets (indicator_id, unit_id, year, value, comparator)
+            SELECT i.id, p.issuing_unit_id, 2025, 40, 'at_least'
+            FROM indicators i JOIN plans p ON p.id = i.plan_id"""),
+        ("indicator values", """INSERT INTO indicator_values (indicator_id, unit_id, report_id, year, value,
+                                                              reported_at)
+            SELECT i.id, o.lead_unit_id, r.id, 2025, r.id % 7, r.submitted_at
+            FROM reports r JOIN occurrences o ON o.id = r.occurrence_id JOIN tasks t ON t.id = o.task_id
+            JOIN indicators i ON i.plan_id = t.plan_id"""),
+    ]
+
+
+def _load(communes: int, postgres: bool) -> None:
+    from tracker.extensions import db
+    from tracker.models.base import UTCDateTime
+
+    conn = db.session.connection()
+    periods = sa.Table("bench_periods", sa.MetaData(), sa.Column("kind", sa.String(16)),
+                       sa.Column("period_key", sa.String(32)), sa.Column("label", sa.String(128)),
+                       sa.Column("start_on", sa.Date()), sa.Column("end_on", sa.Date()), prefixes=["TEMPORARY"])
+    periods.create(conn)
+    conn.execute(periods.insert(), _periods())
+    params = {"now": datetime(2025, 1, 2, 1, 0, tzinfo=UTC), "today": TODAY, "y0": date(2025, 1, 1),
+              "y1": date(2025, 12, 31), "last_month": date(2025, 9, 1), "month_end": date(2025, 11, 30)}
+    types = {"now": UTCDateTime(), **{k: sa.Date() for k in params if k != "now"}}
+    for label, statement in _load_statements(communes, postgres):
+        start = time.perf_counter()
+        text = sa.text(statement)
+        used = {k: v for k, v in params.items() if f":{k}" in statement}
+        text = text.bindparams(*(sa.bindparam(k, v, type_=types[k]) for k, v in used.items()))
+        count = conn.execute(text).rowcount
+        print(f"  {label:<40} {count:>10,} rows {time.perf_counter() - start:7.1f} s", flush=True)
+    periods.drop(conn)
+
+
+# --- The databases --------------------------------------------------------------------------------------
+
+@contextmanager
+def _database(url: str, keep: bool) -> Iterator[str]:
+    """A throw-away database: a new PostgreSQL database next to `url`, or a SQLite file."""
+    if url.startswith("sqlite"):
+        path = sa.engine.make_url(url).database
+        if path and os.path.exists(path):
+            raise SystemExit(f"{path} exists: give a new file (it is deleted afterwards unless --keep)")
+        if not path:
+            fd, path = tempfile.mkstemp(prefix="tracker_country_", suffix=".db")
+            os.close(fd)
+            os.unlink(path)
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            if keep:
+                print(f"kept database {path}")
+            else:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(path + suffix).unlink(missing_ok=True)
+        return
+    server = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
     name = f"tracker_country_{uuid.uuid4().hex[:6]}"
     admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
     try:
-        _run(url)
+        yield server.set(database=name).render_as_string(hide_password=False)
     finally:
-        if not args.keep:
+        if keep:
+            print(f"kept database {name}")
+        else:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
-            print(f"kept database {name}")
+        admin.dispose()
 
 
-def _run(url: str) -> None:
+def _size(postgres: bool, url: str) -> str:
+    from tracker.extensions import db
+
+    if postgres:
+        rows = db.session.execute(sa.text(
+            "SELECT pg_size_pretty(pg_database_size(current_database())), "
+            "pg_size_pretty(pg_total_relation_size('occurrences')), "
+            "pg_size_pretty(pg_total_relation_size('notifications'))")).one()
+        return f"database {rows[0]} (occurrences with indexes {rows[1]}, notifications {rows[2]})"
+    path = sa.engine.make_url(url).database or ""
+    size = sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
+    return f"database file {size / 2**20:,.0f} MB"
+
+
+def _analyze(postgres: bool) -> None:
+    from tracker.extensions import db
+
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # What autovacuum does on a live server: statistics and the visibility map (index-only scans).
+        conn.exec_driver_sql("VACUUM (ANALYZE)" if postgres else "ANALYZE")
+
+
+# --- The run ----------------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="a PostgreSQL server URL, or sqlite / sqlite:///PATH")
+    parser.add_argument("--communes", type=int, default=3321, help="communes with plans and people (of 3,321)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per query (median and min are printed)")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the reminder sweeps")
+    parser.add_argument("--json", help="also write every figure to this JSON file")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    url = "sqlite://" if args.url == "sqlite" else args.url
+    # A kill (SIGTERM) unwinds like Ctrl-C, so the throw-away database is dropped whatever happens.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    with _database(url, args.keep) as database_url:
+        _run(database_url, args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(RESULTS, ensure_ascii=False, indent=1))
+
+
+def _run(url: str, args: argparse.Namespace) -> None:
     from flask_migrate import upgrade
 
     from tracker import create_app
     from tracker.extensions import db
-    from tracker.models import Occurrence, OrgUnit, Person, Role, RoleAssignment, StatusClock, UnitKind
+    from tracker.models import Occurrence, OrgUnit, Person, Plan, Role, StatusClock, UnitKind
     from tracker.operations.people import assign_role, create_person
     from tracker.operations.units import seed_units
-    from tracker.queries import dashboard, listing
 
+    postgres = url.startswith("postgresql")
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
+        print(f"{'PostgreSQL' if postgres else 'SQLite'}, {args.communes:,} communes with plans, "
+              f"{os.cpu_count()} cores, {datetime.now():%d/%m/%Y %H:%M}")
         upgrade()
         start = time.perf_counter()
-        seed_units(None)
+        seeded = seed_units(None)
         db.session.commit()
-        print(f"seed 34 provinces, 3,321 communes and their offices: {time.perf_counter() - start:.1f} s")
+        elapsed = time.perf_counter() - start
+        print(f"seed_units(all): {seeded.provinces} provinces, {seeded.communes:,} communes, "
+              f"{seeded.internal_units:,} offices in {elapsed:.1f} s")
+        RESULTS.append({"query": "seed_units(all)", "rows": seeded.communes + seeded.internal_units,
+                        "median_ms": round(elapsed * 1000), "min_ms": round(elapsed * 1000), "runs": 1})
         start = time.perf_counter()
-        for statement in _LOAD_SQL:
-            db.session.execute(sa.text(statement))
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
-        counts = {m.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-                  for m in (OrgUnit, Person, RoleAssignment, Occurrence)}
-        print(f"bulk load {counts}: {time.perf_counter() - start:.1f} s")
+        _load(args.communes, postgres)
+        _analyze(postgres)
+        tables = ("org_units", "people", "role_assignments", "plans", "tasks", "occurrences", "reports",
+                  "extension_requests", "indicator_values")
+        counts = {t: db.session.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+        print(f"bulk load in {time.perf_counter() - start:.1f} s: "
+              + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+        print(_size(postgres, url))
 
         clock = StatusClock.for_day(TODAY)
-        commune = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMUNE).order_by(OrgUnit.id))
+        first = sa.select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMUNE).order_by(OrgUnit.id)
+        commune = db.session.scalar(first)
         province = db.session.get(OrgUnit, commune.parent_id)
         country = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.kind == UnitKind.COUNTRY))
-        chair = db.session.scalar(sa.select(Person).where(Person.username == f"u{commune.id}"))
         office = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.parent_id == commune.id).order_by(OrgUnit.id))
-        officer = db.session.scalar(sa.select(Person).where(Person.username == f"u{office.id}"))
+
+        def person(username: str) -> Person:
+            return db.session.scalar(sa.select(Person).where(Person.username == username))
+
+        chair, focal, officer = person(f"u{commune.id}"), person(f"focal{commune.id}"), person(f"u{office.id}")
         viewer = create_person(None, username="viewer.province", full_name="Sở")
         assign_role(None, viewer, province, Role.VIEWER)
         national = create_person(None, username="viewer.national", full_name="Bộ")
         assign_role(None, national, country, Role.VIEWER)
+        plan = db.session.scalar(sa.select(Plan).where(Plan.issuing_unit_id == commune.id))
         db.session.commit()
+        _time_queries(args.repeat, clock, commune=commune, province=province, country=country, chair=chair,
+                      focal=focal, officer=officer, viewer=viewer, national=national, plan=plan)
+        _time_activation(province)
+        if not args.no_sweep:
+            _time_sweeps()
+        print(_size(postgres, url))
+        n = db.session.scalar(sa.select(sa.func.count()).select_from(Occurrence))
+        print(f"occurrences {n:,}")
+        db.session.remove()
+        db.engine.dispose()
 
-        print(f"\nas of {TODAY:%d/%m/%Y}, {commune.name} ({province.name}):")
-        _timed("chair: status counts", lambda: dashboard.status_counts(chair, clock))
-        _timed("chair: overdue by unit", lambda: dashboard.overdue_by_unit(chair, clock))
-        _timed("chair: timeliness by unit", lambda: dashboard.timeliness_by_unit(chair, clock))
-        _timed("officer: my tasks", lambda: dashboard.my_tasks(officer, clock))
-        _timed("province viewer: roll-up of the province", lambda: dashboard.rollup(viewer, clock, province))
-        _timed("province viewer: status counts (whole province)", lambda: dashboard.status_counts(viewer, clock))
-        _timed("national viewer: roll-up of 34 provinces", lambda: dashboard.rollup(national, clock, country),
-               repeat=3)
-        _timed("API: first page of a province's overdue occurrences",
-               lambda: listing.list_occurrences(viewer, status="overdue", clock=clock, page=1, page_size=50))
 
-        from tracker.jobs.sweep import run_sweep
+def _time_queries(repeat: int, clock: Any, **k: Any) -> None:
+    from tracker.queries import dashboard, listing
 
-        moment = datetime(2025, 11, 20, 1, 0, tzinfo=UTC)
+    heavy = max(1, min(repeat, 3))
+    chair, focal, officer, viewer, national = k["chair"], k["focal"], k["officer"], k["viewer"], k["national"]
+    commune, province, country, plan = k["commune"], k["province"], k["country"], k["plan"]
+    print(f"\nas of {TODAY:%d/%m/%Y}: {commune.name} ({province.name})")
+    print("pages")
+    _timed("officer: my tasks (/tasks)", lambda: dashboard.my_tasks(officer, clock), repeat)
+    _timed("chair: status counts (/overview)", lambda: dashboard.status_counts(chair, clock), repeat)
+    _timed("chair: overdue by unit (/overview)", lambda: dashboard.overdue_by_unit(chair, clock), repeat)
+    _timed("chair: timeliness by unit (/overview)", lambda: dashboard.timeliness_by_unit(chair, clock), repeat)
+    _timed("chair: pending extensions (/overview)", lambda: dashboard.pending_extensions(chair), repeat)
+    _timed("focal: reports to review (/overview)", lambda: dashboard.reports_to_review(focal), repeat)
+    _timed("chair: status counts of the commune (?unit=)",
+           lambda: dashboard.status_counts(chair, clock, unit=commune), repeat)
+    _timed("chair: plans (/plans)", lambda: dashboard.plans_list(chair, clock), repeat)
+    _timed("chair: one plan's tasks (/plans/<id>)", lambda: dashboard.plan_tasks(chair, clock, plan), repeat)
+    _timed("province viewer: roll-up of the province (/rollup)",
+           lambda: dashboard.rollup(viewer, clock, province), repeat)
+    _timed("province viewer: status counts of the province (/rollup)",
+           lambda: dashboard.status_counts(viewer, clock, unit=province), repeat)
+    _timed("province viewer: overdue of the province (/rollup/phu-luc)",
+           lambda: dashboard.overdue_by_unit(viewer, clock, unit=province), repeat)
+    _timed("province viewer: indicators of the province (/rollup)",
+           lambda: dashboard.indicator_progress(viewer, province), repeat)
+    _timed("province viewer: roll-up of one commune (/rollup?unit=)",
+           lambda: dashboard.rollup(viewer, clock, commune), repeat)
+    _timed("province viewer: status counts, whole scope (/overview)",
+           lambda: dashboard.status_counts(viewer, clock), repeat)
+    _timed("province viewer: timeliness by unit, whole scope (/overview)",
+           lambda: dashboard.timeliness_by_unit(viewer, clock), repeat)
+    _timed("province viewer: plans (/plans)", lambda: dashboard.plans_list(viewer, clock), repeat)
+    _timed("national viewer: roll-up of 34 provinces (/rollup)",
+           lambda: dashboard.rollup(national, clock, country), heavy)
+    _timed("national viewer: status counts of the country (/rollup)",
+           lambda: dashboard.status_counts(national, clock, unit=country), heavy)
+    _timed("national viewer: indicators of the country (/rollup)",
+           lambda: dashboard.indicator_progress(national, country), heavy)
+    _timed("national viewer: plans (/plans)", lambda: dashboard.plans_list(national, clock), heavy)
+    print("API (page_size 50)")
+    _timed("GET /occurrences?status=overdue (province viewer)",
+           lambda: listing.list_occurrences(viewer, status="overdue", clock=clock, page=1, page_size=50), repeat)
+    _timed("GET /occurrences?unit_id=<commune> (chair)",
+           lambda: listing.list_occurrences(chair, unit_id=commune.id, clock=clock, page=1, page_size=50), repeat)
+    _timed("GET /occurrences (national viewer)",
+           lambda: listing.list_occurrences(national, clock=clock, page=1, page_size=50), repeat)
+    _timed("GET /occurrences?page=200 (national viewer)",
+           lambda: listing.list_occurrences(national, clock=clock, page=200, page_size=50), repeat)
+    _timed("GET /occurrences?status=due_soon (national viewer)",
+           lambda: listing.list_occurrences(national, status="due_soon", clock=clock, page=1, page_size=50), repeat)
+    _timed("GET /reports (province viewer)", lambda: listing.list_reports(viewer, page=1, page_size=50), repeat)
+    _timed("GET /reports?review_status=submitted (focal)",
+           lambda: listing.list_reports(focal, review_status="submitted", page=1, page_size=50), repeat)
+    _timed("GET /extension-requests (province viewer)",
+           lambda: listing.list_extension_requests(viewer, page=1, page_size=50), repeat)
+    _timed("GET /plans (province viewer)", lambda: listing.list_plans(viewer, page=1, page_size=50), repeat)
+    _timed("GET /plans (national viewer)", lambda: listing.list_plans(national, page=1, page_size=50), repeat)
+    _timed("GET /plans/<id>/tasks (province viewer)",
+           lambda: listing.list_tasks(viewer, plan, page=1, page_size=50), repeat)
+    _timed("GET /units (national viewer)", lambda: listing.list_units(national, page=1, page_size=50), repeat)
+    _timed("GET /indicators (province viewer)",
+           lambda: listing.list_indicators(viewer, page=1, page_size=50), repeat)
+
+
+def _time_activation(province: Any) -> None:
+    """Activate a draft plan of 1,000 monthly tasks (12,000 occurrences), then roll it back."""
+    from tracker.extensions import db
+    from tracker.models import OrgUnit, Plan, PlanStatus, Task
+    from tracker.operations.plans import activate_plan
+
+    units = db.session.scalars(sa.select(OrgUnit.id).where(OrgUnit.subtree_clause(province.path),
+                                                           OrgUnit.is_administrative.is_(False))
+                               .order_by(OrgUnit.id).limit(1000)).all()
+    plan = Plan(title="Kế hoạch tỉnh", issuing_unit_id=province.id, year=2025, period_start_on=date(2025, 1, 1),
+                period_end_on=date(2025, 12, 31), status=PlanStatus.DRAFT)
+    db.session.add(plan)
+    db.session.flush()
+    db.session.execute(sa.insert(Task), [
+        {"plan_id": plan.id, "title": f"Báo cáo tháng {i}", "lead_unit_id": u, "recurrence": "monthly",
+         "position": i} for i, u in enumerate(units)])
+    db.session.commit()
+    db.session.expire_all()
+    plan = db.session.get(Plan, plan.id)
+    start = time.perf_counter()
+    created = activate_plan(None, plan)
+    db.session.flush()
+    elapsed = (time.perf_counter() - start) * 1000
+    print(f"{f'activate a plan of {len(units):,} monthly tasks':<62} {created:>7,} rows {elapsed:>9.1f} ms")
+    RESULTS.append({"query": "activate_plan (1,000 monthly tasks)", "rows": created, "median_ms": round(elapsed, 1),
+                    "min_ms": round(elapsed, 1), "runs": 1})
+    db.session.rollback()
+    db.session.execute(sa.delete(Task).where(Task.plan_id == plan.id))
+    db.session.execute(sa.delete(Plan).where(Plan.id == plan.id))
+    db.session.commit()
+
+
+def _time_sweeps() -> None:
+    from tracker.extensions import db
+    from tracker.jobs.sweep import run_sweep
+
+    print("reminder sweep")
+    for label, moment in (("sweep 20/11/2025 08:00 (first: the year's backlog)", SWEEP_AT),
+                          ("the same sweep again (nothing new)", SWEEP_AT),
+                          ("sweep 24/11/2025 08:00 (Monday: -5 for 30/11)", SWEEP_AT + timedelta(days=4))):
         start = time.perf_counter()
         result = run_sweep(moment)
         db.session.commit()
-        print(f"\nsweep as of 20/11/2025 08:00: {result.inserted} rows in {time.perf_counter() - start:.1f} s")
-        start = time.perf_counter()
-        again = run_sweep(moment)
-        db.session.commit()
-        print(f"the same sweep again: {again.inserted} rows in {time.perf_counter() - start:.1f} s")
+        elapsed = (time.perf_counter() - start) * 1000
+        print(f"{label:<62} {result.inserted:>7,} rows {elapsed:>9.1f} ms  "
+              f"({result.occurrences:,} occurrences {result.by_rule})", flush=True)
+        RESULTS.append({"query": label, "rows": result.inserted, "median_ms": round(elapsed, 1),
+                        "min_ms": round(elapsed, 1), "runs": 1})
 
 
 if __name__ == "__main__":

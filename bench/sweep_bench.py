@@ -13,6 +13,8 @@ next day's sweep, the in-app delivery, and e-mail dispatch batches to an SMTP si
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import socket
 import statistics
 import sys
@@ -145,7 +147,7 @@ def main() -> None:
     from tracker.extensions import db
     from tracker.jobs.sweep import run_sweep
     from tracker.models import Notification
-    from tracker.notify.dispatcher import Dispatcher, DispatchResult, DispatchSettings, app_channels
+    from tracker.notify.dispatcher import Dispatcher, DispatchSettings, app_channels
     from tracker.operations.reminders import work_calendar
 
     server = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -153,16 +155,21 @@ def main() -> None:
     admin = sa.create_engine(sa.engine.make_url(server), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-    sink = _Sink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    # A kill (SIGTERM) unwinds like Ctrl-C, so the database below is dropped whatever happens.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    controller = None
     try:
+        url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+        sink = _Sink()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(sink, hostname="127.0.0.1", port=port)
+        controller.start()
         app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "MAIL_SERVER": "127.0.0.1",
                           "MAIL_PORT": port, "MAIL_SUPPRESS_SEND": False, "TESTING": False})
+        # One log line per e-mail sent would bury the figures.
+        logging.getLogger("tracker.notify").setLevel(logging.WARNING)
         with app.app_context():
             upgrade()
             print(f"database {name}: loading {args.communes} communes x {args.tasks_per_commune} tasks ...")
@@ -200,12 +207,14 @@ def main() -> None:
                 email_dispatcher = Dispatcher(channels, calendar, settings)
                 claims = []
                 for _ in range(5):
+                    # The claim alone (an UPDATE ... FOR UPDATE SKIP LOCKED of 200 rows), rolled back so
+                    # that the run below finds the same rows due.
                     started = time.perf_counter()
-                    ids = email_dispatcher.claim(dispatch_at, 200)
-                    db.session.commit()
+                    claimed = email_dispatcher.claim(dispatch_at, 200)
                     claims.append(time.perf_counter() - started)
-                    email_dispatcher._send_batch(ids, dispatch_at, DispatchResult(now=dispatch_at))
-                print(f"{'claim 200 rows (median of 5)':<44} {statistics.median(claims) * 1000:>9.1f} ms")
+                    db.session.rollback()
+                print(f"{'claim 200 rows (median of 5, rolled back)':<44} {statistics.median(claims) * 1000:>9.1f} ms"
+                      f"  ({len(claimed)} rows each)")
                 before = sink.count
                 result, t_send = _timed(f"dispatch run (up to {args.emails} e-mails, SMTP sink)",
                                         lambda: email_dispatcher.run(dispatch_at))
@@ -213,7 +222,10 @@ def main() -> None:
                 print(f"  sent {result.sent:,} ({sent:,} received by SMTP): {sent / max(t_send, 1e-9):,.0f} e-mails/s"
                       f" incl. rendering; failed {result.failed}, dead {result.dead}")
             total = db.session.scalar(sa.select(sa.func.count()).select_from(Notification))
-            print(f"outbox rows: {total:,}")
+            size = db.session.execute(sa.text(
+                "SELECT pg_size_pretty(pg_database_size(current_database())), "
+                "pg_size_pretty(pg_total_relation_size('notifications'))")).one()
+            print(f"outbox rows: {total:,}; database {size[0]} (notifications with indexes {size[1]})")
             print(f"SUMMARY occurrences={counts['occurrences']} open={counts['open_occurrences']} "
                   f"first_sweep_ms={t_first * 1000:.0f} repeat_sweep_ms={t_again * 1000:.0f} "
                   f"next_day_sweep_ms={t_next * 1000:.0f} inserted={first.inserted} "
@@ -221,8 +233,11 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
     finally:
-        controller.stop()
-        if not args.keep:
+        if controller is not None:
+            controller.stop()
+        if args.keep:
+            print(f"kept database {name}")
+        else:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
