@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import ApiToken, LoginAttempt, Person
+from tracker.models import ApiToken, AttemptKind, AuthAttempt, Person
 
 
 def init_auth(login_manager: LoginManager) -> None:
@@ -52,24 +52,34 @@ def _norm(username: str) -> str:
     return (username or "").strip().lower()[:64]
 
 
+def _count(kind: AttemptKind, subject: str, since: datetime) -> int:
+    return int(db.session.scalar(sa.select(sa.func.count(AuthAttempt.id)).where(
+        AuthAttempt.kind == kind, AuthAttempt.subject == subject, AuthAttempt.attempted_at >= since)) or 0)
+
+
 def login_blocked(username: str) -> bool:
     """Whether `username` has failed too often within the window."""
-    failures = db.session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(
-            LoginAttempt.username == _norm(username), LoginAttempt.attempted_at >= _window_start()
-        )
-    )
-    return int(failures or 0) >= int(current_app.config.get("LOGIN_MAX_FAILURES", 5))
+    failures = _count(AttemptKind.SIGN_IN_FAILURE, _norm(username), _window_start())
+    return failures >= int(current_app.config.get("LOGIN_MAX_FAILURES", 5))
+
+
+def _forget_older(kinds: tuple[AttemptKind, ...], since: datetime) -> None:
+    """Drop every row of these kinds older than the window: the table holds one window's attempts, however
+    many names a hostile client tries."""
+    db.session.execute(sa.delete(AuthAttempt).where(AuthAttempt.kind.in_(kinds), AuthAttempt.attempted_at < since))
 
 
 def record_failed_login(username: str, remote_addr: str | None) -> None:
     """Remember one failed sign-in (the caller commits)."""
-    db.session.add(LoginAttempt(username=_norm(username), remote_addr=_address(remote_addr), attempted_at=utcnow()))
+    _forget_older((AttemptKind.SIGN_IN_FAILURE,), _window_start())
+    db.session.add(AuthAttempt(kind=AttemptKind.SIGN_IN_FAILURE, subject=_norm(username),
+                               remote_addr=_address(remote_addr), attempted_at=utcnow()))
 
 
 def clear_failed_logins(username: str) -> None:
     """Forget a username's failures after a successful sign-in (the caller commits)."""
-    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.username == _norm(username)))
+    db.session.execute(sa.delete(AuthAttempt).where(AuthAttempt.kind == AttemptKind.SIGN_IN_FAILURE,
+                                                    AuthAttempt.subject == _norm(username)))
 
 
 def find_person_for_login(username: str) -> Person | None:
@@ -97,25 +107,16 @@ def record_sign_out(person: Person, remote_addr: str | None) -> None:
 
 
 # --- Password-reset request limit (apart from sign-ins: asking for a link never blocks signing in) --------
-#
-# The counts live in `login_attempts` too, under keys no username can take (usernames have no ":"):
-# "reset:u:<sha256 of the name or address given>" and "reset:ip:<address>". The sign-in limit only ever
-# counts a real username, so the two never meet. A `kind` column (or a table of their own) would say it
-# plainly; that is a schema change left to the models' owner.
 
-_RESET_USER_PREFIX = "reset:u:"
-_RESET_IP_PREFIX = "reset:ip:"
-
-
-def _reset_keys(given: str, remote_addr: str | None) -> tuple[str, str | None]:
-    digest = hashlib.sha256(_norm_given(given).encode()).hexdigest()[:40]
+def _reset_subjects(given: str, remote_addr: str | None) -> list[tuple[AttemptKind, str]]:
+    """What one request counts against: the name or e-mail address given (hashed: it may be long, and
+    it is not ours to keep in clear) and, when known, the client's address."""
+    digest = hashlib.sha256((given or "").strip().lower().encode()).hexdigest()
+    subjects = [(AttemptKind.RESET_BY_NAME, digest)]
     address = _address(remote_addr)
-    return _RESET_USER_PREFIX + digest, (_RESET_IP_PREFIX + address)[:64] if address else None
-
-
-def _norm_given(given: str) -> str:
-    # The whole text (an e-mail address may be long): hashed, so the key has a fixed length.
-    return (given or "").strip().lower()
+    if address:
+        subjects.append((AttemptKind.RESET_BY_ADDRESS, address))
+    return subjects
 
 
 def _reset_window_start() -> datetime:
@@ -123,35 +124,27 @@ def _reset_window_start() -> datetime:
     return utcnow() - timedelta(seconds=seconds)
 
 
-def _recent(key: str, since: datetime) -> int:
-    return int(db.session.scalar(sa.select(sa.func.count(LoginAttempt.id)).where(
-        LoginAttempt.username == key, LoginAttempt.attempted_at >= since)) or 0)
-
-
 def reset_request_allowed(given: str, remote_addr: str | None) -> bool:
     """Whether another password-reset request for `given` from `remote_addr` is within the limits.
 
     The answer depends only on earlier requests, never on whether the account exists.
     """
-    user_key, ip_key = _reset_keys(given, remote_addr)
-    since = _reset_window_start()
     config = current_app.config
-    if _recent(user_key, since) >= int(config.get("PASSWORD_RESET_MAX_PER_USERNAME", 3)):
-        return False
-    return ip_key is None or _recent(ip_key, since) < int(config.get("PASSWORD_RESET_MAX_PER_IP", 20))
+    limits = {AttemptKind.RESET_BY_NAME: int(config.get("PASSWORD_RESET_MAX_PER_USERNAME", 3)),
+              AttemptKind.RESET_BY_ADDRESS: int(config.get("PASSWORD_RESET_MAX_PER_IP", 20))}
+    since = _reset_window_start()
+    return all(_count(kind, subject, since) < limits[kind] for kind, subject in _reset_subjects(given, remote_addr))
 
 
 def record_reset_request(given: str, remote_addr: str | None) -> None:
     """Count one password-reset request against its name and its address (the caller commits).
 
-    Rows of these keys older than the window are dropped here, so the table stays small.
+    Requests older than the window are dropped here, so the table stays small.
     """
-    since = _reset_window_start()
+    _forget_older((AttemptKind.RESET_BY_NAME, AttemptKind.RESET_BY_ADDRESS), _reset_window_start())
     now = utcnow()
-    for key in filter(None, _reset_keys(given, remote_addr)):
-        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.username == key,
-                                                         LoginAttempt.attempted_at < since))
-        db.session.add(LoginAttempt(username=key, remote_addr=_address(remote_addr), attempted_at=now))
+    for kind, subject in _reset_subjects(given, remote_addr):
+        db.session.add(AuthAttempt(kind=kind, subject=subject, remote_addr=_address(remote_addr), attempted_at=now))
 
 
 # --- Password reset tokens ---------------------------------------------------------------------------

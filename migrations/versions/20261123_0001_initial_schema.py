@@ -43,15 +43,16 @@ def upgrade():
     sa.Column('run_count', sa.Integer(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('job_id', name=op.f('pk_job_heartbeats'))
     )
-    op.create_table('login_attempts',
+    op.create_table('auth_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.Enum('sign_in_failure', 'reset_by_name', 'reset_by_address', name='attempt_kind', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('subject', sa.String(length=64), nullable=False),
     sa.Column('remote_addr', sa.String(length=64), nullable=True),
     sa.Column('attempted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_auth_attempts'))
     )
-    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
-        batch_op.create_index('ix_login_attempts_username_attempted_at', ['username', 'attempted_at'], unique=False)
+    with op.batch_alter_table('auth_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_auth_attempts_kind_subject_attempted_at', ['kind', 'subject', 'attempted_at'], unique=False)
 
     op.create_table('message_templates',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -569,10 +570,10 @@ def downgrade():
 
     op.drop_table('org_units')
     op.drop_table('message_templates')
-    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
-        batch_op.drop_index('ix_login_attempts_username_attempted_at')
+    with op.batch_alter_table('auth_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_auth_attempts_kind_subject_attempted_at')
 
-    op.drop_table('login_attempts')
+    op.drop_table('auth_attempts')
     op.drop_table('job_heartbeats')
     op.drop_table('channel_credentials')
     op.drop_table('calendar_exceptions')

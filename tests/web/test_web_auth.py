@@ -11,14 +11,14 @@ import time_machine
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import LoginAttempt, Notification, NotificationKind, Person
+from tracker.models import AttemptKind, AuthAttempt, Notification, NotificationKind, Person
 
 
 def test_wrong_password_is_401_and_recorded(client, web_data):
     response = client.post("/login", data={"username": "yte", "password": "sai-mat-khau"})
     assert response.status_code == 401
     assert "Sai tên đăng nhập hoặc mật khẩu." in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(AuthAttempt.id))) == 1
     person = db.session.scalar(sa.select(Person).where(Person.username == "yte"))
     assert person.password_hash and "secret-pass-1" not in person.password_hash
 
@@ -37,7 +37,8 @@ def test_rate_limit_blocks_even_the_right_password_then_lifts(client, app, web_d
 def test_rate_limit_is_shared_through_the_database(client, app, web_data):
     # Another web process wrote these failures: this one refuses too.
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        db.session.add(LoginAttempt(username="yte", remote_addr="10.0.0.9", attempted_at=utcnow()))
+        db.session.add(AuthAttempt(kind=AttemptKind.SIGN_IN_FAILURE, subject="yte", remote_addr="10.0.0.9",
+                                   attempted_at=utcnow()))
     db.session.commit()
     assert client.post("/login", data={"username": "yte", "password": "secret-pass-1"}).status_code == 429
 
@@ -97,7 +98,7 @@ def test_reset_requests_never_block_signing_in(client, app, web_data):
     for _ in range(app.config["LOGIN_MAX_FAILURES"] + 3):
         client.post("/password/forgot", data={"username": "yte"})
     assert client.post("/login", data={"username": "yte", "password": "secret-pass-1"}).status_code == 302
-    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id)).where(LoginAttempt.username == "yte")) == 0
+    assert db.session.scalar(sa.select(sa.func.count(AuthAttempt.id)).where(AuthAttempt.subject == "yte")) == 0
 
 
 def test_a_person_locked_out_by_failed_sign_ins_may_still_ask_for_a_new_password(client, app, web_data):
@@ -155,8 +156,8 @@ def test_signing_in_and_out_is_audited_with_time_and_address(client, web_data):
         ("person.sign_in", person.id, "people", person.id, {"at": "2024-09-18T01:30:00+00:00", "ip": "10.0.0.7"}),
         ("person.sign_out", person.id, "people", person.id, {"at": "2024-09-18T01:30:00+00:00", "ip": "10.0.0.7"}),
     ]
-    # The failure is a LoginAttempt, as before (cleared by the successful sign-in).
-    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 0
+    # The failure is a AuthAttempt, as before (cleared by the successful sign-in).
+    assert db.session.scalar(sa.select(sa.func.count(AuthAttempt.id))) == 0
 
 
 @pytest.mark.parametrize("app_config", [{"PROXY_COUNT": 1}])
@@ -166,7 +167,7 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(ap
     proxy = {"REMOTE_ADDR": "127.0.0.1"}
     client.post("/login", data={"username": "yte", "password": "sai"}, environ_base=proxy,
                 headers={"X-Forwarded-For": "203.0.113.9"})
-    assert db.session.scalar(sa.select(LoginAttempt.remote_addr)) == "203.0.113.9"
+    assert db.session.scalar(sa.select(AuthAttempt.remote_addr)) == "203.0.113.9"
     client.post("/login", data={"username": "yte", "password": "secret-pass-1"}, environ_base=proxy,
                 headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})  # only the proxy's own hop counts
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "person.sign_in"))
@@ -176,4 +177,19 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(ap
 def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client, web_data):
     client.post("/login", data={"username": "yte", "password": "sai"}, environ_base={"REMOTE_ADDR": "10.0.0.5"},
                 headers={"X-Forwarded-For": "203.0.113.9"})
-    assert db.session.scalar(sa.select(LoginAttempt.remote_addr)) == "10.0.0.5"
+    assert db.session.scalar(sa.select(AuthAttempt.remote_addr)) == "10.0.0.5"
+
+
+def test_the_attempts_table_keeps_only_one_window_of_rows(client, app, web_data):
+    for name in ("khong-co-1", "khong-co-2", "khong-co-3"):
+        client.post("/login", data={"username": name, "password": "sai"})
+        client.post("/password/forgot", data={"username": name})
+    assert db.session.scalar(sa.select(sa.func.count(AuthAttempt.id))) == 9  # 3 failures, 3 x (name, address)
+    window = max(app.config["LOGIN_WINDOW_SECONDS"], app.config["PASSWORD_RESET_WINDOW_SECONDS"])
+    with time_machine.travel(utcnow() + timedelta(seconds=window + 1), tick=False):
+        client.post("/login", data={"username": "khong-co-4", "password": "sai"})
+        client.post("/password/forgot", data={"username": "khong-co-4"})
+    kinds = db.session.execute(sa.select(AuthAttempt.kind, AuthAttempt.subject).order_by(AuthAttempt.id)).all()
+    assert [k for k, _ in kinds] == [AttemptKind.SIGN_IN_FAILURE, AttemptKind.RESET_BY_NAME,
+                                     AttemptKind.RESET_BY_ADDRESS]
+    assert kinds[0].subject == "khong-co-4" and "khong-co-4" not in kinds[1].subject  # the name given is hashed

@@ -23,7 +23,7 @@ from tracker.models.occurrences import (
     StatusClock,
 )
 from tracker.models.org import ADMINISTRATIVE_KINDS, OrgUnit, UnitKind
-from tracker.models.people import ApiToken, LoginAttempt, Person, Role, RoleAssignment
+from tracker.models.people import ApiToken, AttemptKind, AuthAttempt, Person, Role, RoleAssignment
 from tracker.models.plans import (
     Plan,
     PlanDocument,
@@ -37,11 +37,11 @@ from tracker.models.reminders import Audience, Channel, ReminderPolicy, Reminder
 from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLease
 
 __all__ = [
-    "ADMINISTRATIVE_KINDS", "ApiToken", "Attachment", "Audience", "AuditEvent", "Base", "CalendarException",
-    "Channel", "ChannelCredential", "Comment", "Comparator", "DeliveryStatus", "Direction", "ExtensionRequest",
-    "ExtensionStatus", "Indicator", "IndicatorTarget", "IndicatorValue", "JobHeartbeat", "LoginAttempt",
-    "MessageTemplate", "Notification", "NotificationKind", "Occurrence", "OccurrenceStatus", "OrgUnit", "Person",
-    "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy", "ReminderRule", "Report",
-    "ReviewStatus", "Role", "RoleAssignment", "SchedulerLease", "StatusClock", "Task", "TaskStatus", "UnitKind",
-    "reminder_rule_channels", "task_coordinating_units", "utcnow",
+    "ADMINISTRATIVE_KINDS", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditEvent", "AuthAttempt",
+    "Base", "CalendarException", "Channel", "ChannelCredential", "Comment", "Comparator", "DeliveryStatus",
+    "Direction", "ExtensionRequest", "ExtensionStatus", "Indicator", "IndicatorTarget", "IndicatorValue",
+    "JobHeartbeat", "MessageTemplate", "Notification", "NotificationKind", "Occurrence", "OccurrenceStatus",
+    "OrgUnit", "Person", "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy", "ReminderRule",
+    "Report", "ReviewStatus", "Role", "RoleAssignment", "SchedulerLease", "StatusClock", "Task", "TaskStatus",
+    "UnitKind", "reminder_rule_channels", "task_coordinating_units", "utcnow",
 ]

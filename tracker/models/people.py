@@ -88,13 +88,23 @@ class ApiToken(TimestampMixin, Base):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-class LoginAttempt(Base):
-    """Failed sign-ins, kept in the database so every web process sees the same rate limit."""
+class AttemptKind(enum.StrEnum):
+    """What an `AuthAttempt` counts, and so what its `subject` holds."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (sa.Index("ix_login_attempts_username_attempted_at", "username", "attempted_at"),)
+    SIGN_IN_FAILURE = "sign_in_failure"  # subject: the username tried
+    RESET_BY_NAME = "reset_by_name"  # a password-reset request; subject: SHA-256 of the name or e-mail given
+    RESET_BY_ADDRESS = "reset_by_address"  # the same request counted against its client; subject: the address
+
+
+class AuthAttempt(Base):
+    """Failed sign-ins and password-reset requests, kept in the database so every web process sees the same
+    rate limits. The two kinds are counted apart: asking for reset links never blocks signing in."""
+
+    __tablename__ = "auth_attempts"
+    __table_args__ = (sa.Index("ix_auth_attempts_kind_subject_attempted_at", "kind", "subject", "attempted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[AttemptKind] = mapped_column(enum_type(AttemptKind))
+    subject: Mapped[str] = mapped_column(sa.String(64))
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
