@@ -50,6 +50,9 @@ SESSION_COOKIE_SECURE = False  # True in production (HTTPS behind the proxy)
 REMEMBER_COOKIE_HTTPONLY = True
 #: Sign-in attempts allowed per username within the window before it is refused for a while.
 LOGIN_MAX_FAILURES = 5
+#: Failed sign-ins allowed from one client address within the window, whatever names it tries (password
+#: spraying). A commune office behind one NAT address shares it, hence far above the per-username limit.
+LOGIN_MAX_FAILURES_PER_IP = 50
 LOGIN_WINDOW_SECONDS = 900
 PASSWORD_RESET_MAX_AGE_SECONDS = 3600
 #: Requests for a password-reset link, counted apart from sign-ins (asking for a link never blocks signing

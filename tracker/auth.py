@@ -57,10 +57,20 @@ def _count(kind: AttemptKind, subject: str, since: datetime) -> int:
         AuthAttempt.kind == kind, AuthAttempt.subject == subject, AuthAttempt.attempted_at >= since)) or 0)
 
 
-def login_blocked(username: str) -> bool:
-    """Whether `username` has failed too often within the window."""
-    failures = _count(AttemptKind.SIGN_IN_FAILURE, _norm(username), _window_start())
-    return failures >= int(current_app.config.get("LOGIN_MAX_FAILURES", 5))
+def login_blocked(username: str, remote_addr: str | None = None) -> bool:
+    """Whether `username`, or the client at `remote_addr` whatever names it tried, has failed too often
+    within the window."""
+    since = _window_start()
+    config = current_app.config
+    if _count(AttemptKind.SIGN_IN_FAILURE, _norm(username), since) >= int(config.get("LOGIN_MAX_FAILURES", 5)):
+        return True
+    address = _address(remote_addr)
+    if address is None:
+        return False
+    from_address = db.session.scalar(sa.select(sa.func.count(AuthAttempt.id)).where(
+        AuthAttempt.kind == AttemptKind.SIGN_IN_FAILURE, AuthAttempt.remote_addr == address,
+        AuthAttempt.attempted_at >= since))
+    return int(from_address or 0) >= int(config.get("LOGIN_MAX_FAILURES_PER_IP", 50))
 
 
 def _forget_older(kinds: tuple[AttemptKind, ...], since: datetime) -> None:

@@ -193,3 +193,15 @@ def test_the_attempts_table_keeps_only_one_window_of_rows(client, app, web_data)
     assert [k for k, _ in kinds] == [AttemptKind.SIGN_IN_FAILURE, AttemptKind.RESET_BY_NAME,
                                      AttemptKind.RESET_BY_ADDRESS]
     assert kinds[0].subject == "khong-co-4" and "khong-co-4" not in kinds[1].subject  # the name given is hashed
+
+
+def test_one_client_trying_many_names_is_held_back_but_others_are_not(client, app, web_data):
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 4
+    sprayer = {"REMOTE_ADDR": "10.9.9.9"}
+    for name in ("a1", "a2", "a3", "a4"):
+        response = client.post("/login", data={"username": name, "password": "sai"}, environ_base=sprayer)
+        assert response.status_code == 401
+    refused = client.post("/login", data={"username": "yte", "password": "secret-pass-1"}, environ_base=sprayer)
+    assert refused.status_code == 429
+    assert client.post("/login", data={"username": "yte", "password": "secret-pass-1"},
+                       environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 302

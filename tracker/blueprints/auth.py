@@ -72,7 +72,7 @@ def login() -> Page:
     if not form.validate():
         return render_template("auth/login.html", form=form, error=first_error(form)), 422
     username = form.username.data or ""
-    if login_blocked(username):
+    if login_blocked(username, request.remote_addr):
         return render_template("auth/login.html", form=form,
                                error=_("Too many failed sign-ins. Please wait a few minutes and try again.")), 429
     person = find_person_for_login(username)
