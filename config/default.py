@@ -118,6 +118,9 @@ ZALO_OAUTH_URL = "https://oauth.zaloapp.com"
 ZALO_OPENAPI_URL = "https://openapi.zalo.me"
 ZALO_ZNS_URL = "https://business.openapi.zalo.me"
 ZALO_TIMEOUT_SECONDS = 10
+#: The "Official Account Callback URL" registered for the app at developers.zalo.me (it must match exactly);
+#: default: this site's /admin/channels/zalo/callback as the browser reached it.
+ZALO_REDIRECT_URI = None
 #: ZNS template ids registered with Zalo, per message kind ("reminder", "escalation", "digest").
 ZALO_TEMPLATE_IDS: dict[str, str] = {}
 #: For each ZNS template, which of our message variables fill its parameters, e.g.

@@ -23,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(web.bp)
     app.register_blueprint(__import__("tracker.blueprints.admin_notify", fromlist=["bp"]).bp)  # outbox, policies
     app.register_blueprint(__import__("tracker.blueprints.plan_import", fromlist=["bp"]).bp)  # upload, review
+    app.register_blueprint(__import__("tracker.blueprints.admin_channels", fromlist=["bp"]).bp)  # e-mail, Zalo
 
     from tracker.blueprints.api import init_api
 

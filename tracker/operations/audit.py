@@ -45,12 +45,27 @@ def record(
     obj = unwrap() if callable(unwrap) else obj
     if obj.id is None:
         db.session.flush()
+    return record_about(action, type(obj).__tablename__, obj.id, actor, unit_id=unit_id, before=before, after=after)
+
+
+def record_about(
+    action: str,
+    object_type: str,
+    object_id: int,
+    actor: Person | None,
+    *,
+    unit_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event naming its object by type and id: `record` for rows, directly for things that
+    are not one of our rows with an integer id (a channel's credentials)."""
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor.id if actor is not None else None,
         action=action,
-        object_type=type(obj).__tablename__,
-        object_id=obj.id,
+        object_type=object_type,
+        object_id=object_id,
         unit_id=unit_id,
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,

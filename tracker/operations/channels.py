@@ -1,0 +1,105 @@
+"""The message channels an administrator looks after: what the e-mail settings are, and Zalo's connection.
+
+E-mail is configured from the environment (secrets never live in the database), so it is only shown here.
+Zalo's Official Account is connected by an OA admin approving our app in the browser (OAuth with PKCE,
+`tracker.notify.zalo_auth`); the tokens are stored in the database and never shown. Both concern the
+whole installation, so only an administrator of a top-level unit may manage them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from tracker.extensions import db
+from tracker.models import Person
+from tracker.notify.zalo_auth import ZaloAuthError, ZaloAuthorizer, ZaloStatus, status
+from tracker.operations import audit
+from tracker.operations.errors import PermissionDenied, ValidationFailed
+from tracker.operations.reminders import is_root_admin
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """What a person needs to know about the SMTP settings, without the password."""
+
+    enabled: bool
+    server: str
+    port: int
+    security: str  # "STARTTLS", "SSL/TLS" or "" (none)
+    sender: str
+    authenticated: bool  # a username is set (the password is never shown)
+    suppressed: bool  # MAIL_SUPPRESS_SEND: nothing actually leaves
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelsOverview:
+    email: EmailSettings
+    zalo_enabled: bool
+    zalo: ZaloStatus
+    zalo_redirect_uri: str | None  # the configured one; None: the callback URL of this site
+
+
+def require_channel_admin(actor: Person | None) -> None:
+    if not is_root_admin(actor):
+        raise PermissionDenied(_l("Only an administrator of a top-level unit may manage the message channels."))
+
+
+def email_settings(config: Mapping[str, Any]) -> EmailSettings:
+    security = "SSL/TLS" if config.get("MAIL_USE_SSL") else ("STARTTLS" if config.get("MAIL_USE_TLS") else "")
+    sender = config.get("MAIL_DEFAULT_SENDER") or ""
+    if isinstance(sender, (tuple, list)):  # Flask-Mail accepts ("Name", "address")
+        sender = f"{sender[0]} <{sender[1]}>"
+    return EmailSettings(
+        enabled=bool(config.get("NOTIFY_EMAIL_ENABLED", True)), server=str(config.get("MAIL_SERVER") or ""),
+        port=int(config.get("MAIL_PORT") or 25), security=security, sender=str(sender),
+        authenticated=bool(config.get("MAIL_USERNAME")), suppressed=bool(config.get("MAIL_SUPPRESS_SEND")),
+    )
+
+
+def overview(actor: Person | None) -> ChannelsOverview:
+    require_channel_admin(actor)
+    config = current_app.config
+    return ChannelsOverview(
+        email=email_settings(config), zalo_enabled=bool(config.get("ZALO_ENABLED")),
+        zalo=status(db.engine, config), zalo_redirect_uri=config.get("ZALO_REDIRECT_URI") or None,
+    )
+
+
+def _failed(error: ZaloAuthError) -> ValidationFailed:
+    """Zalo's errors carry both languages; show the one of the person's page."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return ValidationFailed(error.en if locale is not None and locale.language == "en" else error.vi)
+
+
+def start_zalo_connection(actor: Person | None, redirect_uri: str) -> str:
+    """Begin connecting the OA: the permission URL the admin's browser goes to (audited)."""
+    require_channel_admin(actor)
+    try:
+        request = ZaloAuthorizer.from_app().start(redirect_uri)
+    except ZaloAuthError as error:
+        raise _failed(error) from error
+    audit.record_about("channel.zalo_authorize", "channel_credentials", 0, actor,
+                       after={"redirect_uri": redirect_uri, "expires_at": request.expires_at})
+    return request.url
+
+
+def finish_zalo_connection(actor: Person | None, code: str, state: str | None) -> int:
+    """Exchange the code Zalo sent back for the token pair and store it; returns the pair's version (audited)."""
+    require_channel_admin(actor)
+    if state is None:
+        # A browser callback always carries the state; without it anyone could hand an admin a code.
+        raise ValidationFailed(_l("The address Zalo sent back has no state; start the connection again."))
+    try:
+        tokens = ZaloAuthorizer.from_app().exchange(code, state)
+    except ZaloAuthError as error:
+        raise _failed(error) from error
+    audit.record_about("channel.zalo_connect", "channel_credentials", tokens.version, actor,
+                       after={"token_version": tokens.version, "access_expires_at": tokens.access_expires_at})
+    return tokens.version
