@@ -141,3 +141,20 @@ def test_confirming_creates_proposed_units_and_skips_cancelled_rows(commune):
     assert all(t.lead_unit_id for t in active)
     with_occurrences = set(db.session.scalars(sa.select(Occurrence.task_id).distinct()))
     assert {t.id for t in active} == with_occurrences
+
+
+def test_one_unit_spelt_two_ways_is_proposed_once_and_created_once(commune):
+    plan_text = COMMUNE_PLAN.replace("4. Đề nghị Hội Chữ thập đỏ xã\n", (
+        "4. Công chức Văn hóa - Xã hội\n"
+        "- Tuyên truyền phòng chống dịch trên đài truyền thanh; báo cáo UBND xã trước ngày 30/6/2024.\n"
+        "5. Công chức Văn hoá – Xã hội\n"
+        "- Hỗ trợ hộ nghèo bị ảnh hưởng của dịch.\n"
+        "6. Đề nghị Hội Chữ thập đỏ xã\n"))
+    result = import_plan(commune.focal, filename="kh.txt", data=plan_text.encode(), issuing_unit=commune.xa)
+    culture = [n for n in result.proposed_units if n.lower().startswith("công chức văn")]
+    assert culture == ["Công chức Văn hóa - Xã hội"]
+    activate_plan(commune.focal, result.plan)
+    db.session.commit()
+    names = list(db.session.scalars(sa.select(OrgUnit.name).where(OrgUnit.parent_id == commune.xa.id,
+                                                                  OrgUnit.name.like("Công chức Văn%"))))
+    assert len(names) == 1

@@ -135,3 +135,12 @@ def test_api_tokens_expire_after_their_lifetime(app, commune):
 def test_a_lifetime_of_zero_days_means_tokens_never_expire(app_config, commune):
     token, _clear = people.create_api_token(None, commune.officer, "Excel")
     assert token.expires_at is None
+
+
+def test_ensure_unit_finds_a_sibling_spelt_differently(commune):
+    existing = units.ensure_unit(commune.xa, "Công chức Lao động - Thương binh và Xã hội", UnitKind.OFFICE)
+    for spelling in ("Công chức Lao động – Thương binh và Xã hội", "công chức  LĐTB&XH",
+                     "Công chức Lao động - Thương binh và Xã hội"):
+        assert units.ensure_unit(commune.xa, spelling, UnitKind.OFFICE) == existing
+    other = units.ensure_unit(commune.xa, "Công chức Tư pháp - Hộ tịch", UnitKind.OFFICE)
+    assert other != existing

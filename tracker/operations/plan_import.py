@@ -394,9 +394,9 @@ def _natural(name: str) -> list[Any]:
 
 
 def _normalize(name: str) -> str:
-    from tracker.importer.units import normalize_unit_name
+    from tracker.operations.units import unit_name_key
 
-    return normalize_unit_name(name).replace("uỷ", "ủy")
+    return unit_name_key(name)
 
 
 class UnitResolver:
@@ -640,9 +640,15 @@ def _add_extracted_row(actor: Person | None, plan: Plan, index: int, row: dict[s
             "warnings": row_warnings + assignment.warnings,
         }
         if assignment.lead is None:
-            meta["proposed_unit"] = proposal_for(assignment.unit_text or "Đơn vị", resolver.issuer)
-            if meta["proposed_unit"]["name"] not in result.proposed_units:
-                result.proposed_units.append(meta["proposed_unit"]["name"])
+            proposal = proposal_for(assignment.unit_text or "Đơn vị", resolver.issuer)
+            # One proposal per unit however the document spells it (a hyphen here, an en dash there).
+            key = _normalize(proposal["name"])
+            same = next((n for n in result.proposed_units if _normalize(n) == key), None)
+            if same is None:
+                result.proposed_units.append(proposal["name"])
+            else:
+                proposal["name"] = same
+            meta["proposed_unit"] = proposal
         add_task(
             actor, plan, title=(row.get("title") or assignment.unit_text or "Nhiệm vụ")[:2000],
             lead_unit=assignment.lead, section_code=str(row.get("section") or "")[:64] or None,

@@ -111,9 +111,26 @@ def archive_unit(actor: Person | None, unit: OrgUnit) -> None:
                  after={"is_archived": True})
 
 
+def unit_name_key(name: str) -> str:
+    """How two spellings of one unit's name compare equal (see `normalize_unit_name`; "uỷ" is "ủy")."""
+    from tracker.importer.units import normalize_unit_name
+
+    return normalize_unit_name(name).replace("uỷ", "ủy")
+
+
 def ensure_unit(parent: OrgUnit | None, name: str, kind: UnitKind, **kw: object) -> OrgUnit:
-    """Return the child of `parent` called `name`, creating it (as the system) when missing."""
+    """Return the child of `parent` called `name`, creating it (as the system) when missing.
+
+    A child whose name differs only in how it is written (an en dash for a hyphen, old or new tone
+    placement, case, spacing, LĐTB&XH for Lao động - Thương binh và Xã hội) is the same unit: two
+    plans, or two lines of one plan, must not make two "Sở Lao động - TB&XH".
+    """
     existing = db.session.scalar(sa.select(OrgUnit).where(_child_of(parent), OrgUnit.name == name))
+    if existing is None:
+        key = unit_name_key(name)
+        siblings = db.session.scalars(sa.select(OrgUnit).where(_child_of(parent), OrgUnit.is_archived.is_(False))
+                                      .order_by(OrgUnit.id))
+        existing = next((unit for unit in siblings if unit_name_key(unit.name) == key), None)
     return existing or create_unit(None, name=name, kind=kind, parent=parent, **kw)  # type: ignore[arg-type]
 
 
