@@ -236,3 +236,7 @@ def test_bell_counts_unread_in_app_messages_and_the_page_lists_them(login, clien
     assert "Báo cáo kết quả tiếp cận dịch vụ y tế" in page.get_data(as_text=True)
     assert client.post("/notifications/read").status_code == 302
     assert 'data-testid="unread-count"' not in client.get("/tasks").get_data(as_text=True)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "inbox.mark_read"))
+    assert event.actor_id == web_data.commune.officer.id and event.after["count"] == 1
+    client.post("/notifications/read")  # nothing left unread: nothing changes, nothing is audited
+    assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "inbox.mark_read")) == 1

@@ -218,10 +218,8 @@ def _url_or_none(endpoint: str, **values: Any) -> str | None:
 
 
 def _unread_count() -> int:
-    try:
-        from tracker.operations.inbox import unread_count  # the reminders engineer's in-app inbox
-    except ImportError:
-        return 0
+    from tracker.operations.inbox import unread_count
+
     try:
         return int(unread_count(current_user))
     except Exception:  # the bell must never break a page

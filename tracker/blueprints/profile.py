@@ -120,14 +120,10 @@ def new_calendar_link() -> Response:
 @bp.get("/notifications")
 @login_required
 def notifications() -> str:
-    items: list[Any] = []
-    try:
-        from tracker.operations.inbox import recent
-    except ImportError:
-        recent = None
-    if recent is not None:
-        items = list(recent(current_user))
-    return render_template("profile/notifications.html", items=items, confirm=ConfirmForm(formdata=None))
+    from tracker.operations.inbox import recent
+
+    return render_template("profile/notifications.html", items=list(recent(current_user)),
+                           confirm=ConfirmForm(formdata=None))
 
 
 @bp.post("/notifications/read")
@@ -135,11 +131,8 @@ def notifications() -> str:
 def mark_all_read() -> Response:
     if not ConfirmForm().validate():
         abort(400)
-    try:
-        from tracker.operations.inbox import mark_read
-    except ImportError:
-        mark_read = None
-    if mark_read is not None:
-        mark_read(current_user)
-        db.session.commit()
+    from tracker.operations.inbox import mark_read
+
+    mark_read(current_user)
+    db.session.commit()
     return redirect(url_for("profile.notifications"))

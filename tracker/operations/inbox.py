@@ -104,4 +104,10 @@ def mark_read(person: Person, notification_ids: Iterable[int] | None = None, *, 
         sa.update(Notification).where(*where).values(read_at=now or utcnow()).execution_options(
             synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    changed = int(result.rowcount or 0)
+    if changed:
+        from tracker.operations import audit
+
+        audit.record("inbox.mark_read", person, person,
+                     after={"count": changed, "ids": None if notification_ids is None else ids})
+    return changed
