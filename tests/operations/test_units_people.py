@@ -65,6 +65,10 @@ def test_seed_units_loads_a_province_idempotently(app):
     assert first.internal_units == 104 * len(units.COMMUNE_INTERNAL_UNITS)
     again = units.seed_units(["Hưng Yên"])
     assert (again.provinces, again.communes, again.internal_units) == (0, 0, 0)
+    from tracker.models import AuditEvent
+
+    seeded = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "unit.seed")).all()
+    assert len(seeded) == 1 and seeded[0].after["communes"] == 104  # the second, empty load audits nothing
     commune = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.kind == UnitKind.COMMUNE).limit(1))
     assert commune.path.count("/") == 4 and commune.is_administrative
     # Bulk-inserted units get the path, depth and administrative unit that create_unit would give them.

@@ -187,6 +187,11 @@ def seed_units(province_names: Iterable[str] | None = None, *, with_internal_uni
                    for commune_id in commune_ids for name, kind in COMMUNE_INTERNAL_UNITS]
         result.internal_units = len(offices)
         _insert_units(offices, returning=False)
+    if result.communes or result.internal_units:
+        # Provinces get an event each from create_unit; the bulk rows get one event for the whole load.
+        audit.record("unit.seed", country, None, unit_id=country.id,
+                     after={"provinces": result.provinces, "communes": result.communes,
+                            "internal_units": result.internal_units, "source": "vietnam-provinces"})
     log.info("seeded units: %s", result)
     return result
 
