@@ -1,4 +1,4 @@
-"""Production: HTTPS cookies; SECRET_KEY and DATABASE_URL must come from the environment."""
+"""Production: HTTPS cookies, no demo on the home page; SECRET_KEY must come from the environment."""
 
 SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True
