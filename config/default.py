@@ -72,6 +72,9 @@ IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_PDF_PAGES = 300
 #: Reading one uploaded document stops (with a clear message) after this many seconds.
 IMPORT_TIME_LIMIT_SECONDS = 30
+#: Scanned PDFs up to this many pages are read by OCR (Tesseract with its Vietnamese model, about half a
+#: second a page) when the server has it installed; 0 turns OCR off.
+IMPORT_OCR_MAX_PAGES = 40
 
 # --- Reminders and the outbox -----------------------------------------------------------------------
 SWEEP_INTERVAL_SECONDS = 300

@@ -137,3 +137,22 @@ def ruled_table_pdf(before: list[str], rows: list[list[str]], after: list[str]) 
     for line in after:
         pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def scan_of(pdf: bytes, dpi: int = 200) -> bytes:
+    """The PDF as a scanner would give it back: each page an image (grey, `dpi`), no text layer."""
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    source = pdfium.PdfDocument(pdf)
+    try:
+        first = source[0]
+        width_mm, height_mm = first.get_width() * 25.4 / 72, first.get_height() * 25.4 / 72
+        out = FPDF(unit="mm", format=(width_mm, height_mm))
+        for index in range(len(source)):
+            image = source[index].render(scale=dpi / 72, grayscale=True).to_pil()
+            out.add_page()
+            out.image(image, x=0, y=0, w=width_mm, h=height_mm)
+    finally:
+        source.close()
+    return bytes(out.output())

@@ -134,8 +134,8 @@ def test_password_protected_pdf_is_refused() -> None:
     assert "mật khẩu" in error.message_vi
 
 
-def test_scanned_pdf_asks_for_ocr() -> None:
-    error = _error(image_pdf(2))
+def test_scanned_pdf_asks_for_ocr_where_the_server_has_none() -> None:
+    error = _error(image_pdf(2), ocr_max_pages=0)  # as on a server without Tesseract (tests/importer/test_ocr.py)
     assert error.code == "scanned_pdf"
     assert "cần OCR" in error.message_vi
 

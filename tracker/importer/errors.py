@@ -75,6 +75,28 @@ def scanned_pdf() -> DocumentError:
     )
 
 
+def scan_too_long(pages: int, limit: int) -> DocumentError:
+    """Refuse to OCR a scan over the OCR page limit."""
+    return DocumentError(
+        "scan_too_long",
+        f"Tệp là bản scan {pages} trang; chỉ nhận dạng chữ (OCR) tự động được tối đa {limit} trang. "
+        "Hãy tải lên bản có lớp chữ (.docx hoặc PDF xuất từ Word), hoặc tách bản scan thành tệp nhỏ hơn.",
+        f"The PDF is a scan of {pages} pages; OCR reads at most {limit}. Upload a text version (.docx or a PDF "
+        "exported from Word), or split the scan.",
+    )
+
+
+def unreadable_scan() -> DocumentError:
+    """OCR found (almost) no text on a scan."""
+    return DocumentError(
+        "unreadable_scan",
+        "Tệp PDF là bản scan nhưng nhận dạng chữ (OCR) không đọc được nội dung; hãy scan lại rõ hơn "
+        "(300 dpi, trang thẳng) hoặc tải lên bản .docx.",
+        "The PDF is a scan, but OCR could not read its text; scan it again more clearly (300 dpi, straight "
+        "pages) or upload the .docx.",
+    )
+
+
 def too_many_pages(pages: int, limit: int) -> DocumentError:
     """Refuse a PDF over the page limit."""
     return DocumentError(

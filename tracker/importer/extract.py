@@ -180,6 +180,7 @@ def extract_plan(
     time_limit: float = 30.0,
     max_chars: int = 4_000_000,
     issuer_hint: str | None = None,
+    ocr_max_pages: int = 40,
 ) -> dict:
     """Extract a plan's header facts, tasks and targets from an uploaded .txt, .docx or .pdf.
 
@@ -187,7 +188,8 @@ def extract_plan(
     with the text (about 0.7 s per million characters), so text beyond `max_chars` (some 600 pages) is
     refused rather than read.
     """
-    document = read_document(data, filename, Limits(max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit))
+    document = read_document(data, filename, Limits(max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit,
+                                                     ocr_max_pages=ocr_max_pages))
     chars = sum(len(block.text) for block in document.blocks)
     if chars > max_chars:
         raise errors.too_long(chars, max_chars)

@@ -176,6 +176,7 @@ def extract_document(filename: str, data: bytes, *, issuer_hint: str | None = No
             max_bytes=int(_config("IMPORT_MAX_BYTES", 20 << 20)),
             max_pages=int(_config("IMPORT_MAX_PDF_PAGES", 300)),
             time_limit=float(_config("IMPORT_TIME_LIMIT_SECONDS", 30.0)),
+            ocr_max_pages=int(_config("IMPORT_OCR_MAX_PAGES", 40)),
             issuer_hint=issuer_hint,
         )
     except DocumentError as error:

@@ -41,6 +41,8 @@ class Limits:
     time_limit: float = 30.0
     max_unzipped: int = 256 * 1024 * 1024
     max_ratio: float = 100.0
+    #: Scanned PDFs up to this many pages are read by OCR when Tesseract is installed (0: never).
+    ocr_max_pages: int = 40
 
 
 class Deadline:
@@ -49,6 +51,10 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left in the budget (0 once spent)."""
+        return max(0.0, self._end - time.monotonic())
 
     def check(self) -> None:
         """Raise DocumentError("too_slow") once the budget is spent."""

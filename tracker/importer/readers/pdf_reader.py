@@ -1,4 +1,4 @@
-"""PDF plans with a text layer.
+"""PDF plans: with a text layer, or scans read by OCR where the server has Tesseract (readers/ocr.py).
 
 Text comes from PDFium (pypdfium2, which pdfplumber depends on): it reads a page in about a
 millisecond, so a 300-page upload stays within the time budget. Pages drawn with ruling lines are
@@ -20,7 +20,7 @@ _RULED_PAGE_PATHS = 6  # a page with this many drawn paths may hold a ruled tabl
 
 
 def read_pdf(data: bytes, limits: Limits) -> Document:
-    """Read a text-layer PDF into blocks, refusing encrypted, truncated, scanned or huge files."""
+    """Read a PDF into blocks, refusing encrypted, truncated or huge files, and scans that cannot be OCRed."""
     if b"%%EOF" not in data[-65536:] and b"%%EOF" not in data:
         raise errors.corrupt("pdf", "no %%EOF marker (truncated download?)")
     deadline = Deadline(limits.time_limit)
@@ -57,13 +57,35 @@ def read_pdf(data: bytes, limits: Limits) -> Document:
             pages_blocks.append(page_blocks)
         if plumber is not None:
             plumber.close()
+        if _too_little_text(letters, unreadable, pages):
+            if not (images or unreadable):
+                raise errors.no_text()
+            return _read_scan(pdf, deadline, limits)
     finally:
         pdf.close()
-    if letters < _MIN_LETTERS_PER_PAGE * max(1, pages) / 4 or unreadable > letters / 5:
-        if images or unreadable:
-            raise errors.scanned_pdf()
-        raise errors.no_text()
     return Document(_drop_running_lines(pages_blocks), "pdf", pages=pages)
+
+
+def _too_little_text(letters: int, unreadable: int, pages: int) -> bool:
+    return letters < _MIN_LETTERS_PER_PAGE * max(1, pages) / 4 or unreadable > letters / 5
+
+
+def _read_scan(pdf: Any, deadline: Deadline, limits: Limits) -> Document:
+    """A scan: OCR it if the server can (see readers/ocr.py), else say that it needs OCR."""
+    from tracker.importer.readers.ocr import ocr_available, ocr_pages
+
+    if limits.ocr_max_pages <= 0 or not ocr_available():
+        raise errors.scanned_pdf()
+    pages_blocks = ocr_pages(pdf, deadline, limits.ocr_max_pages)
+    letters = sum(c.isalpha() for blocks in pages_blocks for b in blocks for c in b.text)
+    if _too_little_text(letters, 0, len(pages_blocks)):
+        raise errors.unreadable_scan()
+    document = Document(_drop_running_lines(pages_blocks), "pdf", pages=len(pages_blocks))
+    document.warnings.append(
+        f"Văn bản là bản scan {len(pages_blocks)} trang, chữ được nhận dạng tự động (OCR): hãy đối chiếu kỹ "
+        "tên đơn vị, thời hạn và số liệu với bản giấy trước khi xác nhận."
+    )
+    return document
 
 
 def _drop_running_lines(pages: list[list[Block]]) -> list[Block]:
