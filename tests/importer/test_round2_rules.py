@@ -204,3 +204,24 @@ def test_a_target_broken_down_into_counts() -> None:
         ("Công dân nhập ngũ", 28.0, "công dân"),
         ("Công dân thực hiện nghĩa vụ tham gia Công an nhân dân", 4.0, "công dân"),
     ]
+
+
+def test_more_ways_of_handing_out_a_duty() -> None:
+    body = (
+        "I. NỘI DUNG\n1. Tuyên truyền\nĐẩy mạnh tuyên truyền. Giao cho Sở Tư pháp chủ trì, phối hợp với Sở Nội vụ "
+        "thực hiện, hoàn thành trong tháng 6/2025.\n2. Kiểm tra\n- Kiểm tra các cơ sở.\n"
+        "- Trách nhiệm thực hiện: Thanh tra tỉnh.\n3. Nâng cao trách nhiệm thực hiện: của cán bộ, công chức.\n"
+    )
+    tasks = _tasks(_plan(body))
+    assert set(tasks) == {("I.1", "Sở Tư pháp"), ("I.2", "Thanh tra tỉnh")}
+    assert tasks["I.1", "Sở Tư pháp"]["coordinating_units"] == ["Sở Nội vụ"]
+
+
+def test_the_last_month_of_each_quarter_and_written_out_yearly_days() -> None:
+    assert find_recurrence("báo cáo kết quả trước ngày 20 tháng cuối quý") == ["quarterly"]
+    assert find_recurrence("hoàn thành trong tháng cuối quý III") == []
+    assert yearly_recurrence("báo cáo trước ngày 10 tháng 12 hằng năm") == (
+        ["annual"],
+        "RRULE:FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=10",
+    )
+    assert yearly_recurrence("trước ngày 10 tháng 12 năm 2025") == ([], None)

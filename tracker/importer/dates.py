@@ -260,7 +260,9 @@ _RECURRENCE_PATTERNS = {
     ),
     "quarterly": re.compile(
         r"(?:hằng|hàng|mỗi)\s+quý|định\s+kỳ\s+(?:hằng\s+|hàng\s+)?quý|báo\s+cáo\s+quý|theo\s+quý"
-        r"|\d+\s*(?:lần|đợt|kỳ)\s*/\s*quý|(?:0?4|bốn)\s*(?:lần|đợt|kỳ)\s*/\s*năm",
+        r"|\d+\s*(?:lần|đợt|kỳ)\s*/\s*quý|(?:0?4|bốn)\s*(?:lần|đợt|kỳ)\s*/\s*năm"
+        # "trước ngày 20 tháng cuối quý": the last month of every quarter, not of one named quarter.
+        r"|tháng\s+cuối\s+(?:của\s+)?(?:mỗi\s+|hằng\s+|hàng\s+)?quý(?!\s*(?:IV|III|II|I|[1-4])\b)",
         re.IGNORECASE,
     ),
     "semiannual": re.compile(
@@ -308,7 +310,7 @@ def monthly_rule(text: str) -> str | None:
 
 
 # "trước ngày 31/01 hằng năm", "trước ngày 05/6 và ngày 05/12 hằng năm": days of the year that recur.
-_DAY_MONTH = r"(?<![\d/.])\d{1,2}\s?/\s?\d{1,2}(?![\d/])"
+_DAY_MONTH = r"(?:(?<![\d/.])\d{1,2}\s?/\s?\d{1,2}(?![\d/])|\d{1,2}\s+tháng\s+\d{1,2}(?!\s*(?:/|năm)\s*\d))"
 _YEARLY_DAYS = re.compile(
     rf"(?P<days>{_DAY_MONTH}(?:\s*(?:,|và|;)\s*(?:ngày\s*)?{_DAY_MONTH})*)\s*(?:của\s+)?(?:hằng|hàng|mỗi)\s+năm",
     re.IGNORECASE,
@@ -320,7 +322,7 @@ def yearly_days(text: str) -> list[tuple[int, int]]:
     """Return the (month, day) pairs that recur every year in `text` ("trước 31/12 hằng năm" -> [(12, 31)])."""
     out: list[tuple[int, int]] = []
     for match in _YEARLY_DAYS.finditer(text):
-        for day, month in re.findall(r"(\d{1,2})\s?/\s?(\d{1,2})", match.group("days")):
+        for day, month in re.findall(r"(\d{1,2})\s*(?:/|tháng)\s*(\d{1,2})", match.group("days")):
             if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
                 out.append((int(month), int(day)))
     return out

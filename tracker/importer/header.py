@@ -39,7 +39,8 @@ _TIME_LINE = re.compile(r"^(?:\d+\.\s*)?Thời\s+gian(?:\s+thực\s+hiện)?\s*:
 # "Đơn vị chủ trì: ... / Đơn vị phối hợp: ... / Thời gian thực hiện: Quý II/2025" schedules one activity,
 # not the plan: such a time line does not give the plan's period.
 _ACTIVITY_LABEL = re.compile(
-    r"^(?:(?:Đơn\s+vị|Cơ\s+quan|Bộ\s+phận)\s+(?:chủ\s+trì|phối\s+hợp|thực\s+hiện)|Chủ\s+trì|Phối\s+hợp|Sản\s+phẩm)"
+    r"^(?:(?:Đơn\s+vị|Cơ\s+quan|Bộ\s+phận)\s+(?:chủ\s+trì|phối\s+hợp|thực\s+hiện|tham\s+mưu)|Chủ\s+trì|Phối\s+hợp"
+    r"|Trách\s+nhiệm|Sản\s+phẩm)"
     r"[^:]{0,20}:",
     re.IGNORECASE,
 )

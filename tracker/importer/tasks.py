@@ -25,7 +25,8 @@ from tracker.importer.unitphrase import (
 )
 
 _LEAD_LABEL = re.compile(
-    r"(?:(?:Đơn\s+vị|Cơ\s+quan|Bộ\s+phận)\s+(?:chủ\s+trì|thực\s+hiện|chịu\s+trách\s+nhiệm)(?:\s+thực\s+hiện)?"
+    r"(?:(?:Đơn\s+vị|Cơ\s+quan|Bộ\s+phận)\s+(?:chủ\s+trì|thực\s+hiện|chịu\s+trách\s+nhiệm|tham\s+mưu|được\s+giao)"
+    r"(?:\s+thực\s+hiện)?|(?:^|(?<=[\s;.(\-]))(?-i:Trách)\s+nhiệm\s+(?:thực\s+hiện|chính)"
     r"|(?:^|(?<=[\s;.(\-]))Chủ\s+trì(?:\s+thực\s+hiện)?)\s*:\s*",
     re.IGNORECASE,
 )
@@ -48,7 +49,7 @@ _STRONG_ASSIGNMENT = re.compile(
     r"^\s*(?:chủ\s+trì|chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm|phụ\s+trách|là\s+cơ\s+quan)\b", re.IGNORECASE
 )
 # "..., giao Phòng Y tế chủ trì thực hiện."
-_INLINE_ASSIGN = re.compile(r"(?:^|[,;.]\s*|\s)giao\s+(?=\S)", re.IGNORECASE)
+_INLINE_ASSIGN = re.compile(r"(?:^|[,;.]\s*|\s)giao(?:\s+cho)?\s+(?=\S)", re.IGNORECASE)
 _ASSIGN_VERB = re.compile(r"^\s*(?:chủ\s+trì|thực\s+hiện|theo\s+dõi|tổ\s+chức|triển\s+khai)\b", re.IGNORECASE)
 _ASSIGNING = re.compile(r"^(?:Giao|Đề\s+nghị)\s+")
 

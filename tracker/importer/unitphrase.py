@@ -23,7 +23,9 @@ _SCAN_WINDOW = 400
 _PEEK = 120
 _ALIAS_PAREN = re.compile(r"^\(\s*(?:sau đây|gọi tắt|viết tắt|dưới đây)", re.IGNORECASE)
 _VIA_PAREN = re.compile(r"^\(\s*(?:qua|thông qua|để|trong|theo(?!\s+dõi)|kèm|nếu|có)\b", re.IGNORECASE)
-_REQUEST = re.compile(r"^(?:Đề nghị|đề nghị|ĐỀ NGHỊ|Giao|Yêu cầu|Đối với|Trách nhiệm của|Nhiệm vụ của)\s+")
+_REQUEST = re.compile(
+    r"^(?:Đề nghị|đề nghị|ĐỀ NGHỊ|Giao cho|Giao|Yêu cầu|Đối với|Trách nhiệm của|Nhiệm vụ của)\s+"
+)
 
 
 @dataclass
