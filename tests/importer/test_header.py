@@ -54,9 +54,9 @@ def test_issuer_without_a_name_is_completed_from_the_text() -> None:
     assert _extract("003_9a978320c38bc04c")["issuer"] == "UBND tỉnh Hưng Yên"
 
 
-def test_department_issuer_keeps_the_casing_used_in_the_body() -> None:
+def test_department_issuer_keeps_the_casing_used_in_the_body_and_names_its_province() -> None:
     result = extract_plan((FIXTURES / "health_province.txt").read_bytes(), "kh.txt")
-    assert result["issuer"] == "Sở Y tế"
+    assert result["issuer"] == "Sở Y tế tỉnh Nghệ An"  # "UBND TỈNH NGHỆ AN" / "SỞ Y TẾ"
     assert result["plan_number"] == "312/KH-SYT"
     assert result["issued"] == "2025-02-05"
 

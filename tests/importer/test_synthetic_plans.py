@@ -192,7 +192,7 @@ def test_assignments_written_inside_task_sentences() -> None:
     assert review["deadlines"][0]["date"] == "2025-06-30"
     satisfaction = tasks["I.2", "Sở Nội vụ"]  # "...; giao Sở Nội vụ chủ trì thực hiện, báo cáo ..."
     assert [d["date"] for d in satisfaction["deadlines"]] == ["2025-06-15", "2025-12-15"]
-    assert satisfaction["recurrence"] == "annual"
+    assert satisfaction["recurrence"] == ["semiannual", "annual"]  # the six-month and the year report
     records = tasks["I.3", "Sở Nội vụ"]  # "- Chủ trì: Sở Nội vụ; Phối hợp: Sở TT&TT." under the item
     assert records["coordinating_units"] == ["Sở Thông tin và Truyền thông"]
     assert records["title"] == "Số hóa hồ sơ lưu trữ"

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
-from tracker.importer.dates import find_deadlines, find_recurrence, monthly_rule, parse_time_cell
+from tracker.importer.dates import (
+    RECURRENCE_ORDER,
+    find_deadlines,
+    find_recurrence,
+    is_yearly,
+    monthly_rule,
+    parse_time_cell,
+    without_yearly_days,
+    yearly_days,
+    yearly_recurrence,
+)
 from tracker.importer.relations import is_reportish
 from tracker.importer.targets import split_clauses
 from tracker.importer.tasks import TaskDraft
@@ -17,6 +27,8 @@ DEFAULT_RECURRENCE = "annual"
 _TITLE_LIMIT = 240
 _SOURCE_LIMIT = 2000
 _TARGET_WORDS = ("phấn đấu", "đạt ", "%")
+# "ít nhất 01 lần/tháng", "02 đợt/năm": a frequency stated outright, whatever the clause is about.
+_FREQUENCY = re.compile(r"\d+\s*(?:lần|đợt|kỳ)\s*/\s*(?:tuần|tháng|quý|năm)", re.IGNORECASE)
 _TIME_LABEL = re.compile(r"(?:thời\s+(?:gian|hạn)|tiến\s+độ)(?:\s+(?:thực\s+hiện|hoàn\s+thành))?\s*:", re.IGNORECASE)
 
 
@@ -42,7 +54,17 @@ def _vn_date(value: date) -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year}"
 
 
-def _deadlines(draft: TaskDraft, default_year: int | None) -> list[dict]:
+def _next_occurrence(day: date, floor: date | None) -> date:
+    """Move a yearly day ("trước ngày 31/01 hằng năm") to its first occurrence on or after the issue date."""
+    while floor and day < floor:
+        try:
+            day = day.replace(year=day.year + 1)
+        except ValueError:  # 29 February
+            day = day.replace(year=day.year + 1, day=28)
+    return day
+
+
+def _deadlines(draft: TaskDraft, default_year: int | None, floor: date | None = None) -> list[dict]:
     found: list[dict] = []
     seen: set[tuple[str, str]] = set()
     for cell in draft.deadline_cells:
@@ -53,6 +75,8 @@ def _deadlines(draft: TaskDraft, default_year: int | None) -> list[dict]:
                 found.append(record)
     for sentence in split_clauses(draft.body):
         for hit in find_deadlines(sentence, default_year):
+            if is_yearly(sentence, hit):
+                hit = replace(hit, date=_next_occurrence(hit.date, floor))
             lowered = sentence.lower()
             kind = (
                 "report"
@@ -76,13 +100,23 @@ def _recurrence(draft: TaskDraft) -> tuple[list[str], str | None]:
     # "Thời gian thực hiện: Hằng quý" schedules the task itself, as a table's time cell does.
     sources += [s for s in clauses if _TIME_LABEL.search(s)]
     sources += [cell for cell in draft.deadline_cells if cell]
+    # A recurring day ("trước ngày 20 hằng tháng", "trước ngày 31/01 hằng năm") or a stated frequency
+    # ("01 lần/tháng") schedules the task even outside a reporting sentence.
+    sources += [
+        s
+        for s in clauses
+        if s not in sources and (monthly_rule(s) or yearly_days(s) or _FREQUENCY.search(s))
+    ]
     for sentence in sources:
-        for name in find_recurrence(sentence):
+        yearly, yearly_rule = yearly_recurrence(sentence)
+        found = find_recurrence(without_yearly_days(sentence)) + yearly
+        for name in found:
             if name not in names:
                 names.append(name)
-        rule = rule or monthly_rule(sentence)
+        rule = rule or monthly_rule(sentence) or yearly_rule
     if "periodic" in names and len(names) > 1:
         names.remove("periodic")
+    names.sort(key=lambda name: RECURRENCE_ORDER.index(name) if name in RECURRENCE_ORDER else len(RECURRENCE_ORDER))
     return names, rule
 
 
@@ -92,7 +126,7 @@ def _recurrence_value(names: list[str], rule: str | None) -> str | list[str] | N
     if names == ["periodic"]:
         # The document says "định kỳ" without a period: keep that fact, and the assumed period.
         return ["periodic", DEFAULT_RECURRENCE]
-    if names == ["monthly"] and rule:
+    if rule and names == ["monthly" if rule.startswith("RRULE:FREQ=MONTHLY") else "annual"]:
         return rule
     return names[0] if len(names) == 1 else names
 
@@ -111,7 +145,7 @@ def assemble_tasks(drafts: list[TaskDraft], time: PlanTime) -> Assembled:
     undated: list[str] = []
     for draft in drafts:
         label = f"{draft.section} ({draft.unit})"
-        deadlines = _deadlines(draft, time.default_year)
+        deadlines = _deadlines(draft, time.default_year, time.issued_floor)
         names, rule = _recurrence(draft)
         recurrence = _recurrence_value(names, rule)
         record: dict = {

@@ -250,21 +250,29 @@ def parse_time_cell(cell: str, default_year: int | None) -> list[DateHit]:
 
 RECURRENCE_ORDER = ("weekly", "monthly", "quarterly", "semiannual", "annual")
 _RECURRENCE_PATTERNS = {
-    "weekly": re.compile(r"(?:hằng|hàng|mỗi)\s+tuần|báo\s+cáo\s+tuần|định\s+kỳ\s+tuần", re.IGNORECASE),
+    "weekly": re.compile(
+        r"(?:hằng|hàng|mỗi)\s+tuần|báo\s+cáo\s+tuần|định\s+kỳ\s+tuần|\d+\s*(?:lần|đợt|kỳ)\s*/\s*tuần", re.IGNORECASE
+    ),
     "monthly": re.compile(
-        r"(?:hằng|hàng|mỗi)\s+tháng|định\s+kỳ\s+(?:hằng\s+|hàng\s+)?tháng|báo\s+cáo\s+tháng", re.IGNORECASE
+        r"(?:hằng|hàng|mỗi)\s+tháng|định\s+kỳ\s+(?:hằng\s+|hàng\s+)?tháng|báo\s+cáo\s+tháng"
+        r"|\d+\s*(?:lần|đợt|kỳ)\s*/\s*tháng",
+        re.IGNORECASE,
     ),
     "quarterly": re.compile(
-        r"(?:hằng|hàng|mỗi)\s+quý|định\s+kỳ\s+(?:hằng\s+|hàng\s+)?quý|báo\s+cáo\s+quý|theo\s+quý",
+        r"(?:hằng|hàng|mỗi)\s+quý|định\s+kỳ\s+(?:hằng\s+|hàng\s+)?quý|báo\s+cáo\s+quý|theo\s+quý"
+        r"|\d+\s*(?:lần|đợt|kỳ)\s*/\s*quý|(?:0?4|bốn)\s*(?:lần|đợt|kỳ)\s*/\s*năm"
+        # "trước ngày 20 tháng cuối quý": the last month of every quarter, not of one named quarter.
+        r"|tháng\s+cuối\s+(?:của\s+)?(?:mỗi\s+|hằng\s+|hàng\s+)?quý(?!\s*(?:IV|III|II|I|[1-4])\b)",
         re.IGNORECASE,
     ),
     "semiannual": re.compile(
-        r"(?<!\d)(?:6|sáu)\s+tháng(?!\s+(?:trở|trước|sau|kể|liên|tuổi))|nửa\s+năm|bán\s+niên",
+        r"(?<!\d)(?:6|sáu)\s+tháng(?!\s+(?:trở|trước(?!\s+ngày)|sau|kể|liên|tuổi))|nửa\s+năm|bán\s+niên"
+        r"|(?:0?2|hai)\s*(?:lần|đợt|kỳ)\s*/\s*năm",
         re.IGNORECASE,
     ),
     "annual": re.compile(
         r"(?:hằng|hàng|mỗi)\s+năm|báo\s+cáo\s+năm(?!\s*\d)|tổng\s+kết\s+năm(?!\s*\d)"
-        r"|(?:,|và|hoặc)\s*(?:1|một|cả)?\s*năm(?!\s*\d)(?!\s+(?:học|tài))",
+        r"|(?:,|và|hoặc)\s*(?:1|một|cả)?\s*năm(?!\s*\d)(?!\s+(?:học|tài))|(?:0?1|một)\s*(?:lần|đợt|kỳ)\s*/\s*năm",
         re.IGNORECASE,
     ),
 }
@@ -283,12 +291,67 @@ def find_recurrence(text: str) -> list[str]:
     return found
 
 
-_MONTH_DAY = re.compile(r"(?:trước\s+)?ngày\s*(\d{1,2})\s+(?:hằng|hàng|mỗi|của)\s+tháng", re.IGNORECASE)
+_MONTH_DAY = re.compile(
+    r"(?:trước\s+)?ngày\s*(?P<a>\d{1,2})\s+(?:hằng|hàng|mỗi|của)\s+tháng"
+    # "định kỳ hằng tháng (trước ngày 20)", "hằng tháng, chậm nhất ngày 25": the day of each month.
+    r"|(?:hằng|hàng|mỗi)\s+tháng\s*[,(]?\s*(?:báo\s+cáo\s+)?(?:trước|chậm\s+nhất(?:\s+là)?|vào)\s+(?:ngày\s*)?"
+    r"(?P<b>\d{1,2})(?![\d/.]|\s*tháng)",
+    re.IGNORECASE,
+)
 
 
 def monthly_rule(text: str) -> str | None:
-    """Return an RRULE for "trước ngày 20 hằng tháng", or None."""
+    """Return an RRULE for "trước ngày 20 hằng tháng" or "hằng tháng (trước ngày 20)", or None."""
     match = _MONTH_DAY.search(text)
-    if match and 1 <= int(match.group(1)) <= 31:
-        return f"RRULE:FREQ=MONTHLY;BYMONTHDAY={int(match.group(1))}"
+    day = int(match.group("a") or match.group("b")) if match else 0
+    if 1 <= day <= 31:
+        return f"RRULE:FREQ=MONTHLY;BYMONTHDAY={day}"
     return None
+
+
+# "trước ngày 31/01 hằng năm", "trước ngày 05/6 và ngày 05/12 hằng năm": days of the year that recur.
+_DAY_MONTH = r"(?:(?<![\d/.])\d{1,2}\s?/\s?\d{1,2}(?![\d/])|\d{1,2}\s+tháng\s+\d{1,2}(?!\s*(?:/|năm)\s*\d))"
+_YEARLY_DAYS = re.compile(
+    rf"(?P<days>{_DAY_MONTH}(?:\s*(?:,|và|;)\s*(?:ngày\s*)?{_DAY_MONTH})*)\s*(?:của\s+)?(?:hằng|hàng|mỗi)\s+năm",
+    re.IGNORECASE,
+)
+_YEARLY_COUNT = {1: ["annual"], 2: ["semiannual", "annual"], 4: ["quarterly"]}
+
+
+def yearly_days(text: str) -> list[tuple[int, int]]:
+    """Return the (month, day) pairs that recur every year in `text` ("trước 31/12 hằng năm" -> [(12, 31)])."""
+    out: list[tuple[int, int]] = []
+    for match in _YEARLY_DAYS.finditer(text):
+        for day, month in re.findall(r"(\d{1,2})\s*(?:/|tháng)\s*(\d{1,2})", match.group("days")):
+            if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+                out.append((int(month), int(day)))
+    return out
+
+
+def yearly_recurrence(text: str) -> tuple[list[str], str | None]:
+    """Return (frequencies, RRULE) for recurring days of the year, or ([], None).
+
+    One day a year is "annual" with an RRULE ("RRULE:FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31"); two days
+    ("trước ngày 15/6 và 15/12 hằng năm") are the six-month and the year report, ["semiannual", "annual"];
+    four are "quarterly".
+    """
+    days = sorted(set(yearly_days(text)))
+    if not days:
+        return [], None
+    names = _YEARLY_COUNT.get(len(days), ["annual"])
+    if len(days) == 1:
+        month, day = days[0]
+        return names, f"RRULE:FREQ=YEARLY;BYMONTH={month};BYMONTHDAY={day}"
+    return names, None
+
+
+def without_yearly_days(text: str) -> str:
+    """Return `text` with its recurring days of the year blanked out (their "hằng năm" is already read)."""
+    return _YEARLY_DAYS.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def is_yearly(text: str, hit: DateHit) -> bool:
+    """Tell whether a day-and-month deadline recurs every year ("trước ngày 31/01 hằng năm")."""
+    if hit.precision != "day" or re.search(r"\d{4}", hit.text):
+        return False
+    return any(m.start("days") < hit.end <= m.end("days") for m in _YEARLY_DAYS.finditer(text))

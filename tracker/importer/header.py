@@ -27,9 +27,23 @@ _NUMBER = re.compile(r"Số\s*:?\s*(?P<num>\d+[A-Za-z]?)?\s*(?P<sep>[/-])\s*(?P<
 _CAPTION_NUMBER = re.compile(
     r"Kế\s+hoạch\s+số\s*:?\s*(?P<num>\d+[A-Za-z]?)?\s*(?P<sep>[/-])\s*(?P<sym>KH[-/][\wĐđ&.-]+)", re.IGNORECASE
 )
+# A plan issued by a decision carries the decision's number: "(Ban hành kèm theo Quyết định số 1520/QĐ-UBND
+# ngày 12/4/2024 ...)" under its title, or "Số: 1520/QĐ-UBND" above "QUYẾT ĐỊNH".
+_DECISION_NUMBER = re.compile(
+    r"(?:Quyết\s+định\s+số|Số)\s*:?\s*(?P<num>\d+[A-Za-z]?)?\s*(?P<sep>[/-])\s*(?P<sym>QĐ[-/][\wĐđ&.-]+)", re.IGNORECASE
+)
+_DECISION = re.compile(r"^QUYẾT\s+ĐỊNH\s*$")
 _VN_DATE = re.compile(r"ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})", re.IGNORECASE)
 _SLASH_DATE = re.compile(r"ngày\s*(?P<d>\d{1,2})?\s*/\s*(?P<m>\d{1,2})\s*/\s*(?P<y>\d{4})", re.IGNORECASE)
 _TIME_LINE = re.compile(r"^(?:\d+\.\s*)?Thời\s+gian(?:\s+thực\s+hiện)?\s*:\s*(?P<value>.+)$", re.IGNORECASE)
+# "Đơn vị chủ trì: ... / Đơn vị phối hợp: ... / Thời gian thực hiện: Quý II/2025" schedules one activity,
+# not the plan: such a time line does not give the plan's period.
+_ACTIVITY_LABEL = re.compile(
+    r"^(?:(?:Đơn\s+vị|Cơ\s+quan|Bộ\s+phận)\s+(?:chủ\s+trì|phối\s+hợp|thực\s+hiện|tham\s+mưu)|Chủ\s+trì|Phối\s+hợp"
+    r"|Trách\s+nhiệm|Sản\s+phẩm)"
+    r"[^:]{0,20}:",
+    re.IGNORECASE,
+)
 _PERIOD = re.compile(
     r"giai\s+đoạn\s*(?P<a>\d{4})\s*[-–—]\s*(?P<b>\d{4})|(?P<c>\d{4})\s*[-–—]\s*(?P<d>\d{4})"
     r"|từ\s+năm\s+(?P<e>\d{4})\s+đến\s+(?:hết\s+)?năm\s+(?P<f>\d{4})",
@@ -117,9 +131,16 @@ def _issuer_from_header(lines: list[str], whole_text: str = "") -> str | None:
     if match and match.end() >= len(joined) - 1:
         return _level_name(match.group("level"), match.group("name"))
     if agency and not _UBND_UPPER.fullmatch(agency[-1]):
-        # "UBND TỈNH X" / "SỞ Y TẾ": the last line is the issuing body.
+        # "UBND TỈNH X" / "SỞ Y TẾ": the last line is the issuing body, a department of the UBND above it
+        # ("Sở Y tế tỉnh X"), unless its own name already says where it is.
         last = agency[-1]
-        return _written_form(last, whole_text)
+        written = _written_form(last, whole_text)
+        parent = _UBND_HEADER.search(" ".join(agency[:-1]))
+        if parent and not re.search(rf"\b{_LEVELS}\b", written, re.IGNORECASE):
+            level = collapse(parent.group("level")).lower()
+            name = parent.group("name")
+            return f"{written} {level} {title_case_name(name) if name.isupper() else name}"
+        return written
     if match:
         return _level_name(match.group("level"), match.group("name"))
     return None
@@ -146,8 +167,8 @@ def _issuer_from_statement(preamble: str, whole: str) -> str | None:
     return f"UBND {level} {name}".strip() if name else f"UBND {level}"
 
 
-def _number(texts: list[str], captions: list[str]) -> tuple[str | None, bool]:
-    for pattern, source in ((_NUMBER, texts), (_CAPTION_NUMBER, captions)):
+def _number(texts: list[str], captions: list[str], decision: list[str]) -> tuple[str | None, bool]:
+    for pattern, source in ((_NUMBER, texts), (_CAPTION_NUMBER, captions), (_DECISION_NUMBER, decision)):
         for line in source:
             match = pattern.search(line)
             if match:
@@ -232,13 +253,17 @@ def extract_header(segments: Segments, body_text: str, whole_text: str) -> Heade
         for c in captions
         if re.search(r"Kèm\s+theo", c, re.IGNORECASE)
     ]
+    is_decision = any(_DECISION.match(text) for text in header_texts[:30])
+    decision = [*segments.captions, *(header_texts if is_decision else [])]
     facts.issuer = _issuer_from_header(header_texts, whole_text) or _issuer_from_statement(preamble, whole_text)
-    facts.plan_number, facts.number_blank = _number(header_texts, captions)
-    facts.issued, facts.issued_month = _issue_date(header_texts, captions)
+    facts.plan_number, facts.number_blank = _number(header_texts, captions, decision)
+    facts.issued, facts.issued_month = _issue_date(header_texts, [*captions, *segments.captions])
     facts.title = _title(segments, preamble)
-    for line in body_text.splitlines():
+    lines = body_text.splitlines()
+    for index, line in enumerate(lines):
         match = _TIME_LINE.match(line.strip())
-        if match:
+        near = [*lines[max(0, index - 3) : index], *lines[index + 1 : index + 4]]
+        if match and not any(_ACTIVITY_LABEL.match(other.strip(" -+*")) for other in near):
             facts.year, facts.period = _period_of(match.group("value"))
             # "Từ tháng 5/2025 đến tháng 9/2025", "Quý III/2025", "Năm 2023": the plan ends with the last date.
             hits = find_date_expressions(match.group("value"), facts.year)
@@ -258,4 +283,7 @@ def extract_header(segments: Segments, body_text: str, whole_text: str) -> Heade
         last = facts.year or (facts.period[1] if facts.period else None)
         facts.period_end = date(last, 12, 31) if last else None
     facts.implements = _implements(preamble)
+    if not facts.implements and is_decision:
+        # The decision's own grounds ("Căn cứ ...") are what the plan implements.
+        facts.implements = _implements(collapse(" ".join(header_texts)))
     return facts

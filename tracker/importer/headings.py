@@ -111,8 +111,11 @@ def _heading_continues(name: str, line: str) -> bool:
     if _CONNECTOR_END.search(name.rstrip()) or _standard_name_goes_on(name, line):
         return not has_verb(line)
     last = name.split()[-1] if name.split() else ""
+    first = lower_key(line.split()[0]) if line.split() else ""
     return (
         (last[:1].isupper() or _name_runs_on(name, line))
+        # "... thuộc Sở" + "Theo chức năng, nhiệm vụ được": a function word opens the duties, not a name.
+        and first not in STOPS
         and not opens_with_verb(line)
         and not has_verb(line)
         and not line.rstrip().endswith((".", ";", ":"))

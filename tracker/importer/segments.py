@@ -43,13 +43,27 @@ class Segments:
     body: list[Block]
     closing: list[Block]
     appendices: list[Appendix]
+    captions: list[str] = field(default_factory=list)  # "(Ban hành kèm theo Quyết định số ...)" under the title
+
+
+_DECISION_HEADING = re.compile(r"^QUYẾT\s+ĐỊNH\s*$")
+# A decision that issues a plan ("QUYẾT ĐỊNH Về việc ban hành Kế hoạch ...") comes first, with its
+# grounds, articles, recipients and signature; the plan it issues may start a long way down.
+_DECISION_REACH = 400
 
 
 def _plan_heading_index(blocks: list[Block]) -> int | None:
-    for index, block in enumerate(blocks[:60]):
+    reach = 60
+    if any(not b.is_row and _DECISION_HEADING.match(b.text) for b in blocks[:30]):
+        reach = _DECISION_REACH
+    for index, block in enumerate(blocks[:reach]):
         if not block.is_row and _PLAN_HEADING.match(block.text):
             return index
     return None
+
+
+# "(Ban hành kèm theo Quyết định số 1520/QĐ-UBND ngày 12/4/2024 ...)" under the title is a caption.
+CAPTION = re.compile(r"^\(?\s*(?:Ban\s+hành\s+)?kèm\s+theo\b", re.IGNORECASE)
 
 
 def _body_start(blocks: list[Block], start: int) -> int:
@@ -80,6 +94,7 @@ def split_segments(blocks: list[Block]) -> Segments:
     heading = _plan_heading_index(blocks)
     header = blocks[:heading] if heading is not None else []
     title: list[str] = []
+    captions: list[str] = []
     cursor = 0
     if heading is not None:
         rest = _PLAN_HEADING.match(blocks[heading].text).group("rest")
@@ -94,6 +109,15 @@ def split_segments(blocks: list[Block]) -> Segments:
             if title and (_TITLE_STOP.match(text) or (text[:1].isupper() and not is_mostly_upper(title[-1]))):
                 break
             if title and (ROMAN_HEADING.match(text) or parse_marker(text)):
+                break
+            if title and CAPTION.match(text):
+                # The caption may wrap ("... ngày 12/4/2024" / "của UBND huyện Lục Nam)"): skip it whole.
+                caption = [text]
+                while ")" not in " ".join(caption) and cursor + 1 < len(blocks) and len(caption) < 4:
+                    cursor += 1
+                    caption.append(blocks[cursor].text)
+                captions.append(" ".join(caption))
+                cursor += 1
                 break
             title.append(text)
             cursor += 1
@@ -127,4 +151,4 @@ def split_segments(blocks: list[Block]) -> Segments:
             appendices[-1].blocks.append(block)
         else:
             closing.append(block)
-    return Segments(header, title, preamble, body, closing, appendices)
+    return Segments(header, title, preamble, body, closing, appendices, captions)

@@ -51,6 +51,14 @@ _COUNT_UNITS = (
     "triệu đồng",
     "cơ sở",
     "trẻ",
+    "công dân",
+    "thanh niên",
+    "đoàn viên",
+    "hội viên",
+    "lớp học",
+    "buổi",
+    "cuộc",
+    "đợt",
 )
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(_COUNT_UNITS, key=len, reverse=True))
 _VALUE = re.compile(rf"(?<![\d/.,])(?P<num>\d+(?:[.,]\d+)*)\s?(?P<uom>%|(?:{_UNIT_ALT})(?![^\W\d_]))")
@@ -87,11 +95,25 @@ _TAIL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _AFTER_STOP = re.compile(
-    r"[;.(]|,\s*trong\s+đó|\s+(?:theo|so\s+với|trở\s+lên|vào\s+cuối|đến\s+năm)\b"
+    r"[;.(]|,\s*(?:trong\s+đó|gồm|bao\s+gồm)\b|\s+(?:theo|so\s+với|trở\s+lên|vào\s+cuối|đến\s+năm)\b"
+    # "gồm 28 công dân nhập ngũ và 04 công dân ...": the next value starts another indicator.
+    r"|\s*(?:,|\s+và|\s+hoặc)\s+(?=\d)"
     r"|\s+(?:trong\s+|vào\s+|đến\s+)?(?:cuối\s+)?năm\s+\d{4}",
     re.IGNORECASE,
 )
-_PAREN_FILLER = re.compile(r"^\(?\s*(?:tỷ\s+lệ\s+)?(?:năm\s+\d{4}\s*)?(?:là|đạt|:)?\s*$", re.IGNORECASE)
+_PAREN_FILLER = re.compile(
+    r"^\(?\s*(?:tỷ\s+lệ\s+)?(?:(?:tính\s+)?(?:đến\s+)?(?:cuối|đầu|hết)?\s*(?:năm\s+\d{4}\s*)?)?(?:là|đạt|:)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _baseline_paren(after: str) -> bool:
+    """Tell whether the text after a value opens a parenthesis holding a value of its own."""
+    stripped = after.lstrip()
+    if not stripped.startswith("("):
+        return False
+    closing = stripped.find(")")
+    return bool(_VALUE.search(stripped[: closing if closing >= 0 else None]))
 _TARGET_KINDS = {"objective", "content", "impl", "report", None}
 
 
@@ -241,6 +263,8 @@ def targets_from_clause(clause: str, default_year: int | None, baseline_year: in
         after = clause[match.end() :]
         paren = _paren_span(clause, match.start())
         year_match = _YEAR_AFTER.match(after)
+        if year_match and _baseline_paren(after):
+            year_match = None  # "xuống dưới 2% (cuối năm 2023 là 3,15%)": the year is the baseline's
         if paren:
             inner = clause[paren[0] : match.start()]
             years = _YEAR_BEFORE.findall(inner)

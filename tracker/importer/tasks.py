@@ -25,7 +25,8 @@ from tracker.importer.unitphrase import (
 )
 
 _LEAD_LABEL = re.compile(
-    r"(?:(?:Đơn\s+vị|Cơ\s+quan|Bộ\s+phận)\s+(?:chủ\s+trì|thực\s+hiện|chịu\s+trách\s+nhiệm)(?:\s+thực\s+hiện)?"
+    r"(?:(?:Đơn\s+vị|Cơ\s+quan|Bộ\s+phận)\s+(?:chủ\s+trì|thực\s+hiện|chịu\s+trách\s+nhiệm|tham\s+mưu|được\s+giao)"
+    r"(?:\s+thực\s+hiện)?|(?:^|(?<=[\s;.(\-]))(?-i:Trách)\s+nhiệm\s+(?:thực\s+hiện|chính)"
     r"|(?:^|(?<=[\s;.(\-]))Chủ\s+trì(?:\s+thực\s+hiện)?)\s*:\s*",
     re.IGNORECASE,
 )
@@ -48,7 +49,7 @@ _STRONG_ASSIGNMENT = re.compile(
     r"^\s*(?:chủ\s+trì|chịu\s+trách\s+nhiệm|có\s+trách\s+nhiệm|phụ\s+trách|là\s+cơ\s+quan)\b", re.IGNORECASE
 )
 # "..., giao Phòng Y tế chủ trì thực hiện."
-_INLINE_ASSIGN = re.compile(r"(?:^|[,;.]\s*|\s)giao\s+(?=\S)", re.IGNORECASE)
+_INLINE_ASSIGN = re.compile(r"(?:^|[,;.]\s*|\s)giao(?:\s+cho)?\s+(?=\S)", re.IGNORECASE)
 _ASSIGN_VERB = re.compile(r"^\s*(?:chủ\s+trì|thực\s+hiện|theo\s+dõi|tổ\s+chức|triển\s+khai)\b", re.IGNORECASE)
 _ASSIGNING = re.compile(r"^(?:Giao|Đề\s+nghị)\s+")
 
@@ -74,20 +75,52 @@ class TaskDraft:
         self.body = self.body or self.text
 
 
-def _assignment_in_text(text: str) -> tuple[list[str], list[str], tuple[int, int] | None]:
-    """Read "(Sở Nội vụ chủ trì, phối hợp với ...)" or "..., giao Phòng Y tế chủ trì ..." from a sentence."""
+@dataclass
+class _Assignment:
+    """One "(X chủ trì, phối hợp với Y)" or "giao X chủ trì ..." found in a text, with where it starts."""
+
+    leads: list[str]
+    coordinating: list[str]
+    start: int
+
+
+def _assignments_in_text(text: str) -> list[_Assignment]:
+    """Read every "(Sở Nội vụ chủ trì, phối hợp với ...)" and "..., giao Phòng Y tế chủ trì ..." in a text.
+
+    A paragraph may hand out several duties: "Giao Sở A chủ trì hướng dẫn ...; giao Sở B chủ trì, phối hợp
+    với C kiểm tra ..., hoàn thành trước ngày 30/9/2025." Each assignment runs to the next one.
+    """
+    found: list[_Assignment] = []
     for match in _PAREN_ASSIGN.finditer(text):
         if starts_with_unit(match.group("lead")):
             leads = [name for unit in unit_list_at(match.group("lead")) for name in [split_alias(unit)[0]]]
-            return leads, find_coordinating(match.group("tail")), None
+            found.append(_Assignment(leads, find_coordinating(match.group("tail")), match.start()))
+    if found:
+        return found
     for match in _INLINE_ASSIGN.finditer(text):
         tail = text[match.end() :]
         names = unit_list_at(tail)
         if names:
             end = tail.find(names[-1]) + len(names[-1])
             if _ASSIGN_VERB.match(tail[end:]):
-                return [split_alias(n)[0] for n in names], find_coordinating(tail[end:]), None
-    return [], [], None
+                after = tail[end:]
+                following = _INLINE_ASSIGN.search(after)
+                scope = after[: following.start()] if following and _is_assignment_at(after, following) else after
+                leads = [split_alias(n)[0] for n in names]
+                found.append(_Assignment(leads, find_coordinating(scope), match.start()))
+    return found
+
+
+def _is_assignment_at(text: str, match: re.Match[str]) -> bool:
+    tail = text[match.end() :]
+    names = unit_list_at(tail)
+    return bool(names) and bool(_ASSIGN_VERB.match(tail[tail.find(names[-1]) + len(names[-1]) :]))
+
+
+def _assignment_in_text(text: str) -> tuple[list[str], list[str], tuple[int, int] | None]:
+    """Read the first assignment of a sentence (see `_assignments_in_text`)."""
+    found = _assignments_in_text(text)
+    return (found[0].leads, found[0].coordinating, None) if found else ([], [], None)
 
 
 def _lead_label_units(text: str) -> tuple[list[str], list[str], tuple[int, int] | None]:
@@ -235,7 +268,12 @@ def build_tasks(root: Node) -> tuple[list[TaskDraft], list[Node]]:
             continue
         if node.style[0] in ("root", "roman") or node.kind not in TASK_KINDS:
             continue
-        leads, coordinating, span = _lead_label_units(node.own_text())
+        own = node.own_text()
+        several = [] if _LEAD_LABEL.search(own) else _assignments_in_text(own)
+        if len(several) > 1:
+            drafts.extend(_split_assignments(node, own, several, headed_ids))
+            continue
+        leads, coordinating, span = _lead_label_units(own)
         if leads:
             on_parent = bool(_LEAD_LABEL.match(node.own_text())) and node.parent is not None
             target = node.parent if on_parent else node
@@ -261,6 +299,29 @@ def build_tasks(root: Node) -> tuple[list[TaskDraft], list[Node]]:
         draft.coordinating = _dedupe(draft.coordinating + find_coordinating(draft.body, draft.unit))
         draft.report_to = find_report_to(draft.body, draft.unit)
     return drafts, report_nodes
+
+
+def _split_assignments(node: Node, own: str, found: list[_Assignment], headed_ids: set[int]) -> list[TaskDraft]:
+    """One task per assignment of a paragraph; each keeps the paragraph's opening and its own clause."""
+    opening = own[: found[0].start].strip()
+    children = " ".join(child.subtree_text() for child in node.children if id(child) not in headed_ids)
+    drafts = []
+    for index, assignment in enumerate(found):
+        end = found[index + 1].start if index + 1 < len(found) else len(own)
+        clause = own[assignment.start : end].strip(" ;,")
+        body = " ".join(part for part in (opening, clause, children if index + 1 == len(found) else "") if part)
+        for unit in assignment.leads:
+            draft = TaskDraft(
+                node.section(),
+                _part_label(node),
+                unit,
+                _node_text(node, headed_ids),
+                coordinating=list(assignment.coordinating),
+                origin="lead_line",
+            )
+            draft.body = body
+            drafts.append(draft)
+    return drafts
 
 
 def _children_text(node: Node, headed_ids: set[int], rest: str) -> str:

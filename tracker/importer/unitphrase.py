@@ -23,7 +23,9 @@ _SCAN_WINDOW = 400
 _PEEK = 120
 _ALIAS_PAREN = re.compile(r"^\(\s*(?:sau đây|gọi tắt|viết tắt|dưới đây)", re.IGNORECASE)
 _VIA_PAREN = re.compile(r"^\(\s*(?:qua|thông qua|để|trong|theo(?!\s+dõi)|kèm|nếu|có)\b", re.IGNORECASE)
-_REQUEST = re.compile(r"^(?:Đề nghị|đề nghị|ĐỀ NGHỊ|Giao|Yêu cầu|Đối với|Trách nhiệm của|Nhiệm vụ của)\s+")
+_REQUEST = re.compile(
+    r"^(?:Đề nghị|đề nghị|ĐỀ NGHỊ|Giao cho|Giao|Yêu cầu|Đối với|Trách nhiệm của|Nhiệm vụ của)\s+"
+)
 
 
 @dataclass
@@ -118,6 +120,8 @@ def _stop_at(tokens: list[_Tok], i: int) -> bool:
         return True
     if i and (tokens[i - 1].low, token.low) in vocabulary.NAME_PAIRS:
         return False
+    if token.low == "thuộc" and i + 1 < len(tokens) and _is_capitalised(tokens[i + 1]):
+        return False  # "Các phòng chức năng thuộc Sở", "các đơn vị thuộc UBND phường": whose units they are
     if token.low in vocabulary.STOPS and not _is_capitalised(token):
         following = tokens[i + 1].low if i + 1 < len(tokens) else ""
         return (token.low, following) not in vocabulary.ALLOWED_AFTER
@@ -150,6 +154,9 @@ def _scan_tokens(text: str, tokens: list[_Tok], i: int, head: int) -> tuple[str,
         if token.low in ("và", "&"):
             following = tokens[j + 1] if j + 1 < len(tokens) else None
             new_unit = following is None or following.low in ("các", "những") or head_length(tokens, j + 1)
+            if _plural_object(tokens, j):
+                j += 2
+                continue
             if new_unit and not _joint_office(tokens, i, j):
                 break
             if _stop_at(tokens, j + 1):
@@ -162,6 +169,18 @@ def _scan_tokens(text: str, tokens: list[_Tok], i: int, head: int) -> tuple[str,
         words += 1
     end = tokens[j - 1].end
     return text[tokens[i].start : end].strip(" -–,"), end
+
+
+def _plural_object(tokens: list[_Tok], j: int) -> bool:
+    """Tell whether "và các" at `j` goes on with what the name covers, not a new unit.
+
+    "Ban Quản lý Khu kinh tế Dung Quất và các Khu công nghiệp Quảng Ngãi": after "các" comes a capitalised
+    noun that is no org type, so the words name the body's remit.
+    """
+    if j + 2 >= len(tokens) or tokens[j + 1].low not in ("các", "những"):
+        return False
+    noun = tokens[j + 2]
+    return _is_capitalised(noun) and not head_length(tokens, j + 1) and noun.low not in vocabulary.LEVEL_WORDS
 
 
 def _joint_office(tokens: list[_Tok], i: int, j: int) -> bool:

@@ -135,6 +135,11 @@ HEADS: list[tuple[tuple[str, ...], object]] = [
     (("các", "thị", "trấn"), None),
     (("các", "thị", "xã"), None),
     (("các", "cơ", "sở"), None),
+    # Actors outside the administration that plans still hand duties to ("Các chủ thể sản xuất, kinh
+    # doanh tham gia Chương trình OCOP", "Các doanh nghiệp trên địa bàn").
+    (("các", "chủ", "thể"), None),
+    (("các", "doanh", "nghiệp"), None),
+    (("các", "hợp", "tác", "xã"), None),
 ]
 HEADS.sort(key=lambda head: len(head[0]), reverse=True)
 # Heads indexed by their first word: every token of a document is tested, so the lookup must be cheap.
@@ -355,6 +360,8 @@ ALLOWED_AFTER = {
     ("các", "đơn"),
     ("các", "hội"),
     ("các", "cấp"),
+    ("các", "quận"),  # "Trung tâm Y tế các quận, huyện"
+    ("các", "thị"),  # "UBND các thị xã, thành phố"
 }
 # Nouns that open the object of a sentence, never the rest of a unit name (in lower case).
 PHRASE_STOPS = {
