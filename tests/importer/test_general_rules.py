@@ -89,6 +89,16 @@ def test_a_wrapped_hyphenated_name_is_not_a_bullet_but_a_topic_bullet_is() -> No
     ]
 
 
+def test_a_bullet_that_goes_on_after_a_semicolon_is_a_duty_not_the_rest_of_the_name() -> None:
+    text = (
+        "KẾ HOẠCH\nPhòng chống dịch năm 2024\nII. TỔ CHỨC THỰC HIỆN\n"
+        "1. Hợp tác xã Dịch vụ nông nghiệp - Thương mại\n"
+        "- Vật tư phun khử khuẩn cho các thôn; báo cáo UBND xã trước ngày 30/6/2024.\n"
+        "2. Trạm Y tế xã\n- Chủ trì tiêm chủng.\n"
+    )
+    assert _tasks(text) == [("II.1", "Hợp tác xã Dịch vụ nông nghiệp - Thương mại"), ("II.2", "Trạm Y tế xã")]
+
+
 def test_headings_cut_mid_name_are_joined() -> None:
     text = (
         "KẾ HOẠCH\nPhòng, chống ma túy năm 2025\nI. TỔ CHỨC THỰC HIỆN\n"

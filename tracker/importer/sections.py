@@ -84,6 +84,13 @@ def _continues_name(previous: str, rest: str) -> bool:
     head = re.split(r"[.;:,]", rest, maxsplit=1)[0]
     if not head or len(head.split()) > 8 or starts_with_unit(rest) or has_verb(head):
         return False
+    after = rest[len(head):]
+    if after.lstrip().startswith(";"):
+        clause = after.lstrip(" ;")
+        if clause and not starts_with_unit(clause) and (clause[:1].islower() or opens_with_verb(clause)):
+            # "- Vật tư phun khử khuẩn; báo cáo ...": a clause, then more duties. ("- Giáo dục thường xuyên
+            # huyện; Phòng Kinh tế ..." goes on with a unit: the name and an enumeration of leads.)
+            return False
     if opens_with_verb(rest) and not _title_parts(rest):
         return False  # "- Xây dựng kế hoạch ..." is a duty; "- Xây dựng và Môi trường" ends a title
     if lower_key(head.split()[0]) in STOPS:

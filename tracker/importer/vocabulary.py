@@ -245,6 +245,10 @@ VERBS = {
     "sơ tán",
     "ứng phó",
     "khắc phục",
+    "cung ứng",
+    "điều phối",
+    "thu thập",
+    "phục vụ",
 }
 # Verbs that belong to the name right after these nouns ("Ban chỉ đạo", "Ban quản lý").
 NAME_VERBS_AFTER = {
