@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -156,6 +157,18 @@ def _failed(occurrence: Occurrence, form_name: str, form: Any, error: DomainErro
     return _render(occurrence, status=error.status, error=error.render(), **{form_name: form})
 
 
+def _act(occurrence: Occurrence, form_name: str, form: Any, action: Callable[[], str]) -> Page:
+    """The one shape of every form on the task page: validate, run the domain operation (which returns the
+    success message), commit and redirect; or roll back and show the page again with the error (4xx)."""
+    if not form.validate():
+        return _failed(occurrence, form_name, form)
+    try:
+        message = action()
+    except DomainError as error:
+        return _failed(occurrence, form_name, form, error)
+    return _done(occurrence, message)
+
+
 @bp.post("/occurrences/<bigid:occurrence_id>/report")
 def submit_report(occurrence_id: int) -> Page:
     occurrence = load_occurrence(occurrence_id)
@@ -163,59 +176,52 @@ def submit_report(occurrence_id: int) -> Page:
         sa.select(Indicator).where(Indicator.plan_id == occurrence.task.plan_id).order_by(Indicator.id).limit(100)
     ).all()
     form: ReportForm = report_form_for(indicators)
-    if not form.validate():
-        return _failed(occurrence, "report_form", form)
-    files = [
-        ops.UploadedFile(f.filename or "", f.mimetype or "application/octet-stream", f.read())
-        for f in request.files.getlist(form.attachments.name)
-        if f and (f.filename or "").strip()
-    ]
-    try:
+
+    def submit() -> str:
+        files = [
+            ops.UploadedFile(f.filename or "", f.mimetype or "application/octet-stream", f.read())
+            for f in request.files.getlist(form.attachments.name)
+            if f and (f.filename or "").strip()
+        ]
         ops.submit_report(current_user, occurrence, body=form.body.data or "", values=form.values(),
                           attachments=files)
-    except DomainError as error:
-        return _failed(occurrence, "report_form", form, error)
-    return _done(occurrence, _("The report has been submitted."))
+        return _("The report has been submitted.")
+
+    return _act(occurrence, "report_form", form, submit)
 
 
 @bp.post("/occurrences/<bigid:occurrence_id>/done")
 def mark_done(occurrence_id: int) -> Page:
-    occurrence = load_occurrence(occurrence_id)
-    form = MarkDoneForm()
-    if not form.validate():
-        return _failed(occurrence, "done_form", form)
-    try:
+    occurrence, form = load_occurrence(occurrence_id), MarkDoneForm()
+
+    def done() -> str:
         ops.mark_done(current_user, occurrence, form.note.data or "")
-    except DomainError as error:
-        return _failed(occurrence, "done_form", form, error)
-    return _done(occurrence, _("The task is marked done."))
+        return _("The task is marked done.")
+
+    return _act(occurrence, "done_form", form, done)
 
 
 @bp.post("/occurrences/<bigid:occurrence_id>/extension")
 def request_extension(occurrence_id: int) -> Page:
-    occurrence = load_occurrence(occurrence_id)
-    form = ExtensionForm()
-    if not form.validate():
-        return _failed(occurrence, "extension_form", form)
-    try:
+    occurrence, form = load_occurrence(occurrence_id), ExtensionForm()
+
+    def ask() -> str:
         ops.request_extension(current_user, occurrence, new_due_on=form.new_due_on.data,
                               reason=form.reason.data or "")
-    except DomainError as error:
-        return _failed(occurrence, "extension_form", form, error)
-    return _done(occurrence, _("Your request for more time has been sent."))
+        return _("Your request for more time has been sent.")
+
+    return _act(occurrence, "extension_form", form, ask)
 
 
 @bp.post("/occurrences/<bigid:occurrence_id>/comments")
 def add_comment(occurrence_id: int) -> Page:
-    occurrence = load_occurrence(occurrence_id)
-    form = CommentForm()
-    if not form.validate():
-        return _failed(occurrence, "comment_form", form)
-    try:
+    occurrence, form = load_occurrence(occurrence_id), CommentForm()
+
+    def comment() -> str:
         ops.add_comment(current_user, occurrence, form.body.data or "")
-    except DomainError as error:
-        return _failed(occurrence, "comment_form", form, error)
-    return _done(occurrence, _("Your comment has been added."))
+        return _("Your comment has been added.")
+
+    return _act(occurrence, "comment_form", form, comment)
 
 
 @bp.post("/reports/<bigid:report_id>/review")
@@ -223,16 +229,14 @@ def review_report(report_id: int) -> Page:
     report = db.session.get(Report, report_id)
     if report is None:
         abort(404)
-    occurrence = load_occurrence(report.occurrence_id)
-    form = ReviewForm()
-    if not form.validate():
-        return _failed(occurrence, "review_form", form)
-    accept = form.decision.data == "accept"
-    try:
+    occurrence, form = load_occurrence(report.occurrence_id), ReviewForm()
+
+    def review() -> str:
+        accept = form.decision.data == "accept"
         ops.review_report(current_user, report, accept=accept, comment=form.comment.data or "")
-    except DomainError as error:
-        return _failed(occurrence, "review_form", form, error)
-    return _done(occurrence, _("The report has been accepted.") if accept else _("The report has been returned."))
+        return _("The report has been accepted.") if accept else _("The report has been returned.")
+
+    return _act(occurrence, "review_form", form, review)
 
 
 @bp.post("/extensions/<id:request_id>/decide")
@@ -240,16 +244,14 @@ def decide_extension(request_id: int) -> Page:
     extension = db.session.get(ExtensionRequest, request_id)
     if extension is None:
         abort(404)
-    occurrence = load_occurrence(extension.occurrence_id)
-    form = ExtensionDecisionForm()
-    if not form.validate():
-        return _failed(occurrence, "decision_form", form)
-    approve = form.decision.data == "approve"
-    try:
+    occurrence, form = load_occurrence(extension.occurrence_id), ExtensionDecisionForm()
+
+    def decide() -> str:
+        approve = form.decision.data == "approve"
         ops.decide_extension(current_user, extension, approve=approve, note=form.note.data or "")
-    except DomainError as error:
-        return _failed(occurrence, "decision_form", form, error)
-    return _done(occurrence, _("The new deadline is approved.") if approve else _("The request has been rejected."))
+        return _("The new deadline is approved.") if approve else _("The request has been rejected.")
+
+    return _act(occurrence, "decision_form", form, decide)
 
 
 @bp.get("/attachments/<bigid:attachment_id>")
