@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from tracker.blueprints.args import id_arg, int_arg
+from tracker.blueprints.xlsx import append_row, style_header, write_title, xlsx_response
 from tracker.clock import status_clock
 from tracker.extensions import db
 from tracker.forms.tasks import ExtensionDecisionForm, ReviewForm
@@ -76,7 +76,6 @@ def export_excel() -> Response:
     data = _overview_data()
     from openpyxl import Workbook
 
-    from tracker.blueprints.rollup import append_row, style_header, write_title
 
     wb = Workbook()
     ws = wb.active
@@ -105,9 +104,4 @@ def export_excel() -> Response:
         ws2.cell(ws2.max_row, 7).number_format = "0.00%"
     for col, width in zip("ABCDEFG", (6, 36, 12, 12, 12, 12, 14), strict=True):
         ws2.column_dimensions[col].width = width
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    name = f"tong-quan-{data['clock'].today.isoformat()}.xlsx"
-    return send_file(buffer, as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return xlsx_response(wb, f"tong-quan-{data['clock'].today.isoformat()}.xlsx")

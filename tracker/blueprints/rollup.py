@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -15,6 +12,7 @@ from werkzeug.wrappers import Response
 from tracker.blueprints.args import id_arg
 from tracker.blueprints.dashboard import chosen_year
 from tracker.blueprints.main import format_pct
+from tracker.blueprints.xlsx import append_row, style_header, write_title, xlsx_response
 from tracker.clock import status_clock
 from tracker.extensions import db
 from tracker.models import OrgUnit
@@ -119,44 +117,6 @@ def indicator_chart(progress: list[q.IndicatorProgress]) -> Markup:
 
 # --- Excel in the layout of the plans' appendices (Phụ lục) ----------------------------------------------
 
-def _cell(value: Any) -> Any:
-    """Text without the control characters XML (so openpyxl) refuses; an imported document may carry them."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub(" ", value).strip() if isinstance(value, str) else value
-
-
-def append_row(ws: Any, values: list[Any]) -> None:
-    """Append a row to an export sheet, its text cleaned for the file format."""
-    ws.append([_cell(v) for v in values])
-
-
-def write_title(ws: Any, title: str, subtitle: str, columns: int) -> None:
-    """The two centred title lines an appendix starts with."""
-    from openpyxl.styles import Alignment, Font
-
-    append_row(ws, [title.upper()])
-    ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=columns)
-    ws.cell(ws.max_row, 1).font = Font(bold=True, size=13)
-    ws.cell(ws.max_row, 1).alignment = Alignment(horizontal="center")
-    append_row(ws, [subtitle])
-    ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=columns)
-    ws.cell(ws.max_row, 1).font = Font(italic=True)
-    ws.cell(ws.max_row, 1).alignment = Alignment(horizontal="center")
-    append_row(ws, [])
-
-
-def style_header(ws: Any, row: int) -> None:
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    thin = Side(style="thin", color="999999")
-    for cell in ws[row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.fill = PatternFill("solid", fgColor="F2F2F2")
-        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-
-
 @bp.get("/rollup/phu-luc.xlsx")
 def export_excel() -> Response:
     from openpyxl import Workbook
@@ -213,8 +173,4 @@ def export_excel() -> Response:
     for col, width in zip("ABCDEFG", (6, 60, 28, 16, 12, 10, 16), strict=True):
         ws3.column_dimensions[col].width = width
 
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    return send_file(buffer, as_attachment=True, download_name=f"phu-luc-{parent.id}-{clock.today.isoformat()}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return xlsx_response(wb, f"phu-luc-{parent.id}-{clock.today.isoformat()}.xlsx")
