@@ -78,6 +78,10 @@ IMPORT_OCR_MAX_PAGES = 40
 
 # --- Reminders and the outbox -----------------------------------------------------------------------
 SWEEP_INTERVAL_SECONDS = 300
+#: How far back the sweep catches up, in working days (20: about a month): a rule that came due while the
+#: scheduler was down goes out late, once, if it came due within this horizon; older ones (a plan imported
+#: in its second year) are not sent. 0: no horizon.
+SWEEP_CATCH_UP_WORKING_DAYS = 20
 DISPATCH_INTERVAL_SECONDS = 60
 DISPATCH_BATCH_SIZE = 200
 #: Attempts before a notification is marked dead; retries back off exponentially from the base.

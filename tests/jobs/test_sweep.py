@@ -116,6 +116,30 @@ def test_catch_up_sends_a_missed_rule_once(active_plan: Any) -> None:
     assert run("sweep", at("2024-09-20 10:05"))["inserted"] == 0
 
 
+def test_catch_up_reaches_back_to_the_horizon(active_plan: Any) -> None:
+    # Due 25/9/2024: +7 (the last rule) fired on 4/10; 31/10 is within 20 working days: still sent, once.
+    assert set(by_rule(run("sweep", at("2024-10-31 09:00")))) == {"+7:next_level_up"}
+    assert run("sweep", at("2024-10-31 09:05"))["inserted"] == 0
+
+
+def test_catch_up_stops_at_the_horizon(active_plan: Any, app: Any) -> None:
+    # A plan imported a year late escalates nothing: the item shows as overdue, nobody is messaged.
+    assert run("sweep", at("2025-11-20 09:00"))["inserted"] == 0
+    app.config["SWEEP_CATCH_UP_WORKING_DAYS"] = 0  # no horizon: the old escalation goes out once
+    assert set(by_rule(run("sweep", at("2025-11-20 09:00")))) == {"+7:next_level_up"}
+
+
+def test_the_horizon_counts_working_days(active_plan: Any, app: Any) -> None:
+    from tracker.jobs.sweep import due_rules
+    from tracker.operations.reminders import ensure_default_policy, work_calendar
+
+    ensure_default_policy()
+    rules = {r.offset_days: r for r in due_rules(work_calendar(), date(2024, 10, 31), 20)}
+    # 20 working days before 31/10/2024 is 3/10; +7 fired before then for due dates up to 23/9.
+    assert rules[7].too_old == date(2024, 9, 23) and rules[7].threshold == date(2024, 10, 22)
+    assert all(r.too_old is None for r in due_rules(work_calendar(), date(2024, 10, 31), 0))
+
+
 def test_a_done_task_gets_nothing_more(active_plan: Any, commune: Any) -> None:
     run("sweep", at("2024-09-18 08:00"))
     mark_done(commune.officer, db.session.get(Occurrence, active_plan.occurrence.id), "Đã báo cáo",

@@ -9,6 +9,10 @@ a later one, never sent late), resolves the audience to people through role assi
 one outbox row per (occurrence, rule, due date, recipient, channel) with ON CONFLICT (dedupe_key) DO
 NOTHING; the due date is in the key so that an approved extension starts the rules again.
 Running it twice, or twice at once, queues nothing new. Nothing loops over occurrences in Python.
+
+Catch-up has a horizon (SWEEP_CATCH_UP_WORKING_DAYS): a rule that fired before it, `o.due_on <=
+too_old(r)`, is not sent at all, so the first sweep of a new installation, or of a plan imported late,
+does not escalate a year of backlog; the overdue items still show on every page.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,6 +63,9 @@ AUDIENCE_ROLES: tuple[tuple[Audience, Role], ...] = (
 )
 
 
+_ONE_DAY = timedelta(days=1)
+_NO_LIMIT = date(1900, 1, 1)  # before any due date the domain accepts (1990-2100)
+
 @dataclass(frozen=True, slots=True)
 class DueRule:
     rule_id: int
@@ -67,6 +74,8 @@ class DueRule:
     escalation_level: int
     audience: str
     threshold: date
+    #: Due dates up to this one had the rule fire before the catch-up horizon: too old to send (None: no limit).
+    too_old: date | None = None
 
     @property
     def label(self) -> str:
@@ -102,8 +111,14 @@ def _label_order(label: str) -> tuple[int, str]:
     return int(offset), audience
 
 
-def due_rules(calendar: WorkCalendar, today: date) -> list[DueRule]:
-    """Every rule of a live policy with the greatest due date it has fired for by `today`."""
+def due_rules(calendar: WorkCalendar, today: date, catch_up_working_days: int = 0) -> list[DueRule]:
+    """Every rule of a live policy with the greatest due date it has fired for by `today`, and, with a
+    catch-up horizon of N working days, the greatest due date it had already fired for before then.
+
+    The horizon is what catch-up means: a rule missed while the scheduler was down for a few days still
+    goes out, but a plan imported in its second year does not escalate every item of its first.
+    """
+    horizon = calendar.add_working_days(today, -catch_up_working_days) if catch_up_working_days > 0 else None
     rows = db.session.execute(
         sa.select(ReminderRule.id, ReminderRule.policy_id, ReminderRule.offset_days, ReminderRule.escalation_level,
                   ReminderRule.audience)
@@ -111,13 +126,16 @@ def due_rules(calendar: WorkCalendar, today: date) -> list[DueRule]:
         .where(ReminderPolicy.is_archived.is_(False))
         .order_by(ReminderRule.policy_id, ReminderRule.offset_days, ReminderRule.id)
     ).all()
-    thresholds: dict[int, date] = {}
+    thresholds: dict[int, tuple[date, date | None]] = {}
     rules = []
     for row in rows:
         if row.offset_days not in thresholds:
-            thresholds[row.offset_days] = calendar.latest_due_date_fired(today, row.offset_days)
+            too_old = (calendar.latest_due_date_fired(horizon - _ONE_DAY, row.offset_days)
+                       if horizon is not None else None)
+            thresholds[row.offset_days] = (calendar.latest_due_date_fired(today, row.offset_days), too_old)
+        threshold, too_old = thresholds[row.offset_days]
         rules.append(DueRule(row.id, row.policy_id, row.offset_days, row.escalation_level or 0,
-                             str(row.audience), thresholds[row.offset_days]))
+                             str(row.audience), threshold, too_old))
     return rules
 
 
@@ -137,6 +155,7 @@ def _rules_table(rules: list[DueRule], postgres: bool) -> sa.CTE:
             _typed(r.escalation_level, sa.Integer(), postgres).label("escalation_level"),
             _typed(r.audience, sa.String(32), postgres).label("audience"),
             _typed(r.threshold, sa.Date(), postgres).label("threshold"),
+            _typed(r.too_old or _NO_LIMIT, sa.Date(), postgres).label("too_old"),
         )
         for r in rules
     ]
@@ -190,8 +209,10 @@ def build_insert(
             o.c.cancelled_at.is_(None),
             t.c.status == TaskStatus.ACTIVE.value,
             p.c.status == PlanStatus.ACTIVE.value,
-            # The earliest-firing rule has the latest threshold: nothing due after it has any rule due.
+            # The earliest-firing rule has the latest threshold: nothing due after it has any rule due;
+            # the latest-firing rule has the earliest horizon: nothing due before it is within reach.
             o.c.due_on <= max(r.threshold for r in rules),
+            o.c.due_on > min(r.too_old or _NO_LIMIT for r in rules),
         )
         .cte("open_occurrences")
     )
@@ -199,7 +220,8 @@ def build_insert(
     due = (
         sa.select(eo.c.occurrence_id, eo.c.due_on, eo.c.lead_unit_id, eo.c.report_to_unit_id, rr.c.rule_id,
                   rr.c.audience, rr.c.escalation_level)
-        .select_from(eo.join(rr, sa.and_(rr.c.policy_id == eo.c.policy_id, eo.c.due_on <= rr.c.threshold)))
+        .select_from(eo.join(rr, sa.and_(rr.c.policy_id == eo.c.policy_id, eo.c.due_on <= rr.c.threshold,
+                                         eo.c.due_on > rr.c.too_old)))
         .where(
             # Supersession: a later rule of the same policy is also due, so this one is no longer useful.
             ~sa.exists().where(later.c.policy_id == eo.c.policy_id, later.c.offset_days > rr.c.offset_days,
@@ -286,7 +308,7 @@ def run_sweep(now: datetime, *, dry_run: bool = False, calendar: WorkCalendar | 
     today = calendar.local_today(now)
     result = SweepResult(now=now, today=today, dry_run=dry_run)
     default = ensure_default_policy()
-    rules = due_rules(calendar, today)
+    rules = due_rules(calendar, today, int(current_app.config.get("SWEEP_CATCH_UP_WORKING_DAYS", 0)))
     if not rules:
         return result
     channels = enabled_channels(current_app.config)
