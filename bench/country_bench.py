@@ -15,7 +15,7 @@ pending requests for more time, one indicator per plan with a yearly target.
 Then times, as of 20/11/2025 (median and min over --repeat runs, with the rows each returns): the pages of
 an officer, a commune chair and focal officer, a province viewer and a national viewer; the API's lists;
 activating a 1,000-task plan (occurrence generation); and the reminder sweep (the first, catching up on
-the year's backlog; the same again, which queues nothing; Monday's, the first reminders for 30/11).
+what came due within SWEEP_CATCH_UP_WORKING_DAYS; the same again, which queues nothing; Monday's, the first reminders for 30/11).
 Prints the database size.
 --communes 300 --url sqlite gives a reduced-size run on SQLite in about a minute.
 """
@@ -455,7 +455,7 @@ def _time_sweeps() -> None:
     from tracker.jobs.sweep import run_sweep
 
     print("reminder sweep")
-    for label, moment in (("sweep 20/11/2025 08:00 (first: the year's backlog)", SWEEP_AT),
+    for label, moment in (("sweep 20/11/2025 08:00 (first: catching up the horizon)", SWEEP_AT),
                           ("the same sweep again (nothing new)", SWEEP_AT),
                           ("sweep 24/11/2025 08:00 (Monday: -5 for 30/11)", SWEEP_AT + timedelta(days=4))):
         start = time.perf_counter()
