@@ -93,3 +93,21 @@ def test_demo_province_viewer_sees_the_roll_up(page_factory, shot, demo):
     page.wait_for_load_state()
     assert "Xã Nhật Quang" in page.get_by_test_id("rollup").inner_text()
     shot(page, "demo-viewer-02-district")
+
+
+def test_demo_admin_looks_after_people_reminders_and_channels(page_factory, shot, demo):
+    assert demo["quantri"] == "admin"
+    page = page_factory()
+    sign_in(page, "quantri", PASSWORD)
+    for path, testid, name in (("/admin/outbox", "heartbeats", "demo-admin-01-outbox"),
+                               ("/admin/policies", None, "demo-admin-02-policies"),
+                               ("/admin/channels", "zalo-settings", "demo-admin-03-channels")):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        if testid == "heartbeats":
+            assert page.get_by_text("Hộp thư đi").count() >= 1
+        elif testid:
+            assert page.get_by_test_id(testid).count() == 1
+        shot(page, name)
+    assert "Chưa kết nối" in page.get_by_test_id("zalo-connected").inner_text()
+    assert page.get_by_test_id("email-settings").get_by_text("Máy chủ SMTP").count() == 1
