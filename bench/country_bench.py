@@ -15,7 +15,8 @@ pending requests for more time, one indicator per plan with a yearly target.
 Then times, as of 20/11/2025 (median and min over --repeat runs, with the rows each returns): the pages of
 an officer, a commune chair and focal officer, a province viewer and a national viewer; the API's lists;
 activating a 1,000-task plan (occurrence generation); and the reminder sweep (the first, catching up on
-what came due within SWEEP_CATCH_UP_WORKING_DAYS; the same again, which queues nothing; Monday's, the first reminders for 30/11).
+what came due within SWEEP_CATCH_UP_WORKING_DAYS; the same again, which queues nothing; Monday's, the
+first reminders for 30/11).
 Prints the database size.
 --communes 300 --url sqlite gives a reduced-size run on SQLite in about a minute.
 """

@@ -462,6 +462,10 @@ def test_cli_set_tokens_from_files(app: Flask, zalo_server: FakeZaloServer, tmp_
     stored = SqlTokenStore(db.engine).load()
     assert (stored.access_token, stored.refresh_token) == (access, refresh)
     assert stored.access_expires_at == NOW + timedelta(hours=1)
+    from tracker.models import AuditEvent
+
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "channel.zalo_set_tokens"))
+    assert event.actor_id is None and event.after["via"] == "cli" and access not in str(event.after)
     with ZaloClient(load_config(app.config), SqlTokenStore(db.engine)) as client:
         assert client.send_oa_text(FOLLOWER, "Mã nhập tay dùng được")
 

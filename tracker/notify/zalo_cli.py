@@ -48,6 +48,15 @@ def _validity(expires_at: datetime | None) -> str:
     return f"access token còn hạn đến / valid until {_local(expires_at)}"
 
 
+def _audit(action: str, version: int, **after: object) -> None:
+    """The CLI acts as the system (no person): record it like the web page does."""
+    from tracker.extensions import db
+    from tracker.operations import audit
+
+    audit.record_about(action, "channel_credentials", version, None, after={"token_version": version, **after})
+    db.session.commit()
+
+
 def _engine():  # type: ignore[no-untyped-def]
     from tracker.extensions import db
 
@@ -91,6 +100,7 @@ def exchange_command(code: str, state: str | None) -> None:
     except ZaloAuthError as error:
         _fail(error)
         return
+    _audit("channel.zalo_connect", tokens.version, via="cli", access_expires_at=tokens.access_expires_at)
     oa = f" (OA {params.oa_id})" if params.oa_id else ""
     click.echo(f"Đã kết nối Zalo OA{oa} / Zalo OA connected{oa}; {_validity(tokens.access_expires_at)}")
 
@@ -145,6 +155,7 @@ def set_tokens_command(access_token_file: str | None, refresh_token_file: str | 
     except ZaloAuthError as error:
         _fail(error)
         return
+    _audit("channel.zalo_set_tokens", tokens.version, via="cli", access_expires_at=tokens.access_expires_at)
     click.echo(
         f"Đã lưu mã Zalo / Zalo tokens stored (version {tokens.version}); {_validity(tokens.access_expires_at)}"
     )
