@@ -50,7 +50,7 @@ def index() -> Page:
 def zalo_connect() -> Response:
     if not ConfirmForm().validate():
         abort(400)
-    redirect_uri = ops.overview(current_user).zalo_redirect_uri or _callback_url()
+    redirect_uri = ops.configured_redirect_uri() or _callback_url()
     try:
         url = ops.start_zalo_connection(current_user, redirect_uri)
     except DomainError as error:

@@ -61,12 +61,17 @@ def email_settings(config: Mapping[str, Any]) -> EmailSettings:
     )
 
 
+def configured_redirect_uri() -> str | None:
+    """ZALO_REDIRECT_URI, if set; None: the callback URL of this site."""
+    return current_app.config.get("ZALO_REDIRECT_URI") or None
+
+
 def overview(actor: Person | None) -> ChannelsOverview:
     require_channel_admin(actor)
     config = current_app.config
     return ChannelsOverview(
         email=email_settings(config), zalo_enabled=bool(config.get("ZALO_ENABLED")),
-        zalo=status(db.engine, config), zalo_redirect_uri=config.get("ZALO_REDIRECT_URI") or None,
+        zalo=status(db.engine, config), zalo_redirect_uri=configured_redirect_uri(),
     )
 
 

@@ -18,6 +18,7 @@ from tracker.clock import local_today, utcnow
 from tracker.extensions import db
 from tracker.models import Channel, DeliveryStatus, Notification, Person
 from tracker.notify.render import MessageRenderer, RenderError, load_digest_items, load_facts, message_context
+from tracker.operations import audit
 from tracker.operations.reminders import work_calendar
 
 log = logging.getLogger("tracker.notify")
@@ -106,8 +107,6 @@ def mark_read(person: Person, notification_ids: Iterable[int] | None = None, *, 
     )
     changed = int(result.rowcount or 0)
     if changed:
-        from tracker.operations import audit
-
         audit.record("inbox.mark_read", person, person,
                      after={"count": changed, "ids": None if notification_ids is None else ids})
     return changed

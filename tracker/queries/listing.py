@@ -93,6 +93,13 @@ def _visible(actor: Person | None, lead: Any, unit_id: int | None) -> tuple[Any,
     return scope.visible_occurrences(actor, lead, within=unit)
 
 
+def _join_lead(ids: sa.Select[Any], visible: sa.ColumnElement[bool], lead: Any, occ: Any) -> sa.Select[Any]:
+    """Join the lead unit only when the scope condition of `_visible` is about it (not for a national view)."""
+    if isinstance(visible, sa.sql.elements.True_):
+        return ids
+    return ids.join(lead, lead.id == occ.lead_unit_id)
+
+
 def _paginate(stmt: sa.Select[Any], page: int | None, page_size: int | None,
               count: sa.Select[Any] | None = None) -> tuple[list[Any], int]:
     """Run `stmt` for one page (all rows when `page` is None) and count the whole list.
@@ -206,9 +213,7 @@ def list_occurrences(
     # The page's ids first, from the occurrences and their lead units alone (a walk of the (due_on, id) index
     # that stops after the page, or a sort of what a narrow scope sees), then the joins for those rows only.
     # Drafts are excluded by an anti-join on their few tasks, so neither needs the task nor the plan.
-    ids = sa.select(occ.id).select_from(occ).where(scope.not_in_draft(occ), *filters)
-    if not isinstance(visible, sa.sql.elements.True_):  # a condition on the lead unit: join it
-        ids = ids.join(lead, lead.id == occ.lead_unit_id)
+    ids = _join_lead(sa.select(occ.id).select_from(occ).where(scope.not_in_draft(occ), *filters), visible, lead, occ)
     counted = None
     if after is not None:  # the total is still the whole list's
         counted, ids = ids, ids.where(sa.tuple_(occ.due_on, occ.id) > sa.tuple_(*after))
@@ -253,8 +258,7 @@ def list_reports(
             occ.task_id.in_(sa.select(Task.id).where(Task.plan_id == plan_id)) if plan_id is not None else sa.true(),
         )
     )
-    if not isinstance(visible, sa.sql.elements.True_):
-        ids = ids.join(lead, lead.id == occ.lead_unit_id)
+    ids = _join_lead(ids, visible, lead, occ)
     order = (Report.submitted_at.desc(), Report.id.desc())
 
     def rows_for(page_ids: Any) -> sa.Select[Any]:
@@ -306,8 +310,7 @@ def list_extension_requests(
             ExtensionRequest.occurrence_id == occurrence_id if occurrence_id is not None else sa.true(),
         )
     )
-    if not isinstance(visible, sa.sql.elements.True_):
-        ids = ids.join(lead, lead.id == occ.lead_unit_id)
+    ids = _join_lead(ids, visible, lead, occ)
     order = (ExtensionRequest.created_at.desc(), ExtensionRequest.id.desc())
 
     def rows_for(page_ids: Any) -> sa.Select[Any]:
