@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tracker.importer.errors import DocumentError
-from tracker.importer.extract import extract_plan
+from tracker.importer.pipeline import extract_plan
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tracker.importer import errors
+from tracker.importer.budget import Deadline
 from tracker.importer.readers.base import Block, Document, Limits
 from tracker.importer.readers.text import read_text
 
@@ -23,8 +24,10 @@ def detect_format(data: bytes) -> str:
     return "txt"
 
 
-def read_document(data: bytes, filename: str = "", limits: Limits | None = None) -> Document:
-    """Read an uploaded plan, whatever its extension says, within `limits`."""
+def read_document(
+    data: bytes, filename: str = "", limits: Limits | None = None, deadline: Deadline | None = None
+) -> Document:
+    """Read an uploaded plan, whatever its extension says, within `limits` and the time `deadline`."""
     limits = limits or Limits()
     if not data or not data.strip():
         raise errors.empty_document()
@@ -34,11 +37,11 @@ def read_document(data: bytes, filename: str = "", limits: Limits | None = None)
     if kind == "pdf":
         from tracker.importer.readers.pdf_reader import read_pdf
 
-        document = read_pdf(data, limits)
+        document = read_pdf(data, limits, deadline)
     elif kind == "docx":
         from tracker.importer.readers.docx_reader import read_docx
 
-        document = read_docx(data, limits)
+        document = read_docx(data, limits, deadline)
     elif kind == "ole":
         raise errors.unsupported_format("tệp .doc/.xls cũ; hãy lưu lại thành .docx")
     elif kind == "rtf":

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-
-from tracker.importer import errors
 
 
 @dataclass(frozen=True)
@@ -43,20 +40,3 @@ class Limits:
     max_ratio: float = 100.0
     #: Scanned PDFs up to this many pages are read by OCR when Tesseract is installed (0: never).
     ocr_max_pages: int = 40
-
-
-class Deadline:
-    """A wall-clock budget checked between pages so a hostile file cannot hold a worker."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._end = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        """Seconds left in the budget (0 once spent)."""
-        return max(0.0, self._end - time.monotonic())
-
-    def check(self) -> None:
-        """Raise DocumentError("too_slow") once the budget is spent."""
-        if time.monotonic() > self._end:
-            raise errors.too_slow(self.seconds)

@@ -11,7 +11,8 @@ import zipfile
 from typing import Any
 
 from tracker.importer import errors
-from tracker.importer.readers.base import Block, Deadline, Document, Limits
+from tracker.importer.budget import Deadline
+from tracker.importer.readers.base import Block, Document, Limits
 from tracker.importer.textnorm import clean_line, nfc
 
 _MAX_MEMBERS = 5000
@@ -39,10 +40,10 @@ def check_zip(data: bytes, limits: Limits) -> None:
             raise errors.unsupported_format("tệp ZIP nhưng không phải DOCX")
 
 
-def read_docx(data: bytes, limits: Limits) -> Document:
+def read_docx(data: bytes, limits: Limits, deadline: Deadline | None = None) -> Document:
     """Read a .docx into blocks: each paragraph line, and each table row with its cells."""
     check_zip(data, limits)
-    deadline = Deadline(limits.time_limit)
+    deadline = deadline or Deadline(limits.time_limit)
     import docx  # imported here: text imports should not pay for python-docx
 
     try:

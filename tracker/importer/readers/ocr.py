@@ -18,7 +18,8 @@ from functools import cache
 from typing import Any
 
 from tracker.importer import errors
-from tracker.importer.readers.base import Block, Deadline
+from tracker.importer.budget import Deadline
+from tracker.importer.readers.base import Block
 from tracker.importer.textnorm import clean_line, nfc
 
 LANGUAGE = "vie"

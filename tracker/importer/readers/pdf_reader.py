@@ -12,18 +12,19 @@ from collections import Counter
 from typing import Any
 
 from tracker.importer import errors
-from tracker.importer.readers.base import Block, Deadline, Document, Limits
+from tracker.importer.budget import Deadline
+from tracker.importer.readers.base import Block, Document, Limits
 from tracker.importer.textnorm import clean_line, collapse, nfc
 
 _MIN_LETTERS_PER_PAGE = 20
 _RULED_PAGE_PATHS = 6  # a page with this many drawn paths may hold a ruled table
 
 
-def read_pdf(data: bytes, limits: Limits) -> Document:
+def read_pdf(data: bytes, limits: Limits, deadline: Deadline | None = None) -> Document:
     """Read a PDF into blocks, refusing encrypted, truncated or huge files, and scans that cannot be OCRed."""
     if b"%%EOF" not in data[-65536:] and b"%%EOF" not in data:
         raise errors.corrupt("pdf", "no %%EOF marker (truncated download?)")
-    deadline = Deadline(limits.time_limit)
+    deadline = deadline or Deadline(limits.time_limit)
     import pypdfium2 as pdfium  # imported here: text imports should not pay for PDFium
 
     try:

@@ -1,4 +1,16 @@
-"""The plan extractor: bytes in, the dry-run contract (shared/plans/README.md) out."""
+"""The importer's pipeline: bytes in, a typed `PlanExtraction` out, in visible stages.
+
+1. read       readers/        bytes -> blocks (lines and table rows), format detected from content
+2. normalise  normalize.py    web marks, pipe tables, OCR spacing, page furniture, wrapped headings
+3. segment    segments.py     header, title, grounds, body, closing, appendices; header.py reads the header
+4. sections   sections.py     the outline of the body (parts, numbered items, bullets)
+5. assign     tasks.py        who is told to act where (headings.py, relations.py, reporting.py);
+              tables.py       tables of rows (linetables.py for one cell per line, areatables.py)
+6. dates      dates.py        deadlines and recurrence; targets.py for indicator values by year
+7. assemble   assemble.py     typed tasks with deadlines, recurrence, fan-out and warnings
+
+One time budget (`budget.Deadline`) covers every stage, reading included.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +20,11 @@ from datetime import date
 from tracker.importer import errors
 from tracker.importer.areatables import title_year
 from tracker.importer.assemble import PlanTime, assemble_tasks
+from tracker.importer.budget import Deadline
 from tracker.importer.dates import roman_to_int
 from tracker.importer.header import HeaderFacts, extract_header
 from tracker.importer.linetables import find_line_tables, read_line_table
+from tracker.importer.normalize import normalize_blocks
 from tracker.importer.readers import Limits, read_document
 from tracker.importer.readers.base import Block
 from tracker.importer.reporting import apply_reporting
@@ -188,15 +202,17 @@ def extract_plan(
     with the text (about 0.7 s per million characters), so text beyond `max_chars` (some 600 pages) is
     refused rather than read.
     """
-    document = read_document(data, filename, Limits(max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit,
-                                                     ocr_max_pages=ocr_max_pages))
+    deadline = Deadline(time_limit)
+    limits = Limits(max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit, ocr_max_pages=ocr_max_pages)
+    document = read_document(data, filename, limits, deadline)
     chars = sum(len(block.text) for block in document.blocks)
     if chars > max_chars:
         raise errors.too_long(chars, max_chars)
     warnings = list(document.warnings)
-    segments = split_segments(document.blocks)
+    blocks = normalize_blocks(document.blocks, deadline)
+    segments = split_segments(blocks)
     body_text = "\n".join(b.text for b in segments.body)
-    whole_text = "\n".join(b.text for b in document.blocks)
+    whole_text = "\n".join(b.text for b in blocks)
     facts = extract_header(segments, body_text, whole_text)
     _issuer_warning(facts, issuer_hint, warnings)
     plan_year = (

@@ -1,0 +1,28 @@
+"""The time budget of one import, shared by every stage from reading the bytes to assembling tasks.
+
+A hostile or merely enormous document must not hold a worker: each stage checks the budget between
+pages, blocks or outline nodes and stops with a clear message once it is spent.
+"""
+
+from __future__ import annotations
+
+import time
+
+from tracker.importer import errors
+
+
+class Deadline:
+    """A wall-clock budget checked between pages so a hostile file cannot hold a worker."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left in the budget (0 once spent)."""
+        return max(0.0, self._end - time.monotonic())
+
+    def check(self) -> None:
+        """Raise DocumentError("too_slow") once the budget is spent."""
+        if time.monotonic() > self._end:
+            raise errors.too_slow(self.seconds)
