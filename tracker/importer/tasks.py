@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tracker.importer.budget import checkpoint
 from tracker.importer.headings import Heading, heading_unit, sibling_units
 from tracker.importer.relations import find_coordinating, find_report_to
 from tracker.importer.sections import TASK_KINDS, Node
@@ -185,6 +186,7 @@ def _find_headings(root: Node) -> dict[int, tuple[Node, Heading]]:
             sibling_ids |= sibling_units(node, node.kind in ("impl", "report"))
     headed: dict[int, tuple[Node, Heading]] = {}
     for node in root.walk():
+        checkpoint()
         if node.style[0] in ("root", "roman", "note") or node.kind not in TASK_KINDS:
             continue
         # In the implementation part an item may open with its unit and a verb; elsewhere only an
@@ -247,6 +249,7 @@ def build_tasks(root: Node) -> tuple[list[TaskDraft], list[Node]]:
     headed = _find_headings(root)
     headed_ids = set(headed)
     for node in root.walk():
+        checkpoint()
         if id(node) in headed:
             heading = headed[id(node)][1]
             if node.kind == "report":
