@@ -20,7 +20,8 @@ from tracker.importer import errors
 from tracker.importer.assemble import PlanTime, assemble_tasks
 from tracker.importer.budget import Deadline, checkpoint, within
 from tracker.importer.dates import roman_to_int
-from tracker.importer.header import HeaderFacts, extract_header
+from tracker.importer.header import HeaderFacts, extract_header, is_issuer, issuer_names
+from tracker.importer.labelled import labelled_drafts
 from tracker.importer.normalize import normalize_blocks
 from tracker.importer.readers import Document, Limits, read_document
 from tracker.importer.reporting import apply_reporting
@@ -137,8 +138,13 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
     body, body_tables = cut_line_tables(segments.body, plan_year)
     root = build_tree(body)
     tables = body_tables + read_tables(root, segments, plan_year)
-    drafts, report_nodes = build_tasks(root)
+    labelled, used = labelled_drafts(root)
+    drafts, report_nodes = build_tasks(root, used)
+    drafts.extend(labelled)
     drafts.extend(table_drafts(tables))
+    # The issuer's own duties are not tasks ("Ban Chỉ đạo quốc gia" in a list of leads of its own plan).
+    issuer = issuer_names(facts.issuer, whole_text)
+    drafts = [draft for draft in drafts if not is_issuer(draft.unit, issuer)]
     reporting = apply_reporting(root, report_nodes, drafts)
     drafts.sort(key=lambda draft: _section_order(draft.section))
     time = PlanTime(
