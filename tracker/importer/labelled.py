@@ -37,8 +37,11 @@ _TIME_LABEL = re.compile(
 
 
 def _label(node: Node) -> re.Match[str] | None:
+    """Match the label an item opens with; an inline list wrapped over several lines is read whole."""
     heading = node.heading.strip().rstrip(".")
-    return _LABEL.match(heading) if heading and len(heading.split()) <= 12 else None
+    if not heading or not _LABEL.match(heading.split(":")[0] + (":" if ":" in heading else "")):
+        return None
+    return _LABEL.match(" ".join(node.own_text().split()).rstrip("."))
 
 
 def is_label_item(node: Node) -> bool:
@@ -68,10 +71,24 @@ def _units(text: str) -> list[str]:
     return out
 
 
+# "Chủ trì: Sở Nội vụ; Phối hợp: Sở TT&TT; Thời gian: Quý IV": the next label ends the list.
+_NEXT_LABEL = re.compile(
+    r"[;.,]?\s*(?=(?:(?:cơ\s+quan|đơn\s+vị)\s+)?(?:phối\s+hợp|thời\s+gian|thời\s+hạn|tiến\s+độ|sản\s+phẩm|kinh\s+phí)"
+    r"[^:;.]{0,30}:)",
+    re.IGNORECASE,
+)
+
+
+def _inline(rest: str) -> tuple[str, str]:
+    """Split an inline label list into its own units and what follows ("Phối hợp: ..."), if anything."""
+    parts = _NEXT_LABEL.split(rest, maxsplit=1)
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
 def _listed(node: Node, rest: str | None) -> list[str]:
     """The units a label item lists, inline after its colon or one bullet per unit under it."""
     if rest:
-        return _units(rest)
+        return _units(_inline(rest)[0])
     return [unit for child in node.children if not is_label_item(child) for unit in _units(child.heading)]
 
 
@@ -88,7 +105,7 @@ def _time_cells(scope: Node, skip: set[int]) -> list[str]:
     for item in scope.walk():
         if id(item) in skip:
             continue
-        match = _TIME_LABEL.match(item.heading.strip(" -+*"))
+        match = _TIME_LABEL.match(" ".join(item.own_text().split()).strip(" -+*")) if item.lines else None
         if match:
             cells.append(match.group("value").strip(" ."))
     return cells
@@ -123,6 +140,11 @@ def labelled_drafts(root: Node) -> tuple[list[TaskDraft], set[int]]:
             for listed in _listed(sibling, m.group("rest"))
             for unit in split_enumeration(listed)
         ]
+        following = _inline(match.group("rest"))[1] if match.group("rest") else ""
+        also = _LABEL.match(following.strip()) if following else None
+        if also and also.group("role").lower().startswith("phối") and also.group("rest"):
+            coordinating += [unit for listed in _units(_inline(also.group("rest"))[0])
+                             for unit in split_enumeration(listed)]
         labels = {id(item) for item in scope.walk() if item is not scope and is_label_item(item)}
         subtree = {id(item) for label in scope.walk() if id(label) in labels for item in label.walk()}
         used |= subtree

@@ -193,7 +193,6 @@ HEADS: list[tuple[tuple[str, ...], object]] = [
     (("vov",), None),
     (("ttxvn",), None),
     (("kiểm", "toán", "nhà", "nước"), None),
-    (("viện", "kiểm", "sát"), None),
     (("kho", "bạc", "nhà", "nước"), None),
     (("cục", "thuế"), None),
     (("hải", "quan"), None),
