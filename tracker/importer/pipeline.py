@@ -28,6 +28,7 @@ from tracker.importer.reporting import apply_reporting
 from tracker.importer.result import ExtractedTarget, PlanExtraction, PovertyRecord, PovertyTable
 from tracker.importer.sections import Node, build_tree
 from tracker.importer.segments import split_segments
+from tracker.importer.subjects import subject_drafts
 from tracker.importer.tablerows import ParsedTable
 from tracker.importer.tables import poverty_warnings
 from tracker.importer.tabletasks import cut_line_tables, read_tables, table_drafts
@@ -139,8 +140,9 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
     root = build_tree(body)
     tables = body_tables + read_tables(root, segments, plan_year)
     labelled, used = labelled_drafts(root)
-    drafts, report_nodes = build_tasks(root, used)
+    drafts, report_nodes, headed = build_tasks(root, used)
     drafts.extend(labelled)
+    drafts.extend(subject_drafts(root, drafts, used, headed))
     drafts.extend(table_drafts(tables))
     # The issuer's own duties are not tasks ("Ban Chỉ đạo quốc gia" in a list of leads of its own plan).
     issuer = issuer_names(facts.issuer, whole_text)

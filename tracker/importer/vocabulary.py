@@ -309,6 +309,7 @@ VERBS = {
     "điều phối",
     "thu thập",
     "phục vụ",
+    "nghiêm túc",
 }
 # Verbs that belong to the name right after these nouns ("Ban chỉ đạo", "Ban quản lý").
 NAME_VERBS_AFTER = {
