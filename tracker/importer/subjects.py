@@ -30,9 +30,12 @@ from tracker.importer.units import unit_similarity
 _DESCRIPTIVE = {"purpose", "background", "objective", "scope"}
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[-+\"“(]?[A-ZĐÀ-Ỹa-zđà-ỹ])")
 _CLAUSE = re.compile(r"(?<=[;:])\s+")
+# Adverbial lead-ins before the subject: "Nhằm đạt được mục tiêu ..., trong thời gian tới, bên cạnh các nhiệm vụ
+# thường xuyên, các Bộ ... tập trung ...", "Căn cứ nội dung Kế hoạch này, các sở ...", "Đồng thời, ...".
 _OPENER = re.compile(
-    r"^(?:[-+*•]\s*)?(?:(?:đồng\s+thời|bên\s+cạnh\s+đó|ngoài\s+ra|trong\s+đó|theo\s+đó|mặt\s+khác|trên\s+cơ\s+sở\s+đó"
-    r"|căn\s+cứ\s+[^,]{1,80}|trên\s+cơ\s+sở\s+[^,]{1,80}|sau\s+khi\s+[^,]{1,80}|hằng\s+năm|hàng\s+năm|định\s+kỳ)\s*,\s*)+",
+    r"^(?:[-+*•]\s*)?(?:(?:nhằm|để|trên\s+cơ\s+sở|căn\s+cứ|trong|bên\s+cạnh|theo|sau\s+khi|đối\s+với|với|qua|từ"
+    r"|hằng\s+năm|hàng\s+năm|định\s+kỳ|đồng\s+thời|ngoài\s+ra|trước|khi|ngay\s+sau\s+khi|tùy\s+theo|mặt\s+khác"
+    r"|theo\s+đó|trong\s+đó|tiếp\s+theo|sau\s+đó|cùng\s+với|thực\s+hiện)\b[^;:.]{0,160}?,\s*)+",
     re.IGNORECASE,
 )
 # Words between a subject and its verb: "Sở Y tế chủ động ...", "UBND các xã có trách nhiệm ...".

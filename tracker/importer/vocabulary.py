@@ -427,6 +427,15 @@ ALLOWED_AFTER = {
     ("các", "cấp"),
     ("các", "quận"),  # "Trung tâm Y tế các quận, huyện"
     ("các", "thị"),  # "UBND các thị xã, thành phố"
+    ("các", "tỉnh"),  # "Ủy ban nhân dân các tỉnh, thành phố trực thuộc Trung ương"
+    ("các", "thành"),
+    ("các", "bộ"),
+    ("các", "đặc"),
+    ("các", "quân"),
+    ("các", "địa"),
+    ("các", "trường"),
+    ("các", "trạm"),
+    ("các", "tổ"),
 }
 # Nouns that open the object of a sentence, never the rest of a unit name (in lower case).
 PHRASE_STOPS = {
