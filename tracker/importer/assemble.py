@@ -9,6 +9,7 @@ from datetime import date
 from tracker.importer.budget import checkpoint
 from tracker.importer.dates import (
     RECURRENCE_ORDER,
+    duty_frequency,
     find_deadlines,
     find_recurrence,
     is_yearly,
@@ -26,6 +27,7 @@ from tracker.importer.unitphrase import is_generic, split_enumeration
 from tracker.importer.units import plural_unit_kind
 
 DEFAULT_RECURRENCE = "annual"
+_DAILY = "RRULE:FREQ=DAILY"  # the contract writes daily reports as an RRULE
 _TITLE_LIMIT = 240
 _SOURCE_LIMIT = 2000
 _TARGET_WORDS = ("phấn đấu", "đạt ", "%")
@@ -107,7 +109,7 @@ def _recurrence(draft: TaskDraft) -> tuple[list[str], str | None]:
     sources += [
         s
         for s in clauses
-        if s not in sources and (monthly_rule(s) or yearly_days(s) or _FREQUENCY.search(s))
+        if s not in sources and (monthly_rule(s) or yearly_days(s) or _FREQUENCY.search(s) or duty_frequency(s))
     ]
     for sentence in sources:
         yearly, yearly_rule = yearly_recurrence(sentence)
@@ -128,6 +130,7 @@ def _recurrence_value(names: list[str], rule: str | None) -> str | list[str] | N
     if names == ["periodic"]:
         # The document says "định kỳ" without a period: keep that fact, and the assumed period.
         return ["periodic", DEFAULT_RECURRENCE]
+    names = [_DAILY if name == "daily" else name for name in names]
     if rule and names == ["monthly" if rule.startswith("RRULE:FREQ=MONTHLY") else "annual"]:
         return rule
     return names[0] if len(names) == 1 else names

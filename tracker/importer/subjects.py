@@ -183,7 +183,7 @@ def subject_drafts(root: Node, existing: list[TaskDraft], taken: set[int], heade
                     draft.text = f"{draft.text} {sentence}"
                 continue
             current = []
-            units, requested, rest = found
+            units, requested, _rest = found
             for unit in units:
                 if owner and _covered_by(unit, owner):
                     continue
@@ -193,7 +193,7 @@ def subject_drafts(root: Node, existing: list[TaskDraft], taken: set[int], heade
                 if is_generic(unit) and any(s == section for s, _u in known):
                     continue  # "Các địa phương ..." beside the unit the section assigns: not a task of its own
                 draft = TaskDraft(section, part_label(node), unit, sentence, requested, origin="sentence")
-                draft.body = rest
+                draft.body = sentence  # with its lead-in: "Hằng năm, các sở ... xây dựng dự toán" recurs
                 drafts.append(draft)
                 known.append((section, unit))
                 current.append(draft)
