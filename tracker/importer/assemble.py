@@ -33,7 +33,11 @@ _SOURCE_LIMIT = 2000
 _TARGET_WORDS = ("phấn đấu", "đạt ", "%")
 # "ít nhất 01 lần/tháng", "02 đợt/năm": a frequency stated outright, whatever the clause is about.
 _FREQUENCY = re.compile(r"\d+\s*(?:lần|đợt|kỳ)\s*/\s*(?:tuần|tháng|quý|năm)", re.IGNORECASE)
-_TIME_LABEL = re.compile(r"(?:thời\s+(?:gian|hạn)|tiến\s+độ)(?:\s+(?:thực\s+hiện|hoàn\s+thành))?\s*:", re.IGNORECASE)
+_TIME_LABEL = re.compile(
+    r"(?:thời\s+(?:gian|hạn)|tiến\s+độ)(?:\s+(?:thực\s+hiện|hoàn\s+thành|hoàn\s+tất|báo\s+cáo|triển\s+khai))*\s*:",
+    re.IGNORECASE,
+)
+_RECURRING_WORDS = re.compile(r"\b(?:hằng|hàng|mỗi)\s+(?:ngày|tuần|tháng|quý|năm)\b|định\s+kỳ", re.IGNORECASE)
 
 
 @dataclass
@@ -78,6 +82,17 @@ def _deadlines(draft: TaskDraft, default_year: int | None, floor: date | None = 
                 seen.add((record.date, record.text))
                 found.append(record)
     for sentence in split_clauses(draft.body):
+        label = _TIME_LABEL.search(sentence)
+        value = sentence[label.end() :] if label else ""
+        if value and not _RECURRING_WORDS.search(value) and parse_time_cell(value, default_year):
+            # "Thời gian thực hiện: Tháng 11 - 12/2025" reads as a time column: the period named ends it.
+            kind = "report" if is_reportish(sentence[: label.end()]) else "completion"
+            for hit in parse_time_cell(value, default_year):
+                key = (hit.date.isoformat(), value.strip(" ."))
+                if key not in seen:
+                    seen.add(key)
+                    found.append(ExtractedDeadline(hit.date.isoformat(), value.strip(" ."), hit.precision, kind))
+            continue
         for hit in find_deadlines(sentence, default_year):
             if is_yearly(sentence, hit):
                 hit = replace(hit, date=_next_occurrence(hit.date, floor))
