@@ -162,7 +162,6 @@ def _title(draft: TaskDraft) -> str:
 def assemble_tasks(drafts: list[TaskDraft], time: PlanTime) -> Assembled:
     """Build the contract task records for `drafts`."""
     out = Assembled()
-    undated: list[str] = []
     for draft in drafts:
         checkpoint()
         label = f"{draft.section} ({draft.unit})"
@@ -204,17 +203,23 @@ def assemble_tasks(drafts: list[TaskDraft], time: PlanTime) -> Assembled:
                     f'Mục {label}: thời hạn {_vn_date(due)} ("{deadline.text}") sớm hơn ngày ban hành '
                     f"kế hoạch ({time.issued_label})."
                 )
-        explicit = [d for d in deadlines if d.kind != "target"]
-        if not explicit and recurrence is None:
-            undated.append(label)
-            if time.period_end:
-                record.default_due = time.period_end.isoformat()
         out.tasks.append(record)
-    if undated:
-        due = (
-            f"mặc định hạn cuối kỳ kế hoạch {_vn_date(time.period_end)}"
-            if time.period_end
-            else "không xác định được kỳ kế hoạch để đặt hạn mặc định"
-        )
-        out.warnings.append(f"{len(undated)} nhiệm vụ không ghi thời hạn, {due}: " + "; ".join(undated) + ".")
     return out
+
+
+def settle_default_due(tasks: list[ExtractedTask], period_end: date | None) -> str | None:
+    """Give every task with neither a dated deadline nor a recurrence the end of the plan as its default due
+    date (not a deadline of its own), and return the warning that lists them, if any."""
+    undated = []
+    for task in tasks:
+        if task.recurrence is None and not any(d.kind != "target" for d in task.deadlines):
+            undated.append(f"{task.section} ({task.unit})")
+            task.default_due = period_end.isoformat() if period_end else None
+    if not undated:
+        return None
+    due = (
+        f"mặc định hạn cuối kỳ kế hoạch {_vn_date(period_end)}"
+        if period_end
+        else "không xác định được kỳ kế hoạch để đặt hạn mặc định"
+    )
+    return f"{len(undated)} nhiệm vụ không ghi thời hạn, {due}: " + "; ".join(undated) + "."

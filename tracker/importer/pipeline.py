@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 from tracker.importer import errors
-from tracker.importer.assemble import PlanTime, assemble_tasks
+from tracker.importer.assemble import PlanTime, assemble_tasks, settle_default_due
 from tracker.importer.budget import Deadline, checkpoint, within
 from tracker.importer.dates import roman_to_int
 from tracker.importer.header import HeaderFacts, extract_header, is_issuer, issuer_names
@@ -85,6 +85,20 @@ def _issuer_warning(facts: HeaderFacts, issuer_hint: str | None, warnings: list[
     if facts.issued is None:
         note = f" (chỉ rõ tháng {facts.issued_month[5:]}/{facts.issued_month[:4]})" if facts.issued_month else ""
         warnings.append(f"Không đọc được ngày ban hành đầy đủ{note}.")
+
+
+# Kinds that run for a period of their own; a letter or a directive lasts as long as its deadlines.
+_PERIOD_KINDS = {"ke_hoach", "quyet_dinh_ban_hanh_ke_hoach", "chuong_trinh", "de_an", "nghi_quyet"}
+
+
+def _settle_period(facts: HeaderFacts, tasks: list) -> None:
+    """A document that states no period runs to its last deadline (a plan at least to the end of its year)."""
+    if facts.year or facts.period or facts.horizon:
+        return
+    last = max((date.fromisoformat(d.date) for t in tasks for d in t.deadlines if d.kind != "target"), default=None)
+    issued_year = facts.issued.year if facts.issued else int(facts.issued_month[:4]) if facts.issued_month else None
+    year_end = date(issued_year, 12, 31) if issued_year and facts.kind in _PERIOD_KINDS else None
+    facts.period_end = max(filter(None, (last, year_end)), default=None)
 
 
 def _target_warnings(targets: list[TargetDraft]) -> list[str]:
@@ -162,7 +176,11 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
         ),
     )
     assembled = assemble_tasks(drafts, time)
-    target_year = facts.year or (facts.period[1] if facts.period else plan_year)
+    _settle_period(facts, assembled.tasks)
+    undated = settle_default_due(assembled.tasks, facts.period_end)
+    if undated:
+        assembled.warnings.append(undated)
+    target_year = facts.year or (facts.period[1] if facts.period else facts.horizon or plan_year)
     target_drafts = text_targets(root, target_year, _responsible_of(root, drafts))
     for table in tables:
         target_drafts.extend(table_targets(table.targets, table.prefix))
@@ -175,8 +193,9 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
         warnings.append("Không tìm thấy nhiệm vụ nào được giao cho đơn vị cụ thể.")
     return PlanExtraction(
         title=facts.title,
-        kind="ke_hoach",
+        kind=facts.kind,
         issuer=facts.issuer,
+        level=facts.level,
         plan_number=facts.plan_number,
         issued=facts.issued.isoformat() if facts.issued else None,
         issued_month=facts.issued_month,
