@@ -130,7 +130,10 @@ def extract_plan(
     """
     deadline = Deadline(time_limit)
     with within(deadline):
-        limits = Limits(max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit, ocr_max_pages=ocr_max_pages)
+        limits = Limits(
+            max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit, ocr_max_pages=ocr_max_pages,
+            max_chars=max_chars,
+        )
         document = read_document(data, filename, limits, deadline)
         chars = sum(len(block.text) for block in document.blocks)
         if chars > max_chars:
