@@ -30,6 +30,8 @@ from tracker.importer.units import unit_similarity
 _DESCRIPTIVE = {"purpose", "background", "objective", "scope"}
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[-+\"“(]?[A-ZĐÀ-Ỹa-zđà-ỹ])")
 _CLAUSE = re.compile(r"(?<=[;:])\s+")
+# A condition before the subject ("Trường hợp nhu cầu chi tăng, giảm mạnh ..., Sở ..."): read past it.
+_CONDITION = re.compile(r"^(?:trong\s+quá\s+trình|trường\s+hợp|nếu|khi)\b[^;:]{0,240}?,\s*(?=\S)", re.IGNORECASE)
 # Adverbial lead-ins before the subject: "Nhằm đạt được mục tiêu ..., trong thời gian tới, bên cạnh các nhiệm vụ
 # thường xuyên, các Bộ ... tập trung ...", "Căn cứ nội dung Kế hoạch này, các sở ...", "Đồng thời, ...".
 _OPENER = re.compile(
@@ -46,9 +48,11 @@ _MODAL = re.compile(
     re.IGNORECASE,
 )
 _SAME_UNIT = 0.85
+_ENDS = (".", ";", ":", ",", "!", "?", "…")
 # Subjects too broad to track: "các cấp ủy, chính quyền", "cả hệ thống chính trị", "các cấp, các ngành".
 _COLLECTIVE = re.compile(
     r"^(?:các\s+|mọi\s+)?(?:cấp\s+ủy|cấp\s+ủy\s+đảng|chính\s+quyền(?:\s+các\s+cấp)?|cấp|cả\s+hệ\s+thống|hệ\s+thống\s+chính\s+trị"
+    r"|thành\s+viên"
     r"|cán\s+bộ,?\s+đảng\s+viên|toàn\s+dân|nhân\s+dân)\b",
     re.IGNORECASE,
 )
@@ -66,7 +70,21 @@ _ONLY_COORDINATE = re.compile(r"^phối\s+hợp(?:\s+(?:thực\s+hiện|triển\
 # A report with neither a date nor a period ("báo cáo định kỳ theo quy định") only repeats the usual duty.
 _ONLY_REPORT = re.compile(r"^(?:thực\s+hiện\s+)?(?:chế\s+độ\s+)?báo\s+cáo\b", re.IGNORECASE)
 _WHEN = re.compile(r"\d|hằng|hàng|tháng|quý|năm|tuần|ngày", re.IGNORECASE)
-_CONDITIONAL = re.compile(r"^(?:trong\s+quá\s+trình|trường\s+hợp|nếu|khi\s+có)\b", re.IGNORECASE)
+# The closing conditional that only invites questions ("Trong quá trình thực hiện, nếu có khó khăn, vướng mắc,
+# các đơn vị phản ánh về ..."): no work of its own. Other conditions ("Trường hợp nhu cầu chi tăng mạnh, Sở ...
+# giải trình") still hand a duty to the unit after them.
+_CONDITIONAL = re.compile(
+    r"^(?:trong\s+quá\s+trình[^,;]{0,80},?\s*)?(?:nếu|khi|trường\s+hợp)\s+(?:có|cần|gặp|phát\s+sinh|thấy)?\s*"
+    r"[^,;.]{0,60}?(?:khó\s+khăn|vướng\s+mắc|sửa\s+đổi|bổ\s+sung|điều\s+chỉnh|phát\s+sinh|chưa\s+phù\s+hợp)",
+    re.IGNORECASE,
+)
+# "Bộ yêu cầu các đồng chí Giám đốc Sở ...", "Ủy ban nhân dân tỉnh đề nghị ...": the issuer asks the unit after it.
+_ISSUER_ASKS = re.compile(
+    r"^(?:bộ|sở|ủy\s+ban\s+nhân\s+dân(?:\s+(?:tỉnh|thành\s+phố|xã|phường|huyện))?|ubnd(?:\s+(?:tỉnh|thành\s+phố|xã|phường|huyện))?"
+    r"|chủ\s+tịch(?:\s+ủy\s+ban\s+nhân\s+dân|\s+ubnd)?(?:\s+(?:tỉnh|thành\s+phố|xã|phường|huyện))?|ban\s+chỉ\s+đạo)"
+    r"\s+(?:yêu\s+cầu|đề\s+nghị|giao(?:\s+cho)?)\s+(?:các\s+đồng\s+chí\s+|đồng\s+chí\s+)?",
+    re.IGNORECASE,
+)
 
 
 def _clauses(text: str) -> list[str]:
@@ -88,9 +106,15 @@ def subject_of(sentence: str) -> tuple[list[str], bool, str] | None:
     chính - Kế hoạch" / "Tham mưu UBND huyện ...").
     """
     text = _OPENER.sub("", sentence.strip())
-    if _CONDITIONAL.match(text):
-        return None
+    if _CONDITIONAL.match(text) or re.match(r"^đối\s+với\s[^,;]{0,120}:", text, re.IGNORECASE):
+        return None  # conditional boilerplate, or a topic ("Đối với các cơ sở ...: Báo cáo ...")
+    text = _CONDITION.sub("", text)
+    asks = _ISSUER_ASKS.match(text)
+    if asks:
+        text = "Đề nghị " + text[asks.end() :] if "đề nghị" in asks.group(0).lower() else text[asks.end() :]
+    explicit = bool(re.match(r"^(?:giao|đề\s+nghị|yêu\s+cầu)\s", text, re.IGNORECASE)) or bool(asks)
     body, requested = strip_request(text)
+    body = re.sub(r"^(?:các\s+)?đồng\s+chí\s+", "", body, flags=re.IGNORECASE)
     if not starts_with_unit(body) or _COLLECTIVE.match(body):
         return None
     names = unit_list_at(body)
@@ -104,7 +128,9 @@ def subject_of(sentence: str) -> tuple[list[str], bool, str] | None:
     body = body.replace("\n", " ")
     rest = body[end:].lstrip(" ,")
     rest = re.sub(r"^\([^()]*\)\s*", "", rest)  # "UBND các xã (Chủ tịch UBND) chỉ đạo ..."
-    if not rest or not (opens_with_verb(rest) or _MODAL.match(rest)) or _CARRY_OUT.match(rest):
+    # After "Giao"/"Đề nghị" the assignment is explicit: any lower-case predicate is the duty ("dự toán đầy đủ").
+    acts = opens_with_verb(rest) or _MODAL.match(rest) or (explicit and rest[:1].islower())
+    if not rest or not acts or _CARRY_OUT.match(rest):
         return None
     if _ONLY_COORDINATE.match(rest) or re.match(r"^(?:chủ\s+trì|phối\s+hợp|thực\s+hiện)\s*:", rest, re.IGNORECASE):
         return None  # a coordinator only, or a label ("Cơ quan chủ trì: ...") read elsewhere
@@ -143,6 +169,7 @@ _HEAD_OF = re.compile(r"^(?:chủ\s+tịch|phó\s+chủ\s+tịch|thủ\s+trưở
 def _covered_by(unit: str, owner: str) -> bool:
     """Tell whether `unit` is the item's own unit, its head ("Chủ tịch UBND các xã"), or a member of the group
     the item is headed by."""
+    owner = re.sub(r"\s*\([^()]*\)", "", owner)  # "Công chức VHXH (theo dõi LĐTB&XH)" is "Công chức VHXH"
     if unit_similarity(unit, owner) >= _SAME_UNIT or unit_similarity(_HEAD_OF.sub("", unit), owner) >= _SAME_UNIT:
         return True
     return any(group.search(owner) and member.match(unit) for group, member in _GROUPS)
@@ -171,6 +198,10 @@ def subject_drafts(root: Node, existing: list[TaskDraft], taken: set[int], heade
             continue
         lines = node.lines[1:] if node.style[0] == "roman" else node.lines
         owner = _owner(node, headed)
+        first = lines[0].rstrip() if lines else ""
+        if (len(lines) > 1 and len(first.split()) <= 15 and not first.endswith((*_ENDS, "-", "–", "và"))
+                and first.count("(") == first.count(")") and lines[1][:1].isupper() and len(lines[1]) >= 150):
+            lines = [f"{lines[0]}.", *lines[1:]]  # an item's title line ("2. Lập kế hoạch chi ...") ends there
         text = "\n".join(lines)
         if id(node) in headed:
             text = _without_heading(text, headed[id(node)])
