@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from tracker.importer.dates import find_recurrence
-from tracker.importer.headings import heading_unit
+from tracker.importer.headings import Heading
 from tracker.importer.relations import find_report_to, sentences, units_before_report
 from tracker.importer.result import ReportingEntry
 from tracker.importer.sections import Node
@@ -19,7 +19,7 @@ from tracker.importer.unitphrase import is_generic
 from tracker.importer.units import unit_similarity
 
 _REPORT = re.compile(r"báo\s+cáo", re.IGNORECASE)
-SAME_UNIT = 0.85
+SAME_UNIT = 0.9
 
 
 def _best_task(unit: str, drafts: list[TaskDraft], impl_parts: set[str]) -> TaskDraft | None:
@@ -45,14 +45,13 @@ def _attach(draft: TaskDraft, text: str, section: str) -> None:
         draft.merged_from.append(section)
 
 
-def apply_reporting(root: Node, report_nodes: list[Node], drafts: list[TaskDraft]) -> list[ReportingEntry]:
-    """Merge report-part items into tasks and return the reporting entries."""
+def apply_reporting(
+    root: Node, report_nodes: list[tuple[Node, Heading]], drafts: list[TaskDraft]
+) -> list[ReportingEntry]:
+    """Merge report-part items (each with the unit heading it) into tasks and return the reporting entries."""
     entries: list[ReportingEntry] = []
     impl_parts = {node.label for node in root.children if node.kind in ("impl", "report")}
-    for node in report_nodes:
-        heading = heading_unit(node, verb_split=True)
-        if heading is None:
-            continue
+    for node, heading in report_nodes:
         text = node.subtree_text()
         target = _best_task(heading.unit, drafts, impl_parts)
         if target is None:
@@ -71,7 +70,7 @@ def apply_reporting(root: Node, report_nodes: list[Node], drafts: list[TaskDraft
         else:
             _attach(target, heading.rest or text, node.section())
         entries.append(_entry(node.section(), [heading.unit], text, find_report_to(text, heading.unit)))
-    handled = {id(node) for node in report_nodes}
+    handled = {id(node) for node, _heading in report_nodes}
     for node in root.walk():
         if id(node) in handled or node.style[0] == "root":
             continue

@@ -37,7 +37,9 @@ _CONDITION = re.compile(r"^(?:trong\s+quá\s+trình|trường\s+hợp|nếu|khi)
 _OPENER = re.compile(
     r"^(?:[-+*•]\s*)?(?:(?:nhằm|để|trên\s+cơ\s+sở|căn\s+cứ|trong|bên\s+cạnh|theo|sau\s+khi|đối\s+với|với|qua|từ"
     r"|hằng\s+năm|hàng\s+năm|định\s+kỳ|đồng\s+thời|ngoài\s+ra|trước|khi|ngay\s+sau\s+khi|tùy\s+theo|mặt\s+khác"
-    r"|theo\s+đó|trong\s+đó|tiếp\s+theo|sau\s+đó|cùng\s+với|thực\s+hiện)\b[^;:.]{0,160}?,\s*)+",
+    r"|theo\s+đó|trong\s+đó|tiếp\s+theo|sau\s+đó|cùng\s+với|thực\s+hiện)\b[^;:.]{0,160}?,\s*"
+    # "Định kỳ 06 tháng các cơ quan ... báo cáo": a frequency needs no comma before its subject
+    r"|định\s+kỳ\s+(?:\d+\s+tháng|(?:hằng|hàng|mỗi)\s+(?:năm|quý|tháng))\s*,?\s*)+",
     re.IGNORECASE,
 )
 # Words between a subject and its verb: "Sở Y tế chủ động ...", "UBND các xã có trách nhiệm ...".
@@ -134,7 +136,7 @@ def subject_of(sentence: str) -> tuple[list[str], bool, str] | None:
         return None
     if _ONLY_COORDINATE.match(rest) or re.match(r"^(?:chủ\s+trì|phối\s+hợp|thực\s+hiện)\s*:", rest, re.IGNORECASE):
         return None  # a coordinator only, or a label ("Cơ quan chủ trì: ...") read elsewhere
-    if _ONLY_REPORT.match(rest) and not _WHEN.search(re.sub(r"theo\s+quy\s+định.*", "", rest)):
+    if _ONLY_REPORT.match(rest) and not _WHEN.search(re.sub(r"theo\s+quy\s+định.*", "", sentence)):
         return None
     phrase = body[:end].strip(" ,")
     units = [split_alias(piece.strip(" ,"))[0] for piece in phrase.split(";") if piece.strip(" ,")]

@@ -243,7 +243,9 @@ def _part_sentences(root: Node) -> list[TaskDraft]:
     return drafts
 
 
-def build_tasks(root: Node, taken: set[int] | None = None) -> tuple[list[TaskDraft], list[Node], dict[int, str]]:
+def build_tasks(
+    root: Node, taken: set[int] | None = None
+) -> tuple[list[TaskDraft], list[tuple[Node, Heading]], dict[int, str]]:
     """Return the task drafts of the body, the report-part nodes left for the reporting pass and the items
     headed by a unit (id -> unit).
 
@@ -251,7 +253,7 @@ def build_tasks(root: Node, taken: set[int] | None = None) -> tuple[list[TaskDra
     """
     taken = taken or set()
     drafts: list[TaskDraft] = _part_sentences(root)
-    report_nodes: list[Node] = []
+    report_nodes: list[tuple[Node, Heading]] = []
     headed = _find_headings(root, taken)
     headed_ids = set(headed)
     for node in root.walk():
@@ -261,7 +263,7 @@ def build_tasks(root: Node, taken: set[int] | None = None) -> tuple[list[TaskDra
         if id(node) in headed:
             heading = headed[id(node)][1]
             if node.kind == "report":
-                report_nodes.append(node)
+                report_nodes.append((node, heading))
                 continue
             body = _children_text(node, headed_ids, heading.rest)
             if not body and any(id(d) in headed_ids for d in node.walk() if d is not node):

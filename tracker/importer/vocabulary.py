@@ -200,6 +200,11 @@ HEADS: list[tuple[tuple[str, ...], object]] = [
     (("các", "trung", "tâm"), None),
     (("các", "bệnh", "viện"), None),
     (("văn", "phòng", "chính", "phủ"), None),
+    (("liên", "hiệp", "các"), None),  # "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh" ("Hội Liên hiệp" stays a name)
+    (("liên", "minh"), None),  # "Liên minh Hợp tác xã tỉnh"
+    (("cổng", "thông", "tin"), None),  # "Cổng thông tin điện tử tỉnh"
+    (("báo", "và", "phát"), None),  # "Báo và phát thanh, truyền hình Sơn La"
+    (("đài", "phát", "thanh"), None),
 ]
 HEADS.sort(key=lambda head: len(head[0]), reverse=True)
 # Heads indexed by their first word: every token of a document is tested, so the lookup must be cheap.
