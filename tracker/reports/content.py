@@ -333,6 +333,10 @@ def _build(actor: Person, plans: list[Plan], period: Period, clock: StatusClock,
     scope_unit = within or owner or plans[0].issuing_unit
     indicators = dq.indicator_progress(actor, scope_unit, period=period, plan_ids=plan_ids)
     targets = rq.plan_targets(actor, plan_ids, scope_unit)
+    if within is not None:
+        # A roll-up's table holds the roll-up unit's own targets; the units below are in its appendix.
+        indicators = [p for p in indicators if p.target_unit_id == within.id]
+        targets = [t for t in targets if t.unit_id == within.id]
     rollup = _rollup_part(actor, clock, within, plan_ids, period) if within is not None else None
 
     ancestors = rq.ancestors_of(issuer)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -11,13 +12,13 @@ from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.parser import oxml_parser
+from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from tracker.reports.content import GroupEntry, ItemLine, ReportContent, UnitEntry
-from tracker.reports.template import BODY_STYLES, BUNDLED_TEMPLATE, ensure_styles, fixed_widths, rule, set_font
+from tracker.reports.template import BODY_STYLES, BUNDLED_TEMPLATE, ensure_styles, rule
 from tracker.reports.text import dmy, join_names, number, percent, upper
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -33,6 +34,9 @@ class TemplateError(Exception):
 
 
 Run = tuple[str, str]  # (text, "b" | "i" | "bi" | "" | "h": highlighted placeholder)
+_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+#: Characters XML 1.0 cannot carry (a unit's report may hold them): written as spaces.
+_XML_SAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def render_docx(content: ReportContent, template: str | Path | None = None) -> bytes:
@@ -50,7 +54,7 @@ def render_docx(content: ReportContent, template: str | Path | None = None) -> b
         "dia_danh_ngay": h.place_and_date, "ten_loai": h.kind, "trich_yeu": h.subject,
         "quyen_han_ky": h.signer_authority, "chuc_vu_ky": h.signer_title, "nguoi_ky": h.signer_name,
     })
-    writer = _Writer(document, anchor)
+    writer = _Writer(document, anchor._p)
     _write_body(writer, content)
     anchor._p.getparent().remove(anchor._p)
     if content.rollup is not None and content.rollup.indicators:
@@ -132,8 +136,6 @@ def _expand(document: Any, key: str, lines: Sequence[str]) -> None:
         for line in lines:
             clone = copy.deepcopy(paragraph._p)
             paragraph._p.addprevious(clone)
-            from docx.text.paragraph import Paragraph
-
             _replace(Paragraph(clone, paragraph._parent), token, line)
         paragraph._p.getparent().remove(paragraph._p)
 
@@ -141,94 +143,117 @@ def _expand(document: Any, key: str, lines: Sequence[str]) -> None:
 # --- Writing ------------------------------------------------------------------------------------------------
 
 class _Writer:
-    """Adds paragraphs and tables in front of the {noi_dung} paragraph."""
+    """Adds paragraphs and tables in front of an anchor element (the {noi_dung} paragraph, or the body's last
+    section properties for an appendix).
+
+    The XML is built with lxml directly: python-docx's add_paragraph / add_run / add_row look for their place
+    by scanning the siblings each time, which makes a long report (a province's hundred communes) quadratic.
+    """
 
     def __init__(self, document: Any, anchor: Any) -> None:
         self.document = document
         self.anchor = anchor
-        # Style ids, set on the XML: python-docx's `paragraph.style = ...` scans every style each time.
         self.styles = {name: document.styles[name].style_id for name in BODY_STYLES}
 
-    def _place(self, element: Any) -> None:
-        if self.anchor is not None:
-            self.anchor._p.addprevious(element)
-
-    def para(self, runs: Sequence[Run] | str, style: str = "Report Body", *, align: Any = None) -> Any:
-        paragraph = self.document.add_paragraph()
-        paragraph._p.style = self.styles[style]
-        for text, how in ([(runs, "")] if isinstance(runs, str) else runs):
-            if not text:
-                continue
-            run = paragraph.add_run(text)
-            if "b" in how:
-                run.bold = True
-            if "i" in how:
-                run.italic = True
-            if "h" in how:
-                run.italic = True
-                run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-        if align is not None:
-            paragraph.alignment = align
-        self._place(paragraph._p)
+    def para(self, runs: Sequence[Run] | str, style: str = "Report Body", *, align: str | None = None,
+             size: float | None = None) -> Any:
+        """A paragraph of `style`; runs are (text, how): "b" bold, "i" italic, "h" a highlighted placeholder."""
+        paragraph = _paragraph(self.styles[style], [(runs, "")] if isinstance(runs, str) else runs, align, size)
+        self.anchor.addprevious(paragraph)
         return paragraph
 
     def table(self, header: Sequence[str], rows: Iterable[Sequence[str]], widths: Sequence[float], *,
-              numeric: Sequence[int] = (), header_rows: Sequence[Sequence[tuple[str, int]]] = ()) -> Any:
-        """A bordered table; `header_rows` (text, span) go above `header` and repeat on every page."""
-        table = self.document.add_table(rows=0, cols=len(widths))
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        _borders(table)
+              numeric: Iterable[int] = (), header_rows: Sequence[Sequence[tuple[str, int]]] = ()) -> Any:
+        """A bordered table of fixed column widths (cm); `header_rows` ((text, span) cells) go above `header`,
+        their one-column cells spanning down over it; all header rows repeat on every page."""
         style = self.styles["Report Table"]
+        right = set(numeric)
+        twips = [round(w * 567) for w in widths]
+        table = oxml_parser.makeelement(qn("w:tbl"))
+        properties = etree.SubElement(table, qn("w:tblPr"))
+        _set(etree.SubElement(properties, qn("w:tblW")), w="0", type="auto")
+        _set(etree.SubElement(properties, qn("w:jc")), val="center")
+        borders = etree.SubElement(properties, qn("w:tblBorders"))
+        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            _set(etree.SubElement(borders, qn(f"w:{edge}")), val="single", sz="4", space="0", color="000000")
+        _set(etree.SubElement(properties, qn("w:tblLayout")), type="fixed")
+        grid = etree.SubElement(table, qn("w:tblGrid"))
+        for width in twips:
+            _set(etree.SubElement(grid, qn("w:gridCol")), w=str(width))
+        spanning: set[int] = set()
         for spans in header_rows:
-            row = table.add_row()
-            _repeat(row)
+            row = _row(table, header=True)
             column = 0
             for text, span in spans:
-                cell = row.cells[column]
-                if span > 1:
-                    cell = cell.merge(row.cells[column + span - 1])
-                _cell(cell, text, style, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+                merge = "restart" if span == 1 else None
+                if span == 1:
+                    spanning.add(column)
+                _cell(row, text, style, sum(twips[column:column + span]), span=span, vmerge=merge, bold=True,
+                      align="center")
                 column += span
-        row = table.add_row()
-        _repeat(row)
-        for cell, text in zip(row.cells, header, strict=True):
-            _cell(cell, text, style, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        row = _row(table, header=True)
+        for i, text in enumerate(header):
+            _cell(row, text, style, twips[i], vmerge="continue" if i in spanning else None, bold=True,
+                  align="center")
         for values in rows:
-            cells = table.add_row().cells
-            for i, (cell, text) in enumerate(zip(cells, values, strict=True)):
-                _cell(cell, text, style, align=WD_ALIGN_PARAGRAPH.RIGHT if i in numeric else None)
-        fixed_widths(table, list(widths))
-        self._place(table._tbl)
+            row = _row(table)
+            for i, text in enumerate(values):
+                _cell(row, text, style, twips[i], align="right" if i in right else None)
+        self.anchor.addprevious(table)
         return table
 
 
-def _cell(cell: Any, text: str, style_id: str, *, bold: bool = False, align: Any = None) -> None:
-    paragraph = cell.paragraphs[0]
-    paragraph._p.style = style_id
-    if align is not None:
-        paragraph.alignment = align
-    if text:
-        run = paragraph.add_run(text)
-        if bold:
-            run.bold = True
+def _set(element: Any, **attributes: str) -> None:
+    for key, value in attributes.items():
+        element.set(qn(f"w:{key}"), value)
 
 
-def _borders(table: Any) -> None:
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        for key, value in (("w:val", "single"), ("w:sz", "4"), ("w:space", "0"), ("w:color", "000000")):
-            element.set(qn(key), value)
-        borders.append(element)
-    table._tbl.tblPr.append(borders)
+def _paragraph(style_id: str, runs: Sequence[Run], align: str | None = None, size: float | None = None) -> Any:
+    paragraph = oxml_parser.makeelement(qn("w:p"))  # python-docx's element classes: Paragraph() can wrap it
+    properties = etree.SubElement(paragraph, qn("w:pPr"))
+    _set(etree.SubElement(properties, qn("w:pStyle")), val=style_id)
+    if align:
+        _set(etree.SubElement(properties, qn("w:jc")), val=align)
+    for text, how in runs:
+        if not text:
+            continue
+        run = etree.SubElement(paragraph, qn("w:r"))
+        if how or size:
+            rpr = etree.SubElement(run, qn("w:rPr"))
+            if "b" in how:
+                etree.SubElement(rpr, qn("w:b"))
+            if "i" in how or "h" in how:
+                etree.SubElement(rpr, qn("w:i"))
+            if size:
+                _set(etree.SubElement(rpr, qn("w:sz")), val=str(round(size * 2)))
+            if "h" in how:
+                _set(etree.SubElement(rpr, qn("w:highlight")), val="yellow")
+        element = etree.SubElement(run, qn("w:t"))
+        element.text = _XML_SAFE.sub(" ", text)
+        element.set(_SPACE, "preserve")
+    return paragraph
 
 
-def _repeat(row: Any) -> None:
-    """The header row is repeated at the top of each page the table runs over."""
-    trpr = row._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    trpr.append(header)
+def _row(table: Any, *, header: bool = False) -> Any:
+    row = etree.SubElement(table, qn("w:tr"))
+    if header:
+        _set(etree.SubElement(etree.SubElement(row, qn("w:trPr")), qn("w:tblHeader")), val="true")
+    return row
+
+
+def _cell(row: Any, text: str, style_id: str, width: int, *, span: int = 1, vmerge: str | None = None,
+          bold: bool = False, align: str | None = None) -> None:
+    cell = etree.SubElement(row, qn("w:tc"))
+    properties = etree.SubElement(cell, qn("w:tcPr"))
+    _set(etree.SubElement(properties, qn("w:tcW")), w=str(width), type="dxa")
+    if span > 1:
+        _set(etree.SubElement(properties, qn("w:gridSpan")), val=str(span))
+    if vmerge == "restart":
+        _set(etree.SubElement(properties, qn("w:vMerge")), val="restart")
+    elif vmerge == "continue":
+        etree.SubElement(properties, qn("w:vMerge"))
+        text = ""
+    cell.append(_paragraph(style_id, [(text, "b" if bold else "")], align))
 
 
 def _write_body(w: _Writer, c: ReportContent) -> None:
@@ -353,13 +378,28 @@ def _with_plan(title: str, plan_number: str | None, multi: bool) -> str:
     return f"{title} (Kế hoạch số {plan_number})" if multi and plan_number else title
 
 
+def _prefix(period_label: str | None, several: bool) -> str:
+    """"6 tháng đầu năm 2024: " before each of a unit's several reports; a single deadline's label ("Hạn
+    25/09/2024") is left out, the line gives the date anyway."""
+    if not several or not period_label or period_label.startswith("Hạn "):
+        return ""
+    return f"{period_label}: "
+
+
+def _measure(value: str, unit_of_measure: str) -> str:
+    """"3,3%", "27 hộ"."""
+    if not unit_of_measure:
+        return value
+    return value + unit_of_measure if unit_of_measure == "%" else f"{value} {unit_of_measure}"
+
+
 def _entry_text(entry: UnitEntry) -> str:
     """A unit's line: its reports, lightly joined, with their dates; what it still owes, named as such."""
     parts = []
     several = len(entry.quotes) + len(entry.owed) > 1
     seen: set[str] = set()
     for q in entry.quotes:
-        prefix = f"{q.period_label}: " if several and q.period_label else ""
+        prefix = _prefix(q.period_label, several)
         when = f"báo cáo ngày {dmy(q.submitted_on)}"
         if q.days_late:
             when += f", chậm {q.days_late} ngày"
@@ -372,7 +412,7 @@ def _entry_text(entry: UnitEntry) -> str:
             parts.append(f"{prefix}{text} ({when})")
         seen.add(text)
     for o in entry.owed:
-        prefix = f"{o.period_label}: " if several and o.period_label else ""
+        prefix = _prefix(o.period_label, several)
         if o.overdue:
             state = "báo cáo bị trả lại, chưa nộp lại" if o.returned else "chưa báo cáo"
             parts.append(f"{prefix}{state} (hạn {dmy(o.due_on)}, quá hạn {o.days_late} ngày)")
@@ -402,8 +442,8 @@ def _write_group(w: _Writer, group: GroupEntry) -> None:
         w.para([("+ Không có hạn báo cáo trong kỳ: ", "i"), (join_names(idle, _MAX_NAMES) + ".", "")],
                "Report Item")
     if group.figures:
-        figures = "; ".join(f"{f.name}: {number(f.value)} {f.unit_of_measure} ({f.reporting}/{f.total} đơn vị "
-                            f"báo cáo)" for f in group.figures)
+        figures = "; ".join(f"{f.name}: {_measure(number(f.value), f.unit_of_measure)} ({f.reporting}/{f.total} "
+                            f"đơn vị báo cáo)" for f in group.figures)
         w.para([("+ Số liệu tổng hợp: ", "i"), (figures + ".", "")], "Report Item")
 
 
@@ -429,21 +469,18 @@ def _write_rollup_appendix(document: Any, c: ReportContent) -> None:
     """A landscape section: each indicator's target, value and reporting units for every unit below."""
     assert c.rollup is not None
     section = document.add_section(WD_SECTION.NEW_PAGE)
+    section.different_first_page_header_footer = False  # the page number shows on the appendix's first page
     section.orientation = WD_ORIENT.LANDSCAPE
     width, height = section.page_width, section.page_height
     if width < height:
         section.page_width, section.page_height = height, width
-    w = _Writer(document, None)
-    for text, bold, italic, size in (
-        ("PHỤ LỤC", True, False, 14),
-        (f"SỐ LIỆU CÁC CHỈ TIÊU THEO ĐƠN VỊ {upper(c.period.label)}", True, False, 14),
-        (f"(Kèm theo Báo cáo số {c.heading.number.strip()} của {c.heading.issuer_short})",
-         False, True, 13),
-    ):
-        paragraph = w.para(text, "Report Table", align=WD_ALIGN_PARAGRAPH.CENTER)
-        for run in paragraph.runs:
-            set_font(run, size, bold=bold, italic=italic)
-    rule(w.para("", "Report Table", align=WD_ALIGN_PARAGRAPH.CENTER), indent_cm=10.5)
+    w = _Writer(document, document.element.body.sectPr)
+    w.para([("PHỤ LỤC", "b")], "Report Table", align="center", size=14)
+    w.para([(f"SỐ LIỆU CÁC CHỈ TIÊU THEO ĐƠN VỊ {upper(c.period.label)}", "b")], "Report Table", align="center",
+           size=14)
+    w.para([(f"(Kèm theo Báo cáo số {c.heading.number.strip()} của {c.heading.issuer_short})", "i")],
+           "Report Table", align="center", size=13)
+    rule(Paragraph(w.para("", "Report Table", align="center"), document._body), indent_cm=10.5)
     rows = c.rollup.rows
     indicators = c.rollup.indicators
     for start in range(0, len(indicators), _INDICATORS_PER_TABLE):
@@ -463,8 +500,5 @@ def _write_rollup_appendix(document: Any, c: ReportContent) -> None:
                     str(cell.reporting_units) if cell and cell.reporting_units else "",
                 ]
             body.append(line)
-        widths = [1.0, 5.0] + [2.3, 2.3, 1.8] * len(chunk)
-        table = w.table(header, body, widths, numeric=range(2, 2 + 3 * len(chunk)), header_rows=[spans])
-        # The first header row's STT and unit cells span both header rows.
-        for column in (0, 1):
-            table.rows[0].cells[column].merge(table.rows[1].cells[column])
+        widths = [1.2, 4.8] + [2.3, 2.3, 1.8] * len(chunk)
+        w.table(header, body, widths, numeric=range(2, 2 + 3 * len(chunk)), header_rows=[spans])
