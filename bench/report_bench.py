@@ -250,11 +250,13 @@ def _commune_plan(load: Loader, commune: int, offices: list[int], villages: list
 
 
 def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, float, Any]:
-    """(cold seconds, median warm seconds, peak MiB of Python memory, result)."""
-    tracemalloc.start()
+    """(cold seconds, median warm seconds, peak MiB of Python memory, result): the first run is timed, a second
+    one traced for memory (tracing slows it), then `repeat` runs are timed."""
     started = time.perf_counter()
     result = fn()
     cold = time.perf_counter() - started
+    tracemalloc.start()
+    fn()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     warm = []

@@ -494,9 +494,9 @@ def is_rate(unit_of_measure: str) -> bool:
     return "%" in (unit_of_measure or "") or "tỷ lệ" in (unit_of_measure or "").lower()
 
 
-def latest_values(indicators: Any, *, year: int | None = None, period: Period | None = None) -> sa.Subquery:
+def latest_values(indicators: Any, *, year: int | None = None, period: Period | None = None) -> sa.CTE:
     """The latest value each unit reported for each of `indicators` (ids: a select or a list) and year:
-    columns indicator_id, unit_id, year, value.
+    columns indicator_id, unit_id, year, value and path (the reporting unit's).
 
     With `period`, only the year it ends in and, for a part of a year, only values reported for occurrences
     whose own period (else due date) ends in it: the first half's figures are those of the first half's reports.
@@ -523,8 +523,17 @@ def latest_values(indicators: Any, *, year: int | None = None, period: Period | 
         .where(*conditions)
         .subquery()
     )
-    return sa.select(ranked.c.indicator_id, ranked.c.unit_id, ranked.c.year, ranked.c.value).where(
-        ranked.c.rank == 1).subquery("latest_values")
+    reporter = aliased(OrgUnit)
+    # Computed once, with the reporting unit's path (a materialised CTE on PostgreSQL): joined to hundreds of
+    # targets, an inlined subquery is re-ranked, and its units looked up, for each of them when the planner
+    # guesses it holds one row.
+    return (
+        sa.select(ranked.c.indicator_id, ranked.c.unit_id, ranked.c.year, ranked.c.value,
+                  reporter.path.label("path"))
+        .join(reporter, reporter.id == ranked.c.unit_id)
+        .where(ranked.c.rank == 1)
+        .cte("latest_values").prefix_with("MATERIALIZED", dialect="postgresql")
+    )
 
 
 def indicator_progress(person: Person, unit: OrgUnit, *, year: int | None = None, period: Period | None = None,
@@ -539,7 +548,6 @@ def indicator_progress(person: Person, unit: OrgUnit, *, year: int | None = None
     if period is not None:
         year = period.target_year
     target_unit = aliased(OrgUnit)
-    reporter = aliased(OrgUnit)
 
     def in_view(target: Any, where_unit: Any) -> sa.ColumnElement[bool]:
         return sa.and_(OrgUnit.subtree_clause(unit.path, where_unit.path), scope_clause(person, where_unit.path),
@@ -566,10 +574,9 @@ def indicator_progress(person: Person, unit: OrgUnit, *, year: int | None = None
         .join(Indicator, Indicator.id == IndicatorTarget.indicator_id)
         .join(target_unit, target_unit.id == IndicatorTarget.unit_id)
         .outerjoin(latest, sa.and_(latest.c.indicator_id == IndicatorTarget.indicator_id,
-                                   latest.c.year == IndicatorTarget.year))
-        .outerjoin(reporter, reporter.id == latest.c.unit_id)
-        .where(in_view(IndicatorTarget, target_unit), of_plan,
-               sa.or_(latest.c.unit_id.is_(None), reporter.path.startswith(target_unit.path)))
+                                   latest.c.year == IndicatorTarget.year,
+                                   latest.c.path.startswith(target_unit.path)))
+        .where(in_view(IndicatorTarget, target_unit), of_plan)
         .group_by(IndicatorTarget.id, Indicator.id, Indicator.name, Indicator.unit_of_measure, Indicator.direction,
                   Indicator.plan_id, target_unit.id, target_unit.name, target_unit.path, IndicatorTarget.year,
                   IndicatorTarget.value, IndicatorTarget.comparator)

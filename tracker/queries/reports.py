@@ -289,14 +289,12 @@ def unit_figures(person: Person, plan_ids: Sequence[int], period: Period, *, wit
     fan-out group's figures are summed from)."""
     indicators = sa.select(Indicator.id).where(Indicator.plan_id.in_(plan_ids))
     latest = latest_values(indicators, period=period)
-    unit = aliased(OrgUnit)
     query = (
         sa.select(latest.c.indicator_id, Indicator.name, Indicator.unit_of_measure, latest.c.unit_id, latest.c.value)
         .join(Indicator, Indicator.id == latest.c.indicator_id)
-        .join(unit, unit.id == latest.c.unit_id)
-        .where(scope_clause(person, unit.path),
-               OrgUnit.subtree_clause(within.path, unit.path) if within is not None else sa.true())
-        .order_by(latest.c.indicator_id, unit.path)
+        .where(scope_clause(person, latest.c.path),
+               OrgUnit.subtree_clause(within.path, latest.c.path) if within is not None else sa.true())
+        .order_by(latest.c.indicator_id, latest.c.path)
         .execution_options(yield_per=BATCH)
     )
     return [UnitFigure(r.indicator_id, r.name, r.unit_of_measure or "", r.unit_id, Decimal(r.value))
@@ -322,13 +320,12 @@ def figures_by_child(person: Person, parent: OrgUnit, plan_ids: Sequence[int], p
     for the year. Two statements whatever the number of children."""
     indicators = sa.select(Indicator.id).where(Indicator.plan_id.in_(plan_ids))
     latest = latest_values(indicators, period=period)
-    unit = aliased(OrgUnit)
-    bucket = _child_of(parent, unit.path)
+    bucket = _child_of(parent, latest.c.path)
     values = (
         sa.select(latest.c.indicator_id, bucket.label("child_id"), sa.func.sum(latest.c.value).label("total"),
                   sa.func.avg(latest.c.value).label("mean"), sa.func.count(latest.c.unit_id).label("n"))
-        .join(unit, unit.id == latest.c.unit_id)
-        .where(OrgUnit.subtree_clause(parent.path, unit.path), unit.id != parent.id, scope_clause(person, unit.path))
+        .where(OrgUnit.subtree_clause(parent.path, latest.c.path), latest.c.unit_id != parent.id,
+               scope_clause(person, latest.c.path))
         .group_by(latest.c.indicator_id, bucket)
     )
     child = aliased(OrgUnit)
