@@ -249,6 +249,20 @@ def _commune_plan(load: Loader, commune: int, offices: list[int], villages: list
                          indicators[:2] if s == 28 else None)
 
 
+def _found(communes: int) -> dict[str, Any]:
+    """What `_seed` returned, read back from a kept database."""
+    from tracker.extensions import db
+    from tracker.models import OrgUnit, Person
+
+    province = db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.name == "Tỉnh Đo Tải"))
+    department = db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.parent_id == province,
+                                                               OrgUnit.kind == "department"))
+    commune = db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.name == "Xã 0-0000"))
+    viewer = db.session.scalar(sa.select(Person.id).where(Person.username == "tinh0"))
+    return {"province": province, "department": department, "commune": commune, "viewer": viewer,
+            "chair": "chutich0-0"}
+
+
 def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, float, Any]:
     """(cold seconds, median warm seconds, peak MiB of Python memory, result): the first run is timed, a second
     one traced for memory (tracing slows it), then `repeat` runs are timed."""
@@ -275,6 +289,7 @@ def main() -> None:
     parser.add_argument("--noise-communes", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--reuse", default=None, help="time against a database kept by --keep (PostgreSQL)")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -291,21 +306,28 @@ def main() -> None:
         url = f"sqlite:///{tmp.name}/bench.db"
     else:
         server = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-        name = f"tracker_bench_{uuid.uuid4().hex[:8]}"
+        name = args.reuse or f"tracker_bench_{uuid.uuid4().hex[:8]}"
         admin = sa.create_engine(sa.engine.make_url(server), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        if args.reuse:
+            args.keep = True
+        else:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
         with app.app_context():
-            upgrade()
-            print(f"loading {args.communes} communes (+{args.noise_communes} elsewhere) on {db.engine.dialect.name}")
-            started = time.perf_counter()
-            seeded = _seed(db.engine, args.communes, args.noise_communes)
-            print(f"  loaded in {time.perf_counter() - started:.1f} s: "
-                  + ", ".join(f"{k} {v:,}" for k, v in seeded["counts"].items()))
+            if args.reuse:
+                seeded = _found(args.communes)
+            else:
+                upgrade()
+                print(f"loading {args.communes} communes (+{args.noise_communes} elsewhere) on "
+                      f"{db.engine.dialect.name}")
+                started = time.perf_counter()
+                seeded = _seed(db.engine, args.communes, args.noise_communes)
+                print(f"  loaded in {time.perf_counter() - started:.1f} s: "
+                      + ", ".join(f"{k} {v:,}" for k, v in seeded["counts"].items()))
             clock = status_clock(TODAY)
             chair = db.session.scalar(sa.select(Person).where(Person.username == seeded["chair"]))
             viewer = db.session.get(Person, seeded["viewer"])

@@ -191,3 +191,31 @@ def test_building_a_report_reads_nothing_twice_whatever_the_size(report_data, ma
                       now=at(date(2024, 6, 20)))
     db.session.commit()
     assert count() == before
+
+
+def test_a_departments_plan_rolled_up_over_the_province_is_the_departments_report(report_data, make_unit, make_plan,
+                                                                                  make_task):
+    from tracker.models import UnitKind
+    from tracker.operations.plans import activate_plan
+
+    c = report_data.commune
+    department = make_unit("Sở Lao động - Thương binh và Xã hội", UnitKind.DEPARTMENT, parent=c.province)
+    plan = make_plan(department, number="15/KH-SLĐTBXH", title="Kế hoạch giảm nghèo bền vững năm 2024")
+    for commune in (c.xa, c.other_xa):
+        make_task(plan, commune, title="Báo cáo kết quả giảm nghèo của xã", due=date(2024, 6, 30),
+                  report_to_unit=department, section_code="III.1")
+    activate_plan(None, plan)
+    db.session.commit()
+    content = draft(c.viewer, period="2024-H1", clock=status_clock(TODAY), plan=plan, rollup_unit=c.province)
+    h = content.heading
+    assert (h.governing_body, h.issuing_body) == ("UBND TỈNH THỬ NGHIỆM", "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI")
+    assert h.number.strip() == "/BC-SLĐTBXH" and h.signer_title == "GIÁM ĐỐC" and h.signer_authority == ""
+    assert h.place_and_date.startswith("Thử Nghiệm, ngày") and h.recipients[0] == "- UBND tỉnh Thử Nghiệm (b/c);"
+    rows = {r.unit_name: r.stats.expected for r in content.rollup.rows}
+    assert rows["Huyện Thử Nghiệm"] == 2
+    group = next(e for b in content.plans for s in b.sections for e in s.entries if isinstance(e, GroupEntry))
+    assert group.label == "UBND các xã, phường" and group.total == 2
+    # Issued by the province itself when asked.
+    other = draft(c.viewer, period="2024-H1", clock=status_clock(TODAY), plan=plan, rollup_unit=c.province,
+                  issuer=c.province)
+    assert other.heading.issuing_body == "ỦY BAN NHÂN DÂN\nTỈNH THỬ NGHIỆM"

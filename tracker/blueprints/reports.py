@@ -64,6 +64,7 @@ def _draft(form: PeriodicReportForm) -> ReportContent:
         current_user, period=form.chosen_period(), clock=status_clock(), plan=plan,
         unit=_load(OrgUnit, form.unit.data) if plan is None else None,
         rollup_unit=_load(OrgUnit, form.rollup.data) if plan is not None else None,
+        issuer=_load(OrgUnit, form.issuer.data) if plan is not None else None,
         options=ReportOptions(document_number=form.number.data or None, signer_title=form.signer_title.data or None,
                               signer_name=form.signer_name.data or None),
     )

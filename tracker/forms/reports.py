@@ -33,6 +33,7 @@ class PeriodicReportForm(FlaskForm):
     start = LocalDateField(_l("From date"), format=DATE_FORMATS, validators=[Optional()])
     end = LocalDateField(_l("To date"), format=DATE_FORMATS, validators=[Optional()])
     rollup = SelectField(_l("Roll up the units below"), coerce=_optional_id, validate_choice=False)
+    issuer = SelectField(_l("Issued by"), coerce=_optional_id, validate_choice=False)
     number = StringField(_l("Number and symbol"), validators=[Optional(), at_most(64)], filters=[strip])
     signer_title = StringField(_l("Signer's title"), validators=[Optional(), at_most(120)], filters=[strip])
     signer_name = StringField(_l("Signer"), validators=[Optional(), at_most(120)], filters=[strip])
@@ -41,7 +42,8 @@ class PeriodicReportForm(FlaskForm):
                  periods: list[Period], rollups: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         none: list[tuple[int | None, str]] = [(None, "—")]
-        for field, offered in ((self.plan, plans), (self.unit, units), (self.rollup, rollups)):
+        issuers = list(dict.fromkeys([*units, *rollups]))
+        for field, offered in ((self.plan, plans), (self.unit, units), (self.rollup, rollups), (self.issuer, issuers)):
             chosen = field.data if isinstance(field.data, int) else None
             extra = [(chosen, f"#{chosen}")] if chosen is not None and chosen not in dict(offered) else []
             field.choices = choices(none + offered + extra)

@@ -29,6 +29,7 @@ from tracker.reports.heading import (
     Heading,
     ReportOptions,
     build_heading,
+    is_administrative,
     plan_reference,
     report_subject,
     short_reference,
@@ -247,8 +248,19 @@ def plan_report(actor: Person, plan: Plan, period: Period, *, clock: StatusClock
     for unit in (rollup_unit, issuer):
         if unit is not None:
             require(actor, Permission.VIEW, unit)
-    return _build(actor, [plan], period, clock, within=rollup_unit, issuer=issuer or rollup_unit or plan.issuing_unit,
+    return _build(actor, [plan], period, clock, within=rollup_unit, issuer=issuer or _default_issuer(plan, rollup_unit),
                   owner=None, options=options or ReportOptions())
+
+
+def _default_issuer(plan: Plan, rollup_unit: OrgUnit | None) -> OrgUnit:
+    """Who reports: the plan's issuing unit; for a roll-up, the roll-up unit, unless the plan is one of its
+    departments' (a Sở's plan rolled up over the province's communes is the Sở's report)."""
+    if rollup_unit is None:
+        return plan.issuing_unit
+    issuer = plan.issuing_unit
+    if issuer.parent_id == rollup_unit.id and not is_administrative(issuer):
+        return issuer
+    return rollup_unit
 
 
 def unit_report(actor: Person, unit: OrgUnit, period: Period, *, clock: StatusClock,

@@ -170,7 +170,7 @@ def build_heading(*, issuer: OrgUnit, ancestors: list[OrgUnit], subject: str, to
 
 def _default_recipients(upper_level: OrgUnit | None) -> list[str]:
     lines = []
-    if upper_level is not None and upper_level.parent_id is not None:
+    if upper_level is not None and upper_level.kind != UnitKind.COUNTRY:
         lines.append(f"- {short_reference(upper_level)} (b/c);")
     lines += ["- Các đơn vị thực hiện Kế hoạch;", "- Lưu: VT."]
     return lines
