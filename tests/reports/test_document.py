@@ -68,7 +68,7 @@ def test_the_body_quotes_units_names_groups_and_lists_the_overdue(report_data):
     assert "Trạm Y tế: Trạm Y tế đã khám miễn phí cho 120 người nghèo (báo cáo ngày 18/06/2024)" in text
     assert "Các thôn, tổ dân phố (2/3 đơn vị đã báo cáo):" in text
     assert "+ Chưa báo cáo (quá hạn): Thôn 3." in text
-    assert "Số hộ nghèo: 27 hộ (2/3 đơn vị báo cáo)" in text
+    assert "* Số hộ nghèo: 27 hộ (2/3 đơn vị báo cáo)." in text and "* Tỷ lệ hộ nghèo: 3,3% (2/3" in text
     assert "Đơn vị chưa báo cáo: Trường Tiểu học và Thôn 3." in text
     assert "hạn 10/06/2024, quá hạn 52 ngày; đã gia hạn từ ngày 15/05/2024" in text
     assert "bị trả lại ngày" in text and "“Thiếu số liệu thôn 3”" in text
@@ -116,6 +116,7 @@ def test_an_office_may_use_its_own_template(app, report_data, tmp_path):
     document.add_paragraph("{noi_dung}")
     document.add_paragraph("{noi_nhan}")
     document.add_paragraph("{chuc_vu_ky} {nguoi_ky}")
+    document.sections[0].header.paragraphs[0].text = "Văn bản của {co_quan_ban_hanh}"
     path = tmp_path / "mau-rieng.docx"
     document.save(path)
     app.config["REPORT_TEMPLATE_PATH"] = str(path)
@@ -126,6 +127,7 @@ def test_an_office_may_use_its_own_template(app, report_data, tmp_path):
     assert "I. KẾT QUẢ THỰC HIỆN" in lines and "- Lưu: VT." in lines
     assert lines[-1] == "CHỦ TỊCH Phạm Văn Chủ Tịch"
     assert "Report Body" in [s.name for s in rendered.styles]
+    assert rendered.sections[0].header.paragraphs[0].text == "Văn bản của ỦY BAN NHÂN DÂN\nXÃ CAO NGỌC"
 
 
 def test_a_template_without_the_body_placeholder_is_refused(report_data, tmp_path):

@@ -78,7 +78,7 @@ def _paragraphs(document: Any) -> Iterable[Any]:
     yield from walk(document)
     for section in document.sections:
         for part in (section.header, section.footer, section.first_page_header, section.first_page_footer):
-            if not part.is_linked_to_previous or part is section.header:
+            if not part.is_linked_to_previous:  # reading an undefined one would add it to the document
                 yield from walk(part)
 
 
@@ -304,7 +304,7 @@ def _write_body(w: _Writer, c: ReportContent) -> None:
             rows.append([str(i), name, str(st.expected), str(st.on_time), str(st.late), str(st.overdue),
                          str(st.open_not_due), percent(st.completion), percent(st.timeliness)])
         w.table(["STT", "Đơn vị", "Đến hạn", "Đúng hạn", "Chậm", "Quá hạn", "Chưa đến hạn", "Hoàn thành",
-                 "Đúng hạn (%)"], rows, [1.0, 4.6, 1.5, 1.5, 1.4, 1.5, 1.7, 1.8, 1.8], numeric=range(2, 9))
+                 "Đúng hạn (%)"], rows, [1.3, 4.3, 1.5, 1.5, 1.4, 1.5, 1.7, 1.8, 1.8], numeric=range(2, 9))
         if c.rollup.indicators:
             w.para([("(Số liệu các chỉ tiêu của từng đơn vị tại Phụ lục kèm theo.)", "i")])
 
@@ -365,11 +365,11 @@ def _indicator_table(w: _Writer, c: ReportContent) -> None:
         rows.append(row)
     header = ["STT", "Chỉ tiêu", "ĐVT", f"Chỉ tiêu năm {c.period.target_year}", "Thực hiện", "Tỷ lệ so với chỉ tiêu",
               "Đánh giá", "Số đơn vị báo cáo"]
-    widths = [1.1, 5.4, 1.3, 2.0, 1.9, 1.7, 1.6, 1.5]
+    widths = [1.3, 5.2, 1.3, 2.0, 1.9, 1.7, 1.6, 1.5]
     numeric: tuple[int, ...] = (3, 4, 5, 7)
     if len(units) > 1:
         header.insert(2, "Đơn vị")
-        widths = [1.1, 4.0, 2.2, 1.2, 1.8, 1.7, 1.5, 1.5, 1.5]
+        widths = [1.3, 3.8, 2.2, 1.2, 1.8, 1.7, 1.5, 1.5, 1.5]
         numeric = (4, 5, 6, 8)
     w.table(header, rows, widths, numeric=numeric)
 
@@ -442,9 +442,10 @@ def _write_group(w: _Writer, group: GroupEntry) -> None:
         w.para([("+ Không có hạn báo cáo trong kỳ: ", "i"), (join_names(idle, _MAX_NAMES) + ".", "")],
                "Report Item")
     if group.figures:
-        figures = "; ".join(f"{f.name}: {_measure(number(f.value), f.unit_of_measure)} ({f.reporting}/{f.total} "
-                            f"đơn vị báo cáo)" for f in group.figures)
-        w.para([("+ Số liệu tổng hợp: ", "i"), (figures + ".", "")], "Report Item")
+        w.para([("+ Số liệu tổng hợp:", "i")], "Report Item")
+        for f in group.figures:
+            w.para(f"* {f.name}: {_measure(number(f.value), f.unit_of_measure)} ({f.reporting}/{f.total} đơn vị "
+                   f"báo cáo).", "Report Item")
 
 
 def _by_unit(items: Sequence[ItemLine]) -> OrderedDict[str, list[ItemLine]]:
@@ -500,5 +501,5 @@ def _write_rollup_appendix(document: Any, c: ReportContent) -> None:
                     str(cell.reporting_units) if cell and cell.reporting_units else "",
                 ]
             body.append(line)
-        widths = [1.2, 4.8] + [2.3, 2.3, 1.8] * len(chunk)
+        widths = [1.3, 4.7] + [2.3, 2.3, 1.8] * len(chunk)
         w.table(header, body, widths, numeric=range(2, 2 + 3 * len(chunk)), header_rows=[spans])
