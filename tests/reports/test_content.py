@@ -13,7 +13,7 @@ from tracker.clock import status_clock
 from tracker.extensions import db
 from tracker.operations.errors import PermissionDenied, ValidationFailed
 from tracker.reports import draft
-from tracker.reports.content import GroupEntry, UnitEntry
+from tracker.reports.model import GroupEntry, UnitEntry
 
 TODAY = date(2024, 8, 1)
 

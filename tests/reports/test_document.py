@@ -10,7 +10,8 @@ from docx import Document
 
 from tracker.clock import status_clock
 from tracker.reports import docx_bytes, draft, xlsx_bytes
-from tracker.reports.document import TemplateError, render_docx
+from tracker.reports.document import render_docx
+from tracker.reports.docxml import TemplateError
 from tracker.reports.template import BUNDLED_TEMPLATE, PLACEHOLDERS, build_default_template
 
 TODAY = date(2024, 8, 1)

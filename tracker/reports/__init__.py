@@ -14,9 +14,11 @@ from flask_babel import lazy_gettext as _l
 from tracker.models import OrgUnit, Person, Plan, StatusClock
 from tracker.operations.errors import ValidationFailed
 from tracker.periods import Period, parse_period
-from tracker.reports.content import ReportContent, plan_report, unit_report
-from tracker.reports.document import DOCX_MIMETYPE, TemplateError, render_docx
+from tracker.reports.content import plan_report, unit_report
+from tracker.reports.document import DOCX_MIMETYPE, render_docx
+from tracker.reports.docxml import TemplateError
 from tracker.reports.heading import ReportOptions
+from tracker.reports.model import ReportContent
 from tracker.reports.template import BUNDLED_TEMPLATE
 from tracker.reports.workbook import XLSX_MIMETYPE, render_xlsx
 

@@ -12,13 +12,12 @@ their units' part of the plan, a chair's the whole commune, a province viewer's 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from tracker.models import Occurrence, OccurrenceStatus, OrgUnit, Person, Plan, PlanStatus, StatusClock, UnitKind
+from tracker.models import OccurrenceStatus, OrgUnit, Person, Plan, PlanStatus, StatusClock, UnitKind
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import PermissionDenied, ValidationFailed
 from tracker.periods import Period
@@ -34,205 +33,26 @@ from tracker.reports.heading import (
     report_subject,
     short_reference,
 )
+from tracker.reports.model import (
+    ExtensionItem,
+    GroupEntry,
+    GroupFigure,
+    ItemLine,
+    Owed,
+    PlanBlock,
+    Quote,
+    ReportContent,
+    ReturnedItem,
+    RollupPart,
+    SectionBlock,
+    Summary,
+    UnitEntry,
+)
 from tracker.reports.text import clean, sentence, shorten
 
 ACCEPTED, SUBMITTED, RETURNED = "accepted", "submitted", "returned"
 #: Units of these kinds, several siblings doing the same task, are a plan "fanning out" (các thôn, các xã).
 _FANOUT_KINDS = {UnitKind.VILLAGE.value, UnitKind.COMMUNE.value}
-
-
-# --- The content ------------------------------------------------------------------------------------------
-
-@dataclass
-class Quote:
-    """A unit's report quoted in part I."""
-
-    text: str
-    submitted_on: date
-    days_late: int
-    pending: bool  # submitted, not yet accepted
-    period_label: str | None
-
-
-@dataclass
-class Owed:
-    """A report of the period not (or no longer) in: overdue, or not yet due."""
-
-    due_on: date
-    overdue: bool
-    days_late: int
-    returned: bool
-    period_label: str | None
-
-
-@dataclass
-class UnitEntry:
-    unit_id: int
-    unit_name: str
-    quotes: list[Quote] = field(default_factory=list)
-    owed: list[Owed] = field(default_factory=list)
-    has_deadline: bool = False
-
-    @property
-    def reported(self) -> bool:
-        return bool(self.quotes)
-
-    @property
-    def late(self) -> bool:
-        return any(q.days_late for q in self.quotes)
-
-    @property
-    def missing(self) -> bool:
-        return any(o.overdue for o in self.owed)
-
-
-@dataclass
-class GroupFigure:
-    name: str
-    unit_of_measure: str
-    value: Decimal
-    reporting: int
-    total: int
-
-
-@dataclass
-class GroupEntry:
-    """Several sibling units given the same task (the plan fans out: các thôn, UBND các xã)."""
-
-    label: str
-    members: list[UnitEntry]
-    figures: list[GroupFigure] = field(default_factory=list)
-
-    @property
-    def reported(self) -> int:
-        return sum(1 for m in self.members if m.reported)
-
-    @property
-    def total(self) -> int:
-        return len(self.members)
-
-
-@dataclass
-class SectionBlock:
-    code: str | None
-    title: str
-    entries: list[UnitEntry | GroupEntry] = field(default_factory=list)
-
-
-@dataclass
-class PlanBlock:
-    plan_id: int
-    number: str | None
-    reference: str
-    sections: list[SectionBlock] = field(default_factory=list)
-
-
-@dataclass
-class Summary:
-    """The period's occurrences by status (the roll-up page's columns)."""
-
-    due: int = 0  # done, or overdue: expected so far
-    on_time: int = 0
-    late: int = 0
-    overdue: int = 0
-    not_due: int = 0
-    units: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.due + self.not_due
-
-    @property
-    def completion(self) -> float | None:
-        return (self.on_time + self.late) / self.due if self.due else None
-
-    @property
-    def timeliness(self) -> float | None:
-        return self.on_time / self.due if self.due else None
-
-
-@dataclass
-class ItemLine:
-    """One item of parts II and III."""
-
-    unit_name: str
-    title: str
-    plan_number: str | None
-    due_on: date
-    days: int  # days late (overdue, late) or 0
-    note: str = ""
-    period_label: str | None = None
-
-
-@dataclass
-class ReturnedItem:
-    unit_name: str
-    title: str
-    plan_number: str | None
-    submitted_on: date
-    returned_on: date | None
-    comment: str
-    resubmitted: bool
-
-
-@dataclass
-class ExtensionItem:
-    unit_name: str
-    title: str
-    plan_number: str | None
-    from_on: date
-    to_on: date
-    reason: str
-    decided_on: date | None
-
-
-@dataclass
-class RollupPart:
-    """The units below side by side: task counts (the roll-up page's rows) and each indicator's figures."""
-
-    parent_id: int
-    parent_name: str
-    rows: list[dq.RollupRow]
-    indicators: list[tuple[int, str, str]]  # (id, name, unit of measure)
-    cells: dict[tuple[int, int], rq.ChildFigure]
-
-    @property
-    def figure_list(self) -> list[rq.ChildFigure]:
-        return list(self.cells.values())
-
-
-@dataclass
-class ReportContent:
-    heading: Heading
-    period: Period
-    next_period: Period
-    as_of: date
-    intro: str
-    closing: str
-    plans: list[PlanBlock]
-    summary: Summary
-    late_units: list[str]
-    silent_units: list[str]
-    indicators: list[dq.IndicatorProgress]
-    targets: list[rq.TargetLine]
-    overdue: list[ItemLine]
-    late: list[ItemLine]
-    returned: list[ReturnedItem]
-    extensions: list[ExtensionItem]
-    next_items: list[ItemLine]
-    rollup: RollupPart | None
-    file_stem: str
-
-    @property
-    def multi_plan(self) -> bool:
-        return len(self.plans) > 1
-
-    @property
-    def plan_numbers(self) -> dict[int, str | None]:
-        return {b.plan_id: b.number for b in self.plans}
-
-    def target_years(self) -> list[int]:
-        return sorted({t.year for t in self.targets})
 
 
 # --- Entry points -------------------------------------------------------------------------------------------
@@ -292,7 +112,7 @@ def _build(actor: Person, plans: list[Plan], period: Period, clock: StatusClock,
     entries = _unit_entries(tasks, occurrences, reports, clock)
     blocks = [_plan_block(plan, tasks, entries, figures) for plan in plans]
 
-    def unit_of(o: Occurrence | rq.OccurrenceLine) -> str:
+    def unit_of(o: rq.OccurrenceLine) -> str:
         task = tasks.get(o.task_id)
         return task.lead_unit_name if task else ""
 
@@ -304,35 +124,8 @@ def _build(actor: Person, plans: list[Plan], period: Period, clock: StatusClock,
         task = tasks.get(task_id)
         return numbers.get(task.plan_id) if task else None
 
-    overdue, late, returned = [], [], []
-    for o in occurrences:
-        returns = [r for r in reports.get(o.id, []) if r.review_status == RETURNED]
-        if o.status == OccurrenceStatus.OVERDUE.value:
-            notes = []
-            if o.due_on != o.original_due_on:
-                notes.append(f"đã gia hạn từ ngày {o.original_due_on:%d/%m/%Y}")
-            if returns:
-                notes.append("báo cáo bị trả lại, chưa nộp lại")
-            overdue.append(ItemLine(unit_of(o), title_of(o.task_id), plan_of(o.task_id), o.due_on,
-                                    max(0, (clock.today - o.due_on).days), "; ".join(notes), o.period_label))
-        elif o.status == OccurrenceStatus.DONE_LATE.value and o.completed_on is not None:
-            late.append(ItemLine(unit_of(o), title_of(o.task_id), plan_of(o.task_id), o.due_on,
-                                 (o.completed_on - o.due_on).days, f"báo cáo ngày {o.completed_on:%d/%m/%Y}",
-                                 o.period_label))
-        for r in returns:
-            later = [x for x in reports[o.id] if x.id > r.id and x.review_status != RETURNED]
-            returned.append(ReturnedItem(unit_of(o), title_of(o.task_id), plan_of(o.task_id), r.submitted_on,
-                                         r.reviewed_on, clean(r.review_comment), bool(later)))
-    by_id = {o.id: o for o in occurrences}
-    extensions, previous = [], {}
-    for e in rq.period_extensions(part):
-        o = by_id.get(e.occurrence_id)
-        if o is None:
-            continue
-        start = previous.get(o.id, o.original_due_on)
-        previous[o.id] = e.requested_due_on
-        extensions.append(ExtensionItem(unit_of(o), title_of(o.task_id), plan_of(o.task_id), start,
-                                        e.requested_due_on, clean(e.reason), e.decided_on))
+    overdue, late, returned = _limitations(occurrences, reports, clock, unit_of, title_of, plan_of)
+    extensions = _extensions(rq.period_extensions(part), occurrences, unit_of, title_of, plan_of)
     next_period = period.next()
     next_items = [
         ItemLine(unit_of(o), title_of(o.task_id), plan_of(o.task_id), o.due_on, 0, period_label=o.period_label)
@@ -370,6 +163,52 @@ def _build(actor: Person, plans: list[Plan], period: Period, clock: StatusClock,
         extensions=extensions, next_items=next_items, rollup=rollup,
         file_stem=_file_stem(plans, owner, within, period),
     )
+
+
+Describe = Callable[[int], str | None]
+
+
+def _limitations(occurrences: list[rq.OccurrenceLine], reports: dict[int, list[rq.ReportLine]], clock: StatusClock,
+                 unit_of: Callable[[rq.OccurrenceLine], str], title_of: Describe, plan_of: Describe
+                 ) -> tuple[list[ItemLine], list[ItemLine], list[ReturnedItem]]:
+    """Part II: the overdue items (with their extensions and returns), the items done late, the returned reports."""
+    overdue, late, returned = [], [], []
+    for o in occurrences:
+        returns = [r for r in reports.get(o.id, []) if r.review_status == RETURNED]
+        if o.status == OccurrenceStatus.OVERDUE.value:
+            notes = []
+            if o.due_on != o.original_due_on:
+                notes.append(f"đã gia hạn từ ngày {o.original_due_on:%d/%m/%Y}")
+            if returns:
+                notes.append("báo cáo bị trả lại, chưa nộp lại")
+            overdue.append(ItemLine(unit_of(o), title_of(o.task_id) or "", plan_of(o.task_id), o.due_on,
+                                    max(0, (clock.today - o.due_on).days), "; ".join(notes), o.period_label))
+        elif o.status == OccurrenceStatus.DONE_LATE.value and o.completed_on is not None:
+            late.append(ItemLine(unit_of(o), title_of(o.task_id) or "", plan_of(o.task_id), o.due_on,
+                                 (o.completed_on - o.due_on).days, f"báo cáo ngày {o.completed_on:%d/%m/%Y}",
+                                 o.period_label))
+        for r in returns:
+            later = [x for x in reports[o.id] if x.id > r.id and x.review_status != RETURNED]
+            returned.append(ReturnedItem(unit_of(o), title_of(o.task_id) or "", plan_of(o.task_id), r.submitted_on,
+                                         r.reviewed_on, clean(r.review_comment), bool(later)))
+    return overdue, late, returned
+
+
+def _extensions(approved: list[rq.ExtensionLine], occurrences: list[rq.OccurrenceLine],
+                unit_of: Callable[[rq.OccurrenceLine], str], title_of: Describe, plan_of: Describe
+                ) -> list[ExtensionItem]:
+    """The extensions granted, each from the due date it replaced to the one it set."""
+    by_id = {o.id: o for o in occurrences}
+    out, previous = [], {}
+    for e in approved:
+        o = by_id.get(e.occurrence_id)
+        if o is None:
+            continue
+        start = previous.get(o.id, o.original_due_on)
+        previous[o.id] = e.requested_due_on
+        out.append(ExtensionItem(unit_of(o), title_of(o.task_id) or "", plan_of(o.task_id), start,
+                                 e.requested_due_on, clean(e.reason), e.decided_on))
+    return out
 
 
 def _summary(occurrences: list[rq.OccurrenceLine], tasks: dict[int, rq.TaskLine]) -> Summary:

@@ -4,21 +4,18 @@
 from __future__ import annotations
 
 import io
-import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.oxml.ns import qn
-from docx.oxml.parser import oxml_parser
 from docx.text.paragraph import Paragraph
-from lxml import etree
 
-from tracker.reports.content import GroupEntry, ItemLine, ReportContent, UnitEntry
-from tracker.reports.template import BODY_STYLES, BUNDLED_TEMPLATE, ensure_styles, rule
+from tracker.reports.docxml import BodyWriter, TemplateError, expand, fill, single_paragraph
+from tracker.reports.model import GroupEntry, ItemLine, ReportContent, UnitEntry
+from tracker.reports.template import BUNDLED_TEMPLATE, ensure_styles, rule
 from tracker.reports.text import dmy, join_names, number, percent, upper
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -29,16 +26,6 @@ _INDICATORS_PER_TABLE = 3
 _MAX_NAMES = 40
 
 
-class TemplateError(Exception):
-    """The configured template cannot hold a report (missing file or placeholder)."""
-
-
-Run = tuple[str, str]  # (text, "b" | "i" | "bi" | "" | "h": highlighted placeholder)
-_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-#: Characters XML 1.0 cannot carry (a unit's report may hold them): written as spaces.
-_XML_SAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
 def render_docx(content: ReportContent, template: str | Path | None = None) -> bytes:
     """The report as .docx bytes, laid out by `template` (the bundled one by default)."""
     path = Path(template) if template else BUNDLED_TEMPLATE
@@ -46,15 +33,15 @@ def render_docx(content: ReportContent, template: str | Path | None = None) -> b
         raise TemplateError(f"report template not found: {path}")
     document = Document(str(path))
     ensure_styles(document)
-    anchor = _single_paragraph(document, "noi_dung")
+    anchor = single_paragraph(document, "noi_dung")
     h = content.heading
-    _expand(document, "noi_nhan", h.recipients)
-    _fill(document, {
+    expand(document, "noi_nhan", h.recipients)
+    fill(document, {
         "co_quan_chu_quan": h.governing_body, "co_quan_ban_hanh": h.issuing_body, "so_ky_hieu": h.number,
         "dia_danh_ngay": h.place_and_date, "ten_loai": h.kind, "trich_yeu": h.subject,
         "quyen_han_ky": h.signer_authority, "chuc_vu_ky": h.signer_title, "nguoi_ky": h.signer_name,
     })
-    writer = _Writer(document, anchor._p)
+    writer = BodyWriter(document, anchor._p)
     _write_body(writer, content)
     anchor._p.getparent().remove(anchor._p)
     if content.rollup is not None and content.rollup.indicators:
@@ -64,199 +51,7 @@ def render_docx(content: ReportContent, template: str | Path | None = None) -> b
     return buffer.getvalue()
 
 
-# --- Placeholders ---------------------------------------------------------------------------------------------
-
-def _paragraphs(document: Any) -> Iterable[Any]:
-    """Every paragraph: body, table cells (nested too), page headers and footers."""
-    def walk(container: Any) -> Iterable[Any]:
-        yield from container.paragraphs
-        for table in getattr(container, "tables", []):
-            for row in table.rows:
-                for cell in row.cells:
-                    yield from walk(cell)
-
-    yield from walk(document)
-    for section in document.sections:
-        for part in (section.header, section.footer, section.first_page_header, section.first_page_footer):
-            if not part.is_linked_to_previous:  # reading an undefined one would add it to the document
-                yield from walk(part)
-
-
-def _single_paragraph(document: Any, key: str) -> Any:
-    token = "{" + key + "}"
-    for paragraph in _paragraphs(document):
-        if paragraph.text.strip() == token:
-            return paragraph
-    raise TemplateError(f"the report template needs a paragraph holding only {token}")
-
-
-def _replace(paragraph: Any, token: str, value: str) -> None:
-    """Replace `token` in a paragraph even when Word split it over several runs; the first run's formatting
-    carries the value."""
-    while True:
-        runs = paragraph.runs
-        text = "".join(r.text for r in runs)
-        start = text.find(token)
-        if start < 0:
-            return
-        end, position, placed = start + len(token), 0, False
-        for run in runs:
-            run_start, run_end = position, position + len(run.text)
-            position = run_end
-            if run_end <= start or run_start >= end:
-                continue
-            before = run.text[:max(0, start - run_start)]
-            after = run.text[max(0, end - run_start):] if end < run_end else ""
-            run.text = before + (value if not placed else "") + after
-            placed = True
-
-
-def _fill(document: Any, values: dict[str, str]) -> None:
-    for paragraph in list(_paragraphs(document)):
-        if "{" not in paragraph.text:
-            continue
-        for key, value in values.items():
-            token = "{" + key + "}"
-            if token not in paragraph.text:
-                continue
-            if not value and paragraph.text.strip() == token:
-                paragraph._p.getparent().remove(paragraph._p)  # an empty line of the heading is left out
-                break
-            _replace(paragraph, token, value)
-
-
-def _expand(document: Any, key: str, lines: Sequence[str]) -> None:
-    """A paragraph holding only {key} becomes one paragraph per line, each in its formatting."""
-    import copy
-
-    token = "{" + key + "}"
-    for paragraph in list(_paragraphs(document)):
-        if paragraph.text.strip() != token:
-            continue
-        for line in lines:
-            clone = copy.deepcopy(paragraph._p)
-            paragraph._p.addprevious(clone)
-            _replace(Paragraph(clone, paragraph._parent), token, line)
-        paragraph._p.getparent().remove(paragraph._p)
-
-
-# --- Writing ------------------------------------------------------------------------------------------------
-
-class _Writer:
-    """Adds paragraphs and tables in front of an anchor element (the {noi_dung} paragraph, or the body's last
-    section properties for an appendix).
-
-    The XML is built with lxml directly: python-docx's add_paragraph / add_run / add_row look for their place
-    by scanning the siblings each time, which makes a long report (a province's hundred communes) quadratic.
-    """
-
-    def __init__(self, document: Any, anchor: Any) -> None:
-        self.document = document
-        self.anchor = anchor
-        self.styles = {name: document.styles[name].style_id for name in BODY_STYLES}
-
-    def para(self, runs: Sequence[Run] | str, style: str = "Report Body", *, align: str | None = None,
-             size: float | None = None) -> Any:
-        """A paragraph of `style`; runs are (text, how): "b" bold, "i" italic, "h" a highlighted placeholder."""
-        paragraph = _paragraph(self.styles[style], [(runs, "")] if isinstance(runs, str) else runs, align, size)
-        self.anchor.addprevious(paragraph)
-        return paragraph
-
-    def table(self, header: Sequence[str], rows: Iterable[Sequence[str]], widths: Sequence[float], *,
-              numeric: Iterable[int] = (), header_rows: Sequence[Sequence[tuple[str, int]]] = ()) -> Any:
-        """A bordered table of fixed column widths (cm); `header_rows` ((text, span) cells) go above `header`,
-        their one-column cells spanning down over it; all header rows repeat on every page."""
-        style = self.styles["Report Table"]
-        right = set(numeric)
-        twips = [round(w * 567) for w in widths]
-        table = oxml_parser.makeelement(qn("w:tbl"))
-        properties = etree.SubElement(table, qn("w:tblPr"))
-        _set(etree.SubElement(properties, qn("w:tblW")), w="0", type="auto")
-        _set(etree.SubElement(properties, qn("w:jc")), val="center")
-        borders = etree.SubElement(properties, qn("w:tblBorders"))
-        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-            _set(etree.SubElement(borders, qn(f"w:{edge}")), val="single", sz="4", space="0", color="000000")
-        _set(etree.SubElement(properties, qn("w:tblLayout")), type="fixed")
-        grid = etree.SubElement(table, qn("w:tblGrid"))
-        for width in twips:
-            _set(etree.SubElement(grid, qn("w:gridCol")), w=str(width))
-        spanning: set[int] = set()
-        for spans in header_rows:
-            row = _row(table, header=True)
-            column = 0
-            for text, span in spans:
-                merge = "restart" if span == 1 else None
-                if span == 1:
-                    spanning.add(column)
-                _cell(row, text, style, sum(twips[column:column + span]), span=span, vmerge=merge, bold=True,
-                      align="center")
-                column += span
-        row = _row(table, header=True)
-        for i, text in enumerate(header):
-            _cell(row, text, style, twips[i], vmerge="continue" if i in spanning else None, bold=True,
-                  align="center")
-        for values in rows:
-            row = _row(table)
-            for i, text in enumerate(values):
-                _cell(row, text, style, twips[i], align="right" if i in right else None)
-        self.anchor.addprevious(table)
-        return table
-
-
-def _set(element: Any, **attributes: str) -> None:
-    for key, value in attributes.items():
-        element.set(qn(f"w:{key}"), value)
-
-
-def _paragraph(style_id: str, runs: Sequence[Run], align: str | None = None, size: float | None = None) -> Any:
-    paragraph = oxml_parser.makeelement(qn("w:p"))  # python-docx's element classes: Paragraph() can wrap it
-    properties = etree.SubElement(paragraph, qn("w:pPr"))
-    _set(etree.SubElement(properties, qn("w:pStyle")), val=style_id)
-    if align:
-        _set(etree.SubElement(properties, qn("w:jc")), val=align)
-    for text, how in runs:
-        if not text:
-            continue
-        run = etree.SubElement(paragraph, qn("w:r"))
-        if how or size:
-            rpr = etree.SubElement(run, qn("w:rPr"))
-            if "b" in how:
-                etree.SubElement(rpr, qn("w:b"))
-            if "i" in how or "h" in how:
-                etree.SubElement(rpr, qn("w:i"))
-            if size:
-                _set(etree.SubElement(rpr, qn("w:sz")), val=str(round(size * 2)))
-            if "h" in how:
-                _set(etree.SubElement(rpr, qn("w:highlight")), val="yellow")
-        element = etree.SubElement(run, qn("w:t"))
-        element.text = _XML_SAFE.sub(" ", text)
-        element.set(_SPACE, "preserve")
-    return paragraph
-
-
-def _row(table: Any, *, header: bool = False) -> Any:
-    row = etree.SubElement(table, qn("w:tr"))
-    if header:
-        _set(etree.SubElement(etree.SubElement(row, qn("w:trPr")), qn("w:tblHeader")), val="true")
-    return row
-
-
-def _cell(row: Any, text: str, style_id: str, width: int, *, span: int = 1, vmerge: str | None = None,
-          bold: bool = False, align: str | None = None) -> None:
-    cell = etree.SubElement(row, qn("w:tc"))
-    properties = etree.SubElement(cell, qn("w:tcPr"))
-    _set(etree.SubElement(properties, qn("w:tcW")), w=str(width), type="dxa")
-    if span > 1:
-        _set(etree.SubElement(properties, qn("w:gridSpan")), val=str(span))
-    if vmerge == "restart":
-        _set(etree.SubElement(properties, qn("w:vMerge")), val="restart")
-    elif vmerge == "continue":
-        etree.SubElement(properties, qn("w:vMerge"))
-        text = ""
-    cell.append(_paragraph(style_id, [(text, "b" if bold else "")], align))
-
-
-def _write_body(w: _Writer, c: ReportContent) -> None:
+def _write_body(w: BodyWriter, c: ReportContent) -> None:
     w.para(c.intro)
     w.para("I. KẾT QUẢ THỰC HIỆN", "Report Part")
     s = c.summary
@@ -347,7 +142,7 @@ def _write_body(w: _Writer, c: ReportContent) -> None:
     w.para(c.closing)
 
 
-def _indicator_table(w: _Writer, c: ReportContent) -> None:
+def _indicator_table(w: BodyWriter, c: ReportContent) -> None:
     """Target, value, share of the target and reporting units per indicator; the unit a target is set for in a
     column of its own only when targets are set for several units."""
     units = list(dict.fromkeys(p.target_unit for p in c.indicators))
@@ -423,7 +218,7 @@ def _entry_text(entry: UnitEntry) -> str:
     return "; ".join(parts) + "."
 
 
-def _write_group(w: _Writer, group: GroupEntry) -> None:
+def _write_group(w: BodyWriter, group: GroupEntry) -> None:
     w.para([("- ", ""), (group.label, "b"), (f" ({group.reported}/{group.total} đơn vị đã báo cáo):", "")],
            "Report Item")
     silent, idle = [], []
@@ -455,7 +250,7 @@ def _by_unit(items: Sequence[ItemLine]) -> OrderedDict[str, list[ItemLine]]:
     return out
 
 
-def _items(w: _Writer, title: str, items: Sequence[ItemLine], multi: bool, describe: Any, empty: str) -> None:
+def _items(w: BodyWriter, title: str, items: Sequence[ItemLine], multi: bool, describe: Any, empty: str) -> None:
     w.para(title, "Report Heading")
     if not items:
         w.para(empty)
@@ -475,7 +270,7 @@ def _write_rollup_appendix(document: Any, c: ReportContent) -> None:
     width, height = section.page_width, section.page_height
     if width < height:
         section.page_width, section.page_height = height, width
-    w = _Writer(document, document.element.body.sectPr)
+    w = BodyWriter(document, document.element.body.sectPr)
     w.para([("PHỤ LỤC", "b")], "Report Table", align="center", size=14)
     w.para([(f"SỐ LIỆU CÁC CHỈ TIÊU THEO ĐƠN VỊ {upper(c.period.label)}", "b")], "Report Table", align="center",
            size=14)

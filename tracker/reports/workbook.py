@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.reports.content import ReportContent
+from tracker.reports.model import ReportContent
 from tracker.spreadsheets import append_row, style_header, workbook_bytes, write_title
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
