@@ -76,6 +76,12 @@ IMPORT_TIME_LIMIT_SECONDS = 30
 #: second a page) when the server has it installed; 0 turns OCR off.
 IMPORT_OCR_MAX_PAGES = 40
 
+# --- Periodic reports -------------------------------------------------------------------------------
+#: The .docx template of the periodic report (Decree 30/2020 layout with placeholders; see
+#: tracker/reports/template.py). None: the bundled tracker/data/report_templates/bao-cao.docx. An office
+#: may point this at its own file.
+REPORT_TEMPLATE_PATH = None
+
 # --- Reminders and the outbox -----------------------------------------------------------------------
 SWEEP_INTERVAL_SECONDS = 300
 #: How far back the sweep catches up, in working days (20: about a month): a rule that came due while the

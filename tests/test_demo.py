@@ -50,6 +50,27 @@ def test_demo_has_the_real_plans_with_their_deadlines(app):
     assert late > 0 and on_time > 0
 
 
+def test_demo_history_has_what_a_periodic_report_tells(app):
+    """Reviews (accepted, waiting, one returned), an approved extension, and figures for every plan's
+    indicators from the units that report them (one village of each fan-out silent)."""
+    from tracker.demo import build_demo
+    from tracker.models import ExtensionRequest, ExtensionStatus, Indicator, IndicatorValue, ReviewStatus
+
+    build_demo("demo-pass-1234")
+    db.session.commit()
+    by_status = dict(db.session.execute(
+        sa.select(Report.review_status, sa.func.count()).group_by(Report.review_status)).tuples().all())
+    assert by_status[ReviewStatus.ACCEPTED] > by_status[ReviewStatus.SUBMITTED] > 0
+    assert by_status[ReviewStatus.RETURNED] == 1
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        ExtensionRequest.status == ExtensionStatus.APPROVED)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        ExtensionRequest.status == ExtensionStatus.PENDING)) >= 1  # the chair still has one to decide
+    plans_with_figures = set(db.session.scalars(
+        sa.select(Indicator.plan_id).join(IndicatorValue, IndicatorValue.indicator_id == Indicator.id)))
+    assert plans_with_figures == set(db.session.scalars(sa.select(Plan.id)))
+
+
 def test_home_page_of_a_demo_instance_shows_the_demo_tasks_to_anyone(app, client):
     from tracker.demo import build_demo
 

@@ -146,6 +146,69 @@ def _find_unit(name_or_id: str) -> Any:
     return unit
 
 
+@click.command("report")
+@click.argument("plan_id", type=int, required=False)
+@click.option("--period", "period", required=True,
+              help="2025, 2025-H1, 2025-Q3 or 2025-01-01..2025-06-30.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="FILE.docx (the report) or FILE.xlsx (its Excel companion).")
+@click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the Excel companion (the indicators in the plan's appendix layout) here.")
+@click.option("--unit", "unit_ref", default=None, help="Report on every plan this unit (name or id) issued.")
+@click.option("--rollup", "rollup_ref", default=None,
+              help="Roll up over the units below this one (name or id), side by side.")
+@click.option("--issuer", "issuer_ref", default=None, help="The unit (name or id) the report is issued by.")
+@click.option("--as", "username", default=None, help="Draft it as this person sees it (default: everything).")
+@click.option("--number", "document_number", default=None, help='The number and symbol, e.g. "12/BC-UBND".')
+def report_command(plan_id: int | None, period: str, out: str, xlsx_out: str | None, unit_ref: str | None,
+                   rollup_ref: str | None, issuer_ref: str | None, username: str | None,
+                   document_number: str | None) -> None:
+    """Draft the periodic report of PLAN_ID (or of every plan of --unit) for a period, as .docx and .xlsx."""
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from tracker.clock import status_clock
+    from tracker.models import Person, Plan
+    from tracker.reports import ReportOptions, docx_bytes, draft, xlsx_bytes
+
+    if (plan_id is None) == (unit_ref is None):
+        raise click.UsageError("give PLAN_ID or --unit (one of them)")
+    if Path(out).suffix.lower() not in (".docx", ".xlsx"):
+        raise click.UsageError("--out must name a .docx or a .xlsx file")
+    actor = None
+    if username:
+        actor = db.session.scalar(sa.select(Person).where(Person.username == username.lower()))
+        if actor is None:
+            raise click.ClickException(f"no such user: {username}")
+    plan = db.session.get(Plan, plan_id) if plan_id is not None else None
+    if plan_id is not None and plan is None:
+        raise click.ClickException(f"no such plan: {plan_id}")
+    try:
+        content = draft(actor, period=period, clock=status_clock(), plan=plan,
+                        unit=_find_unit(unit_ref) if unit_ref else None,
+                        rollup_unit=_find_unit(rollup_ref) if rollup_ref else None,
+                        issuer=_find_unit(issuer_ref) if issuer_ref else None,
+                        options=ReportOptions(document_number=document_number))
+    except DomainError as error:
+        db.session.rollback()
+        click.echo(f"Lỗi / Error: {error.render()}", err=True)
+        sys.exit(1)
+    db.session.rollback()  # a read: nothing to keep
+    written = []
+    for path in (out, xlsx_out):
+        if path:
+            data = xlsx_bytes(content) if Path(path).suffix.lower() == ".xlsx" else docx_bytes(content)
+            Path(path).write_bytes(data)
+            written.append(f"{path} ({len(data):,} bytes)")
+    s = content.summary
+    click.echo(f"{content.heading.subject.splitlines()[0]} — {content.period.label}")
+    click.echo(f"due {s.total}: on time {s.on_time}, late {s.late}, overdue {s.overdue}, not yet due {s.not_due}; "
+               f"{len(content.indicators)} indicators")
+    for line in written:
+        click.echo(f"wrote {line}")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -197,6 +260,7 @@ def register_commands(app: Flask) -> None:
     from tracker.jobs import cli as job_commands  # sweep, dispatch, digest, scheduler
     from tracker.notify.zalo_cli import zalo_group
 
-    for command in (seed_units_command, demo_command, import_plan_command, serve_command, token_group, zalo_group):
+    for command in (seed_units_command, demo_command, import_plan_command, report_command, serve_command, token_group,
+                    zalo_group):
         app.cli.add_command(command)
     job_commands.register(app)

@@ -12,6 +12,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -188,7 +189,14 @@ def _ensure_people(commune: OrgUnit, password: str) -> list[tuple[str, str]]:
         OrgUnit.id.in_(sa.select(Plan.issuing_unit_id)), OrgUnit.id != commune.id).order_by(OrgUnit.id)).all()
     for unit in others:
         add("officer", f"canbo.{_slug(unit.name)}", f"Cán bộ {unit.name}", "Cán bộ tổng hợp", [(unit, Role.OFFICER)])
+    # ... and a chair who reviews its reports and signs its periodic report.
+    for n, unit in enumerate(others):
+        add("chair", f"chutich.{_slug(unit.name)}", _CHAIR_NAMES[n % len(_CHAIR_NAMES)], "Chủ tịch UBND",
+            [(unit, Role.CHAIR)])
     return accounts
+
+
+_CHAIR_NAMES = ("Nguyễn Văn An", "Trần Thị Bình", "Phạm Văn Cường", "Đỗ Thị Dung", "Hoàng Văn Em")
 
 
 def _slug(name: str, *, keep_all: bool = False) -> str:
@@ -207,7 +215,10 @@ def _at(day: date, hour: int = 9) -> datetime:
 
 
 def _write_history(commune: OrgUnit) -> None:
-    """Some reports on time, some late, one awaiting review, one extension request, the rest still open.
+    """Some reports on time, some late, one awaiting review, one extension asked, the rest still open; the
+    commune's reports reviewed (most accepted, one returned, a few still waiting), one extension approved; the
+    units that report a plan's figures (its villages when it fans out to them, else its labour office) give
+    values for its indicators, one village staying silent.
 
     Written once, on the first build (when no report exists yet), so rerunning adds nothing.
     """
@@ -221,6 +232,10 @@ def _write_history(commune: OrgUnit) -> None:
         .order_by(Plan.id, Task.position, Occurrence.due_on)
     ).all()
     officers = _officers_by_unit()
+    reporters, silent = _figure_reporters()
+    targets = _targets_by_plan()
+    submitted: list[Report] = []
+    extensions: list[ExtensionRequest] = []
     for index, occurrence in enumerate(occurrences):
         lead = occurrence.lead_unit
         officer = next((officers[u] for u in (lead.id, lead.admin_unit_id, occurrence.task.plan.issuing_unit_id)
@@ -230,18 +245,110 @@ def _write_history(commune: OrgUnit) -> None:
         in_commune = occurrence.lead_unit.parent_id == commune.id
         if in_commune and occurrence.lead_unit.kind == UnitKind.HEALTH_STATION:
             continue  # left open for the officer's journey: the 25/9 report of the health station
-        if in_commune and occurrence.due_on == date(2024, 9, 25) and index % 2 == 1:
+        plan_id = occurrence.task.plan_id
+        reports_figures = lead.id in reporters.get(plan_id, ())
+        if lead.id in silent:
+            continue  # the village that never reports: "3/4 thôn đã báo cáo"
+        if in_commune and occurrence.due_on == date(2024, 9, 25) and index % 2 == 1 and not reports_figures:
             continue  # still open: the reminders of 18/9, 26/9 and 1/10 have someone to chase
         choice = index % 5
+        if reports_figures and choice > 1:
+            choice = index % 2
+        year = (occurrence.period_end_on or occurrence.due_on).year
+        values = _demo_values(targets.get(plan_id, {}), year, lead.id, reporters.get(plan_id, ())) \
+            if reports_figures else None
         if choice == 0:
-            occurrence_ops.submit_report(officer, occurrence, body="Đã hoàn thành, báo cáo kèm theo.",
-                                         now=_at(occurrence.due_on - timedelta(days=2)))
+            submitted.append(occurrence_ops.submit_report(
+                officer, occurrence, body="Đã hoàn thành, báo cáo kèm theo.", values=values,
+                now=_at(occurrence.due_on - timedelta(days=2))))
         elif choice == 1:
-            occurrence_ops.submit_report(officer, occurrence, body="Báo cáo chậm do chờ số liệu thôn.",
-                                         now=_at(occurrence.due_on + timedelta(days=6)))
+            submitted.append(occurrence_ops.submit_report(
+                officer, occurrence, body="Báo cáo chậm do chờ số liệu thôn.", values=values,
+                now=_at(occurrence.due_on + timedelta(days=6))))
         elif choice == 2 and in_commune:
-            occurrence_ops.request_extension(officer, occurrence, new_due_on=occurrence.due_on + timedelta(days=14),
-                                             reason="Chờ kết quả rà soát hộ nghèo của các thôn.")
+            extensions.append(occurrence_ops.request_extension(
+                officer, occurrence, new_due_on=occurrence.due_on + timedelta(days=14),
+                reason="Chờ kết quả rà soát hộ nghèo của các thôn."))
+    _review(commune, submitted, extensions)
+
+
+def _review(commune: OrgUnit, reports: list[Report], extensions: list[ExtensionRequest]) -> None:
+    """Each plan's chair accepts most reports, every fourth one waiting; the commune's chair also returns one
+    late report and approves the first request for more time (the others wait for the chair's journey)."""
+    chairs = dict(db.session.execute(
+        sa.select(RoleAssignment.unit_id, Person).join(Person, Person.id == RoleAssignment.person_id)
+        .where(RoleAssignment.role == Role.CHAIR).order_by(Person.id.desc())).tuples().all())
+    returned = next((r for r in reports if r.is_late and r.occurrence.lead_unit.parent_id == commune.id), None)
+    for i, report in enumerate(reports):
+        chair = chairs.get(report.occurrence.task.plan.issuing_unit_id)
+        if chair is None:
+            continue
+        if report is returned:
+            occurrence_ops.review_report(chair, report, accept=False,
+                                         comment="Đề nghị bổ sung số liệu hộ nghèo theo biểu mẫu.")
+        elif i % 4 != 3:
+            occurrence_ops.review_report(chair, report, accept=True)
+    if extensions and commune.id in chairs:
+        occurrence_ops.decide_extension(chairs[commune.id], extensions[0], approve=True, note="Đồng ý gia hạn.")
+
+
+def _figure_reporters() -> tuple[dict[int, set[int]], set[int]]:
+    """Per plan, the units whose reports carry its figures: the villages it fans out to, else its labour office
+    (or the issuing unit's own officer); and the one village of each fan-out that does not report."""
+    rows = db.session.execute(
+        sa.select(Task.plan_id, OrgUnit.id, OrgUnit.name, OrgUnit.kind)
+        .join(OrgUnit, OrgUnit.id == Task.lead_unit_id).order_by(Task.plan_id, OrgUnit.name)
+    ).all()
+    by_plan: dict[int, list[tuple[int, str, UnitKind]]] = {}
+    for plan_id, unit_id, name, kind in rows:
+        if (unit_id, name, kind) not in by_plan.setdefault(plan_id, []):
+            by_plan[plan_id].append((unit_id, name, kind))
+    reporters: dict[int, set[int]] = {}
+    silent: set[int] = set()
+    for plan_id, units in by_plan.items():
+        villages = [u for u in units if u[2] == UnitKind.VILLAGE and not u[1].lower().startswith("các")]
+        if len(villages) > 1:
+            reporters[plan_id] = {u[0] for u in villages[:-1]}
+            silent.add(villages[-1][0])
+            continue
+        labour = [u for u in units if "lao động" in u[1].lower()]
+        if labour:
+            reporters[plan_id] = {labour[0][0]}
+    return reporters, silent
+
+
+def _targets_by_plan() -> dict[int, dict[int, list[tuple[int, str, Decimal, str]]]]:
+    """plan id -> year -> [(indicator id, unit of measure, target, comparator)]."""
+    from tracker.models import Indicator, IndicatorTarget
+
+    out: dict[int, dict[int, list[tuple[int, str, Decimal, str]]]] = {}
+    rows = db.session.execute(
+        sa.select(Indicator.plan_id, IndicatorTarget.year, Indicator.id, Indicator.unit_of_measure,
+                  IndicatorTarget.value, IndicatorTarget.comparator)
+        .join(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id).order_by(Indicator.id)
+    ).all()
+    for plan_id, year, indicator_id, uom, value, comparator in rows:
+        out.setdefault(plan_id, {}).setdefault(int(year), []).append(
+            (indicator_id, uom or "", Decimal(value), str(comparator)))
+    return out
+
+
+def _demo_values(targets: dict[int, list[tuple[int, str, Decimal, str]]], year: int, unit_id: int,
+                 reporters: set[int]) -> dict[int, str]:
+    """Plausible figures near each target of the year: rates around the target, counts shared among the
+    reporting units; most achieved, some not."""
+    ordered = sorted(reporters)
+    share = len(ordered) + (1 if len(ordered) > 1 else 0)  # the silent village's part is missing
+    position = ordered.index(unit_id) if unit_id in ordered else 0
+    values: dict[int, str] = {}
+    for n, (indicator_id, uom, target, comparator) in enumerate(targets.get(year, [])):
+        factor = Decimal(("0.96", "1.03", "0.99", "1.01")[(n + position) % 4])
+        if comparator == "at_least" and (n + position) % 3 == 0:
+            factor = Decimal("0.92")  # short of a target
+        rate = "%" in uom or "tỷ lệ" in uom.lower()
+        value = target * factor if rate or share <= 1 else target * factor / share
+        values[indicator_id] = str(value.quantize(Decimal("0.01") if rate else Decimal("1")))
+    return values
 
 
 def _officers_by_unit() -> dict[int, Person]:

@@ -42,6 +42,8 @@ TESTED_ENDPOINTS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/indicators"): "test_units_indicators_me::test_indicators",
     ("GET", "/api/v1/indicators/{indicator_id}"): "test_units_indicators_me::test_indicators",
     ("PUT", "/api/v1/indicators/{indicator_id}/targets/{unit_id}/{year}"): "test_units_indicators_me::test_indicators",
+    ("GET", "/api/v1/plans/{plan_id}/report"): "test_periodic_reports::test_plan_report",
+    ("GET", "/api/v1/units/{unit_id}/report"): "test_periodic_reports::test_unit_report",
 }
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

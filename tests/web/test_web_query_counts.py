@@ -31,6 +31,13 @@ PAGES: list[tuple[str, str]] = [
     ("tinh", "/rollup?unit={xa}&year=2024"),
     ("tinh", "/rollup/phu-luc.xlsx?unit={xa}"),
     ("tinh", "/plans/{plan}"),
+    ("tinh", "/rollup?unit={xa}&plan={plan}&period=2024-H2"),
+    ("tinh", "/reports"),
+    ("tinh", "/reports?plan={plan}&period=2024&rollup={district}"),
+    ("tinh", "/reports/report.docx?plan={plan}&period=2024&rollup={district}"),
+    ("chutich", "/reports?plan={plan}&period=2024"),
+    ("chutich", "/reports/phu-luc.xlsx?plan={plan}&period=2024"),
+    ("chutich", "/reports?unit={xa}&period=2024"),
     ("quantri", "/admin/units?unit={xa}"),
     ("quantri", "/admin/people"),
 ]

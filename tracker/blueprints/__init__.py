@@ -17,9 +17,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main.bp)
 
-    from tracker.blueprints import admin, auth, calendar_feed, dashboard, plans, profile, rollup, tasks
+    from tracker.blueprints import admin, auth, calendar_feed, dashboard, plans, profile, reports, rollup, tasks
 
-    for web in (auth, tasks, dashboard, rollup, plans, admin, profile, calendar_feed):
+    for web in (auth, tasks, dashboard, rollup, plans, reports, admin, profile, calendar_feed):
         app.register_blueprint(web.bp)
     app.register_blueprint(__import__("tracker.blueprints.admin_notify", fromlist=["bp"]).bp)  # outbox, policies
     app.register_blueprint(__import__("tracker.blueprints.plan_import", fromlist=["bp"]).bp)  # upload, review

@@ -240,6 +240,7 @@ def _nav() -> list[tuple[str, str, str]]:
     if roles & {Role.VIEWER, Role.CHAIR, Role.FOCAL, Role.ADMIN}:
         items.append(("rollup.index", _l("Roll-up")))
     items.append(("plan_pages.index", _l("Plans")))
+    items.append(("reports.index", _l("Reports")))
     if Role.ADMIN in roles:
         items.append(("admin.units", _l("Administration")))
     out = []

@@ -15,9 +15,11 @@ from tracker.blueprints.main import format_pct
 from tracker.blueprints.xlsx import append_row, style_header, write_title, xlsx_response
 from tracker.clock import status_clock
 from tracker.extensions import db
-from tracker.models import OrgUnit
+from tracker.models import OrgUnit, Plan
 from tracker.operations.authz import Permission, can, scope_paths
+from tracker.periods import Period, parse_period, suggested_periods, year_period
 from tracker.queries import dashboard as q
+from tracker.queries.reports import plan_choices
 
 bp = Blueprint("rollup", __name__)
 
@@ -57,18 +59,44 @@ def _breadcrumbs(unit: OrgUnit) -> list[OrgUnit]:
     return [units[i] for i in ids if i in units and can(current_user, Permission.VIEW, units[i])]
 
 
+def _chosen_period() -> Period | None:
+    """?period=2025-H1 (any form `parse_period` reads), else ?year=2025, else None: every year."""
+    raw = request.args.get("period", "").strip()
+    if raw:
+        return parse_period(raw)
+    year = chosen_year()
+    return year_period(year) if year is not None else None
+
+
+def _chosen_plan() -> Plan | None:
+    plan_id = id_arg("plan")
+    if plan_id is None:
+        return None
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        abort(404)
+    if not q.plan_is_visible(current_user, plan.id):
+        abort(403)
+    return plan
+
+
 @bp.get("/rollup")
 def index() -> str | Response:
     parent = _chosen_parent()
     if parent is None:
         return render_template("rollup/roots.html", roots=_scope_roots())
     clock = status_clock()
-    year = chosen_year()
-    rows = q.rollup(current_user, clock, parent, year=year)
-    progress = q.indicator_progress(current_user, parent, year=year)
+    period, plan = _chosen_period(), _chosen_plan()
+    plan_id = plan.id if plan is not None else None
+    rows = q.rollup(current_user, clock, parent, period=period, plan_id=plan_id)
+    progress = q.indicator_progress(current_user, parent, period=period,
+                                    plan_ids=[plan_id] if plan_id is not None else None)
+    args = {"period": period.key if period else None, "plan": plan_id}
     return render_template(
-        "rollup/index.html", parent=parent, rows=rows, clock=clock, year=year, crumbs=_breadcrumbs(parent),
-        counts=q.status_counts(current_user, clock, unit=parent, year=year),
+        "rollup/index.html", parent=parent, rows=rows, clock=clock, period=period, plan=plan, args=args,
+        periods=suggested_periods(clock.today, years=6), plans=plan_choices(current_user, within=parent),
+        crumbs=_breadcrumbs(parent),
+        counts=q.status_counts(current_user, clock, unit=parent, period=period, plan_id=plan_id),
         chart=timeliness_chart(rows), progress=progress, progress_chart=indicator_chart(progress),
     )
 
@@ -125,9 +153,11 @@ def export_excel() -> Response:
     if parent is None:
         abort(400)
     clock = status_clock()
-    year = chosen_year()
-    rows = q.rollup(current_user, clock, parent, year=year)
-    progress = q.indicator_progress(current_user, parent, year=year)
+    period, plan = _chosen_period(), _chosen_plan()
+    plan_id = plan.id if plan is not None else None
+    rows = q.rollup(current_user, clock, parent, period=period, plan_id=plan_id)
+    progress = q.indicator_progress(current_user, parent, period=period,
+                                    plan_ids=[plan_id] if plan_id is not None else None)
     subtitle = _("(Attached to the follow-up report of %(unit)s, as of %(date)s)", unit=parent.name,
                  date=clock.today.strftime("%d/%m/%Y"))
     wb = Workbook()
@@ -165,7 +195,7 @@ def export_excel() -> Response:
     append_row(ws3, [_("No."), _("Task"), _("Lead unit"), _("Plan"), _("Due"), _("Days late"), _("Notes")])
     style_header(ws3, ws3.max_row)
     n = 0
-    for group in q.overdue_by_unit(current_user, clock, unit=parent):
+    for group in q.overdue_by_unit(current_user, clock, unit=parent, period=period, plan_id=plan_id):
         for o in group.rows:
             n += 1
             append_row(ws3, [n, o.title, group.unit_name, o.plan_number or "", o.due_on, o.days_late, ""])

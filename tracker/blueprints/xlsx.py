@@ -1,4 +1,4 @@
-"""Excel exports in the layout of the plans' appendices (Phụ lục): titles, header rows, clean cells."""
+"""Excel downloads: the sheets' helpers live in tracker.spreadsheets (shared with the periodic report)."""
 
 from __future__ import annotations
 
@@ -8,50 +8,14 @@ from typing import Any
 from flask import send_file
 from werkzeug.wrappers import Response
 
+from tracker.spreadsheets import append_row, style_header, workbook_bytes, write_title
+
+__all__ = ["XLSX_MIMETYPE", "append_row", "style_header", "write_title", "xlsx_response"]
+
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _cell(value: Any) -> Any:
-    """Text without the control characters XML (so openpyxl) refuses; an imported document may carry them."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub(" ", value).strip() if isinstance(value, str) else value
-
-
-def append_row(ws: Any, values: list[Any]) -> None:
-    """Append a row to an export sheet, its text cleaned for the file format."""
-    ws.append([_cell(v) for v in values])
-
-
-def write_title(ws: Any, title: str, subtitle: str, columns: int) -> None:
-    """The two centred title lines an appendix starts with."""
-    from openpyxl.styles import Alignment, Font
-
-    append_row(ws, [title.upper()])
-    ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=columns)
-    ws.cell(ws.max_row, 1).font = Font(bold=True, size=13)
-    ws.cell(ws.max_row, 1).alignment = Alignment(horizontal="center")
-    append_row(ws, [subtitle])
-    ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=columns)
-    ws.cell(ws.max_row, 1).font = Font(italic=True)
-    ws.cell(ws.max_row, 1).alignment = Alignment(horizontal="center")
-    append_row(ws, [])
-
-
-def style_header(ws: Any, row: int) -> None:
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    thin = Side(style="thin", color="999999")
-    for cell in ws[row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.fill = PatternFill("solid", fgColor="F2F2F2")
-        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
 
 
 def xlsx_response(workbook: Any, filename: str) -> Response:
     """Send an openpyxl workbook as a download."""
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return send_file(buffer, as_attachment=True, download_name=filename, mimetype=XLSX_MIMETYPE)
+    return send_file(io.BytesIO(workbook_bytes(workbook)), as_attachment=True, download_name=filename,
+                     mimetype=XLSX_MIMETYPE)

@@ -7,6 +7,7 @@ Every function is set-based (GROUP BY, joins, window functions), filtered by the
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,6 +42,7 @@ from tracker.models import (
     TaskStatus,
 )
 from tracker.operations.authz import Permission, scope_clause
+from tracker.periods import Period, year_period
 from tracker.queries.scope import (
     drafts_have_tasks,
     not_in_draft,
@@ -87,10 +89,16 @@ def _visible_occurrences(person: Person, permission: Permission = Permission.VIE
     return query, occ
 
 
-def _year_clause(year: int | None, occ: Any = Occurrence) -> sa.ColumnElement[bool]:
-    if year is None:
-        return sa.true()
-    return sa.and_(occ.due_on >= date(year, 1, 1), occ.due_on <= date(year, 12, 31))
+def _year_clause(year: int | None, occ: Any = Occurrence, *, period: Period | None = None,
+                 plan_id: int | None = None) -> sa.ColumnElement[bool]:
+    """SQL: the occurrence is due in `period` (else in `year`) and belongs to plan `plan_id`, when given."""
+    when = period or (year_period(year) if year is not None else None)
+    clauses = []
+    if when is not None:
+        clauses += [occ.due_on >= when.start, occ.due_on <= when.end]
+    if plan_id is not None:
+        clauses.append(occ.task_id.in_(sa.select(Task.id).where(Task.plan_id == plan_id)))
+    return sa.and_(*clauses) if clauses else sa.true()
 
 
 def _within(unit: OrgUnit | None) -> sa.ColumnElement[bool]:
@@ -167,11 +175,13 @@ def my_tasks(person: Person, clock: StatusClock, *, done_limit: int = 20) -> tup
 # --- Overview (chair, focal officer) -------------------------------------------------------------------
 
 def status_counts(person: Person, clock: StatusClock, *, unit: OrgUnit | None = None,
-                  year: int | None = None) -> dict[str, int]:
+                  year: int | None = None, period: Period | None = None, plan_id: int | None = None
+                  ) -> dict[str, int]:
     """How many occurrences are in each status, within the person's scope (and `unit`'s subtree)."""
     visible, occ = _visible_occurrences(person, unit=unit, with_unit=False)
     status = occ.status_expression(clock)
-    query = visible.add_columns(status.label("status"), sa.func.count()).where(_year_clause(year, occ)).group_by(status)
+    query = visible.add_columns(status.label("status"), sa.func.count()).where(
+        _year_clause(year, occ, period=period, plan_id=plan_id)).group_by(status)
     counts = dict.fromkeys(ALL_STATUSES, 0)
     counts.update({s: int(n) for s, n in db.session.execute(query)})
     return counts
@@ -206,13 +216,16 @@ class OverdueGroup:
 
 
 def overdue_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | None = None,
-                    limit: int = MAX_ROWS) -> list[OverdueGroup]:
-    """Open overdue occurrences grouped by lead unit, with who was reminded when (two statements)."""
+                    limit: int = MAX_ROWS, period: Period | None = None, plan_id: int | None = None
+                    ) -> list[OverdueGroup]:
+    """Open overdue occurrences grouped by lead unit, with who was reminded when (two statements); only those
+    due in `period` and of plan `plan_id` when given."""
     visible, occ = _visible_occurrences(person, unit=unit, with_task=True)
     query = (
         visible.add_columns(occ.id, occ.lead_unit_id, OrgUnit.name.label("unit_name"), Task.title, Plan.number,
                             occ.due_on, occ.escalation_level, occ.last_reminded_at)
-        .where(occ.is_open, occ.due_on < clock.overdue_before, Task.status == TaskStatus.ACTIVE)
+        .where(occ.is_open, occ.due_on < clock.overdue_before, Task.status == TaskStatus.ACTIVE,
+               _year_clause(None, occ, period=period), Task.plan_id == plan_id if plan_id is not None else sa.true())
         .order_by(OrgUnit.path, occ.due_on, occ.id)
         .limit(limit)
     )
@@ -381,7 +394,8 @@ class RollupRow:
     stats: UnitTimeliness
 
 
-def rollup(person: Person, clock: StatusClock, parent: OrgUnit, *, year: int | None = None) -> list[RollupRow]:
+def rollup(person: Person, clock: StatusClock, parent: OrgUnit, *, year: int | None = None,
+           period: Period | None = None, plan_id: int | None = None) -> list[RollupRow]:
     """Completion, timeliness and overdue for each child of `parent` (its whole subtree) and for `parent`
     itself (its own tasks): one pass over the subtree's occurrences grouped by lead unit, then by child."""
     child = aliased(OrgUnit)
@@ -398,7 +412,7 @@ def rollup(person: Person, clock: StatusClock, parent: OrgUnit, *, year: int | N
     visible, occ = _visible_occurrences(person, unit=parent, with_unit=False)
     per_unit = (
         visible.add_columns(occ.lead_unit_id.label("unit_id"), *_timeliness_columns(clock, occ))
-        .where(_year_clause(year, occ))
+        .where(_year_clause(year, occ, period=period, plan_id=plan_id))
         .group_by(occ.lead_unit_id)
         .subquery("per_unit")
     )
@@ -452,6 +466,8 @@ class IndicatorProgress:
     comparator: str
     actual: Decimal | None
     reporting_units: int
+    target_unit_id: int | None = None
+    plan_id: int | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -473,27 +489,29 @@ class IndicatorProgress:
         return self.actual >= self.target
 
 
-def _is_rate(unit_of_measure: str) -> bool:
+def is_rate(unit_of_measure: str) -> bool:
+    """Whether figures of this unit of measure are averaged rather than summed up the tree (a rate)."""
     return "%" in (unit_of_measure or "") or "tỷ lệ" in (unit_of_measure or "").lower()
 
 
-def indicator_progress(person: Person, unit: OrgUnit, *, year: int | None = None) -> list[IndicatorProgress]:
-    """Each yearly target set for a unit in `unit`'s subtree (and the person's scope), with the value reached:
-    the latest value each reporting unit gave in that year, summed over the target unit's subtree (averaged
-    for rates). Two statements: the latest values (a window function) are joined to the targets."""
-    target_unit = aliased(OrgUnit)
-    reporter = aliased(OrgUnit)
+def latest_values(indicators: Any, *, year: int | None = None, period: Period | None = None) -> sa.CTE:
+    """The latest value each unit reported for each of `indicators` (ids: a select or a list) and year:
+    columns indicator_id, unit_id, year, value and path (the reporting unit's).
 
-    def in_view(target: Any, where_unit: Any) -> sa.ColumnElement[bool]:
-        return sa.and_(OrgUnit.subtree_clause(unit.path, where_unit.path), scope_clause(person, where_unit.path),
-                       target.year == year if year is not None else sa.true())
-
-    # Only the values of indicators with a target in view are ranked (not every value in the country).
-    wanted_target, wanted_unit = aliased(IndicatorTarget), aliased(OrgUnit)
-    wanted = (
-        sa.select(wanted_target.indicator_id).join(wanted_unit, wanted_unit.id == wanted_target.unit_id)
-        .where(in_view(wanted_target, wanted_unit))
-    )
+    With `period`, only the year it ends in and, for a part of a year, only values reported for occurrences
+    whose own period (else due date) ends in it: the first half's figures are those of the first half's reports.
+    """
+    if period is not None:
+        year = period.target_year
+    conditions = [IndicatorValue.indicator_id.in_(indicators)]
+    if year is not None:
+        conditions.append(IndicatorValue.year == year)
+    if period is not None and not period.is_calendar_year:
+        reported_for = sa.func.coalesce(Occurrence.period_end_on, Occurrence.due_on)
+        conditions.append(sa.exists().where(
+            Report.id == IndicatorValue.report_id, Occurrence.id == Report.occurrence_id,
+            reported_for >= period.start, reported_for <= period.end,
+        ))
     ranked = (
         sa.select(
             IndicatorValue.indicator_id, IndicatorValue.unit_id, IndicatorValue.year, IndicatorValue.value,
@@ -502,28 +520,66 @@ def indicator_progress(person: Person, unit: OrgUnit, *, year: int | None = None
                 order_by=(IndicatorValue.reported_at.desc(), IndicatorValue.id.desc()),
             ).label("rank"),
         )
-        .where(IndicatorValue.indicator_id.in_(wanted),
-               IndicatorValue.year == year if year is not None else sa.true())
+        .where(*conditions)
         .subquery()
     )
-    latest = sa.select(ranked).where(ranked.c.rank == 1).subquery()
+    reporter = aliased(OrgUnit)
+    # Computed once, with the reporting unit's path (a materialised CTE on PostgreSQL): joined to hundreds of
+    # targets, an inlined subquery is re-ranked, and its units looked up, for each of them when the planner
+    # guesses it holds one row.
+    return (
+        sa.select(ranked.c.indicator_id, ranked.c.unit_id, ranked.c.year, ranked.c.value,
+                  reporter.path.label("path"))
+        .join(reporter, reporter.id == ranked.c.unit_id)
+        .where(ranked.c.rank == 1)
+        .cte("latest_values").prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+
+
+def indicator_progress(person: Person, unit: OrgUnit, *, year: int | None = None, period: Period | None = None,
+                       plan_ids: Sequence[int] | None = None) -> list[IndicatorProgress]:
+    """Each yearly target set for a unit in `unit`'s subtree (and the person's scope), with the value reached:
+    the latest value each reporting unit gave in that year, summed over the target unit's subtree (averaged
+    for rates). Two statements: the latest values (a window function) are joined to the targets.
+
+    With `period`: the targets of the year it ends in and the values of that period (see `latest_values`);
+    with `plan_ids`: those plans' indicators only.
+    """
+    if period is not None:
+        year = period.target_year
+    target_unit = aliased(OrgUnit)
+
+    def in_view(target: Any, where_unit: Any) -> sa.ColumnElement[bool]:
+        return sa.and_(OrgUnit.subtree_clause(unit.path, where_unit.path), scope_clause(person, where_unit.path),
+                       target.year == year if year is not None else sa.true())
+
+    of_plan = Indicator.plan_id.in_(list(plan_ids)) if plan_ids is not None else sa.true()
+    # Only the values of indicators with a target in view are ranked (not every value in the country).
+    wanted_target, wanted_unit = aliased(IndicatorTarget), aliased(OrgUnit)
+    wanted = (
+        sa.select(wanted_target.indicator_id).join(wanted_unit, wanted_unit.id == wanted_target.unit_id)
+        .where(in_view(wanted_target, wanted_unit))
+    )
+    if plan_ids is not None:
+        wanted = wanted.join(Indicator, Indicator.id == wanted_target.indicator_id).where(of_plan)
+    latest = latest_values(wanted, year=year, period=period)
     query = (
         sa.select(
             IndicatorTarget.id, Indicator.id.label("indicator_id"), Indicator.name, Indicator.unit_of_measure,
-            Indicator.direction, target_unit.name.label("target_unit"), IndicatorTarget.year, IndicatorTarget.value,
+            Indicator.direction, Indicator.plan_id, target_unit.id.label("target_unit_id"),
+            target_unit.name.label("target_unit"), IndicatorTarget.year, IndicatorTarget.value,
             IndicatorTarget.comparator, sa.func.sum(latest.c.value).label("total"),
             sa.func.avg(latest.c.value).label("mean"), sa.func.count(latest.c.unit_id).label("n"),
         )
         .join(Indicator, Indicator.id == IndicatorTarget.indicator_id)
         .join(target_unit, target_unit.id == IndicatorTarget.unit_id)
         .outerjoin(latest, sa.and_(latest.c.indicator_id == IndicatorTarget.indicator_id,
-                                   latest.c.year == IndicatorTarget.year))
-        .outerjoin(reporter, reporter.id == latest.c.unit_id)
-        .where(in_view(IndicatorTarget, target_unit),
-               sa.or_(latest.c.unit_id.is_(None), reporter.path.startswith(target_unit.path)))
+                                   latest.c.year == IndicatorTarget.year,
+                                   latest.c.path.startswith(target_unit.path)))
+        .where(in_view(IndicatorTarget, target_unit), of_plan)
         .group_by(IndicatorTarget.id, Indicator.id, Indicator.name, Indicator.unit_of_measure, Indicator.direction,
-                  target_unit.name, target_unit.path, IndicatorTarget.year, IndicatorTarget.value,
-                  IndicatorTarget.comparator)
+                  Indicator.plan_id, target_unit.id, target_unit.name, target_unit.path, IndicatorTarget.year,
+                  IndicatorTarget.value, IndicatorTarget.comparator)
         .order_by(IndicatorTarget.year.desc(), target_unit.path, Indicator.id)
         .limit(MAX_ROWS)
     )
@@ -532,9 +588,10 @@ def indicator_progress(person: Person, unit: OrgUnit, *, year: int | None = None
         n = int(r.n or 0)
         actual = None
         if n:
-            actual = Decimal(str(r.mean if _is_rate(r.unit_of_measure) else r.total)).quantize(Decimal("0.0001"))
+            actual = Decimal(str(r.mean if is_rate(r.unit_of_measure) else r.total)).quantize(Decimal("0.0001"))
         out.append(IndicatorProgress(r.indicator_id, r.name, r.unit_of_measure or "", str(r.direction),
-                                     r.target_unit, int(r.year), Decimal(r.value), str(r.comparator), actual, n))
+                                     r.target_unit, int(r.year), Decimal(r.value), str(r.comparator), actual, n,
+                                     r.target_unit_id, r.plan_id))
     return out
 
 

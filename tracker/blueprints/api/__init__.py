@@ -16,7 +16,16 @@ SWAGGER_UI_STATIC = "vendor/swagger-ui/"
 
 def init_api(app: Flask) -> None:
     """Initialise flask-smorest on `app` and register every API blueprint."""
-    from tracker.blueprints.api import extension_requests, indicators, me, occurrences, plans, reports, units
+    from tracker.blueprints.api import (
+        extension_requests,
+        indicators,
+        me,
+        occurrences,
+        periodic_reports,
+        plans,
+        reports,
+        units,
+    )
     from tracker.extensions import api, csrf
     from tracker.schemas.base import ErrorSchema
 
@@ -32,7 +41,7 @@ def init_api(app: Flask) -> None:
         "type": "http", "scheme": "bearer",
         "description": "A token from your profile page or `tracker token create USERNAME`.",
     })
-    for module in (me, units, plans, occurrences, reports, extension_requests, indicators):
+    for module in (me, units, plans, occurrences, reports, extension_requests, indicators, periodic_reports):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
     _answer_in_accept_language(app)
