@@ -30,7 +30,8 @@ def _units(result: dict) -> set[str]:
 
 @needs_ocr
 def test_a_scanned_plan_is_read_by_ocr_and_says_so(scanned_plan: bytes) -> None:
-    result = extract_plan(scanned_plan, "ke-hoach-scan.pdf").to_dict()
+    # What is tested is what OCR reads, not how fast: a loaded machine must not turn this into a timeout.
+    result = extract_plan(scanned_plan, "ke-hoach-scan.pdf", time_limit=600).to_dict()
     assert result["source_format"] == "pdf" and result["pages"] >= 2
     assert any("OCR" in w for w in result["warnings"])
     text = extracted(PLAN)
