@@ -471,6 +471,12 @@ ALLOWED_AFTER = {
     ("các", "trường"),
     ("các", "trạm"),
     ("các", "tổ"),
+    ("cấp", "tỉnh"),  # "đoàn thể cấp tỉnh", "UBND cấp xã"
+    ("cấp", "xã"),
+    ("cấp", "huyện"),
+    ("cấp", "phường"),
+    ("cấp", "trung"),
+    ("trên", "địa"),  # "cơ quan ngành dọc đóng trên địa bàn", "các doanh nghiệp trên địa bàn"
 }
 # Nouns that open the object of a sentence, never the rest of a unit name (in lower case).
 PHRASE_STOPS = {
