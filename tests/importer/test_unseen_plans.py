@@ -7,30 +7,19 @@ was run on it. The thresholds are the extraction contract's (shared/plans/README
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 
 from tracker.importer import extract_plan
 
 from .builders import DEJAVU, UNSEEN, docx_from_lines, lines_of, pdf_from_lines, unseen_names
+from .scoring import needs_scorer, ratio, score
 
-SCORER = Path("/work/shared/tools/score_import.py")
 MIN_TASK_RECALL, MIN_TASK_PRECISION, MIN_TARGET_RECALL = 0.95, 0.85, 0.85
 
-needs_scorer = pytest.mark.skipif(not SCORER.exists(), reason=f"{SCORER} is absent")
 needs_font = pytest.mark.skipif(not DEJAVU.exists(), reason=f"{DEJAVU} is absent (apt: fonts-dejavu-core)")
-
-
-@cache
-def _scorer():
-    spec = importlib.util.spec_from_file_location("score_import", SCORER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _gold(name: str) -> dict:
@@ -43,29 +32,6 @@ def _extracted(name: str) -> dict:
     return extract_plan((UNSEEN / document).read_bytes(), document).to_dict()
 
 
-def _score(gold: dict, got: dict) -> dict[str, int]:
-    """Count what the scorer counts for one document: matched tasks, deadlines, recurrences, target values."""
-    score = _scorer()
-    gold_tasks, got_tasks = gold.get("tasks", []), got.get("tasks") or []
-    matched = score.match_tasks(gold_tasks, got_tasks)
-    counts = dict(tg=len(gold_tasks), tm=len(matched), te=len(got_tasks), dg=0, dm=0, rg=0, rm=0)
-    for index, task in enumerate(gold_tasks):
-        dates = {d["date"] for d in task.get("deadlines", []) if d.get("date") and d.get("kind") != "target"}
-        recurrence = score.recur_set(task.get("recurrence"))
-        counts["dg"] += len(dates)
-        counts["rg"] += bool(recurrence)
-        if index in matched:
-            found = got_tasks[matched[index]]
-            counts["dm"] += len(dates & score.dates_of(found))
-            counts["rm"] += bool(recurrence & score.recur_set(found.get("recurrence")))
-    counts["vm"], counts["vg"] = score.target_hits(gold.get("targets", []), got.get("targets") or [])
-    return counts
-
-
-def _ratio(hit: int, total: int) -> float:
-    return hit / total if total else 1.0
-
-
 @needs_scorer
 def test_unseen_plans_meet_the_contract_thresholds() -> None:
     names = unseen_names()
@@ -73,23 +39,23 @@ def test_unseen_plans_meet_the_contract_thresholds() -> None:
     totals: dict[str, int] = {}
     rows = []
     for name in names:
-        counts = _score(_gold(name), _extracted(name))
+        counts = score(_gold(name), _extracted(name))
         rows.append(f"{name}: {counts}")
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
     report = "\n".join(rows)
-    assert _ratio(totals["tm"], totals["tg"]) >= MIN_TASK_RECALL, report
-    assert _ratio(totals["tm"], totals["te"]) >= MIN_TASK_PRECISION, report
-    assert _ratio(totals["dm"], totals["dg"]) == 1.0, report
-    assert _ratio(totals["rm"], totals["rg"]) == 1.0, report
-    assert _ratio(totals["vm"], totals["vg"]) >= MIN_TARGET_RECALL, report
+    assert ratio(totals["tm"], totals["tg"]) >= MIN_TASK_RECALL, report
+    assert ratio(totals["tm"], totals["te"]) >= MIN_TASK_PRECISION, report
+    assert ratio(totals["dm"], totals["dg"]) == 1.0, report
+    assert ratio(totals["rm"], totals["rg"]) == 1.0, report
+    assert ratio(totals["vm"], totals["vg"]) >= MIN_TARGET_RECALL, report
 
 
 @needs_scorer
 @pytest.mark.parametrize("name", unseen_names())
 def test_each_unseen_plan_keeps_every_deadline_and_recurrence(name: str) -> None:
     # Per document, so a regression names the plan (and layout) it broke.
-    counts = _score(_gold(name), _extracted(name))
+    counts = score(_gold(name), _extracted(name))
     assert counts["tm"] == counts["tg"], counts
     assert (counts["dm"], counts["rm"]) == (counts["dg"], counts["rg"]), counts
 

@@ -170,6 +170,14 @@ def _split_header(grid: list[list[str]]) -> int:
     return count
 
 
+def header_rows(rows: list[Block]) -> list[Block]:
+    """The rows that title a table's columns (a continuation split off at a page break has none)."""
+    kept = [row for row in rows if any(c.strip() for c in row.cells or ())]
+    kept = [row for row in kept if not _is_column_numbering(row.cells or ())]
+    count = _split_header([[c.strip() for c in row.cells or ()] for row in kept])
+    return kept[:count] if count < len(kept) else []
+
+
 def read_row_table(rows: list[Block], prefix: str, year: int | None = None) -> ParsedTable | None:
     """Interpret a table that arrived as rows of cells; `year` dates targets the table does not date."""
     grid = [[c.strip() for c in row.cells or ()] for row in rows]
@@ -253,6 +261,11 @@ def _align(cells: list[str], roles: list[str | None]) -> list[int]:
 _INHERITED = ("time", "product", "coordinating")
 
 
+def _repeats_header(filled: list[str]) -> bool:
+    """Tell whether a body row only repeats column titles ("Nội dung | Đơn vị thực hiện | Thời gian ...")."""
+    return len(filled) >= 2 and all(len(c.split()) <= 6 and _role(c) and not _MARKER.match(c) for c in filled)
+
+
 def _assignment_rows(columns: list[str], body: list[list[str]]) -> list[AssignmentRow]:
     roles = [_role(c) for c in columns]
     out: list[AssignmentRow] = []
@@ -263,6 +276,8 @@ def _assignment_rows(columns: list[str], body: list[list[str]]) -> list[Assignme
         checkpoint()
         first = _first_cell(cells)
         filled = [c for c in cells if c]
+        if _repeats_header(filled):
+            continue  # the header again, at a page break of the original
         if _GROUP.match(first) and len(filled) <= 2 and not any(starts_with_unit(c) for c in filled[1:]):
             group, previous = first.rstrip("."), {}  # "I | Hoàn thiện thể chế": a group of rows
             continue

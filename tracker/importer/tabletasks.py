@@ -15,7 +15,7 @@ from tracker.importer.readers.base import Block
 from tracker.importer.sections import ROMAN_HEADING, Node
 from tracker.importer.segments import Segments
 from tracker.importer.tablerows import ParsedTable
-from tracker.importer.tables import read_row_table
+from tracker.importer.tables import header_rows, read_row_table
 from tracker.importer.tasks import TaskDraft
 from tracker.importer.unitphrase import leading_unit, split_alias, split_enumeration
 
@@ -53,22 +53,33 @@ def cut_line_tables(body: list[Block], plan_year: int | None) -> tuple[list[Bloc
     return kept, tables
 
 
+def _read_groups(groups: list[list[Block]], prefix: str, year: int | None) -> list[ParsedTable]:
+    """Read consecutive tables; one without a header of its own goes on with the header of the one before
+    (a table split at a page break, or by blank lines in a web copy)."""
+    tables: list[ParsedTable] = []
+    header: list[Block] = []
+    for rows in groups:
+        table = read_row_table(rows, prefix, year)
+        if table is None and header:
+            table = read_row_table(header + rows, prefix, year)
+        elif table is not None:
+            header = header_rows(rows)
+        if table:
+            tables.append(table)
+    return tables
+
+
 def read_tables(root: Node, segments: Segments, plan_year: int | None) -> list[ParsedTable]:
     """Read the tables of rows in the body's outline and in the appendices."""
     tables: list[ParsedTable] = []
     for node in root.walk():
-        for rows in _row_groups(node.rows):
-            table = read_row_table(rows, node.section() or "Bảng", plan_year)
-            if table:
-                tables.append(table)
+        tables.extend(_read_groups(_row_groups(node.rows), node.section() or "Bảng", plan_year))
     for appendix in segments.appendices:
         groups = _row_groups(appendix.blocks)
         titled = [appendix.title, *(b.text for b in appendix.blocks[:4] if not b.is_row)]
-        for rows in groups:
-            table = read_row_table(rows, appendix.label, title_year(titled, plan_year))
-            if table:
-                table.title = appendix.title
-                tables.append(table)
+        for table in _read_groups(groups, appendix.label, title_year(titled, plan_year)):
+            table.title = appendix.title
+            tables.append(table)
         if not groups:
             table = read_line_table([b.text for b in appendix.blocks if not b.is_row], appendix.label, plan_year)
             if table:
