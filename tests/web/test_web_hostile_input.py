@@ -234,7 +234,7 @@ def test_double_submit_of_a_report_is_a_conflict_the_second_time(login, client, 
     before = _audit_count()
     response = client.post(path, data={"body": "Lần hai"})
     assert response.status_code == 409
-    assert "Nhiệm vụ này đã hoàn thành." in response.get_data(as_text=True)
+    assert "Nhiệm vụ này đã được Nguyễn Văn Y đánh dấu hoàn thành lúc" in response.get_data(as_text=True)
     assert _audit_count() == before
 
 

@@ -29,6 +29,7 @@ from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, ValidationFailed
 from tracker.operations.plan_import import proposal_for
 from tracker.operations.plans import activate_plan, add_task
+from tracker.operations.transitions import claim, lock
 
 #: Deadlines further than this outside the plan's period are refused as typing mistakes.
 _SLACK = timedelta(days=366)
@@ -54,8 +55,10 @@ def _snapshot(task: Task) -> dict[str, Any]:
 
 
 def _require_draft(actor: Person | None, plan: Plan) -> None:
+    """Check the permission, and hold the plan's row while it is a draft: an edit and a confirmation at once
+    are serialised, so no edit lands on a plan another request has just confirmed."""
     require(actor, Permission.MANAGE_PLANS, plan.issuing_unit)
-    if plan.status != PlanStatus.DRAFT:
+    if plan.status != PlanStatus.DRAFT or not lock(plan, Plan.status == PlanStatus.DRAFT):
         raise Conflict(_l("The plan is no longer a draft; change its tasks on the plan page instead."))
 
 
@@ -254,11 +257,9 @@ def update_draft_task(
 def drop_draft_task(actor: Person | None, task: Task, reason: str = "") -> None:
     """Drop a row of a draft: the task is cancelled (nothing is deleted) and gets no occurrences."""
     _require_draft(actor, task.plan)
-    if task.status == TaskStatus.CANCELLED:
+    if task.status == TaskStatus.CANCELLED or not claim(
+            task, Task.status == TaskStatus.ACTIVE, status=TaskStatus.CANCELLED, cancelled_at=utcnow()):
         raise Conflict(_l("This row is already dropped."))
-    task.status = TaskStatus.CANCELLED
-    task.cancelled_at = utcnow()
-    db.session.flush()
     audit.record("task.drop_draft", task, actor, unit_id=task.plan.issuing_unit_id,
                  before={"status": "active"}, after={"status": "cancelled", "reason": (reason or "").strip()})
 
@@ -266,11 +267,9 @@ def drop_draft_task(actor: Person | None, task: Task, reason: str = "") -> None:
 def restore_draft_task(actor: Person | None, task: Task) -> None:
     """Take a dropped row of a draft back."""
     _require_draft(actor, task.plan)
-    if task.status != TaskStatus.CANCELLED:
+    if task.status != TaskStatus.CANCELLED or not claim(
+            task, Task.status == TaskStatus.CANCELLED, status=TaskStatus.ACTIVE, cancelled_at=None):
         raise Conflict(_l("This row is not dropped."))
-    task.status = TaskStatus.ACTIVE
-    task.cancelled_at = None
-    db.session.flush()
     audit.record("task.restore_draft", task, actor, unit_id=task.plan.issuing_unit_id,
                  before={"status": "cancelled"}, after={"status": "active"})
 

@@ -26,6 +26,7 @@ from tracker.models import (
 from tracker.operations import audit, recurrence
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.transitions import claim
 
 _PLAN_FIELDS = ("number", "title", "status", "issued_on", "period_start_on", "period_end_on")
 _TASK_FIELDS = ("title", "lead_unit_id", "report_to_unit_id", "due_on", "recurrence", "status")
@@ -217,17 +218,21 @@ def _missing_occurrences(task: Task, existing: set[str]) -> list[dict[str, Any]]
 
 
 def activate_plan(actor: Person | None, plan: Plan) -> int:
-    """Confirm a reviewed draft: the plan becomes active and every task gets its occurrences."""
+    """Confirm a reviewed draft: the plan becomes active and every task gets its occurrences.
+
+    Guarded: of two confirmations at once, one activates the plan and the other gets a Conflict before it
+    creates a unit or an occurrence.
+    """
     require(actor, Permission.MANAGE_PLANS, plan.issuing_unit)
     if plan.status != PlanStatus.DRAFT:
         raise Conflict(_l("Only a draft plan can be activated."))
     if not plan.tasks:
         raise ValidationFailed(_l("The plan has no tasks yet."), field="tasks")
+    if not claim(plan, Plan.status == PlanStatus.DRAFT, status=PlanStatus.ACTIVE, activated_at=utcnow()):
+        raise Conflict(_l("This plan was already confirmed (or cancelled) meanwhile."))
     for task in plan.tasks:
         if task.status == TaskStatus.ACTIVE and task.lead_unit_id is None:
             _create_proposed_unit(actor, plan, task)
-    plan.status = PlanStatus.ACTIVE
-    plan.activated_at = utcnow()
     db.session.flush()
     created = generate_plan_occurrences(t for t in plan.tasks if t.status == TaskStatus.ACTIVE)
     audit.record("plan.activate", plan, actor, unit_id=plan.issuing_unit_id, before={"status": "draft"},
@@ -259,8 +264,8 @@ def cancel_task(actor: Person | None, task: Task, reason: str) -> None:
     if not (reason or "").strip():
         raise ValidationFailed(_l("Say why the task is cancelled."), field="reason")
     now = utcnow()
-    task.status = TaskStatus.CANCELLED
-    task.cancelled_at = now
+    if not claim(task, Task.status == TaskStatus.ACTIVE, status=TaskStatus.CANCELLED, cancelled_at=now):
+        raise Conflict(_l("The task is already cancelled."))
     db.session.execute(
         sa.update(Occurrence)
         .where(Occurrence.task_id == task.id, Occurrence.is_open)
@@ -278,7 +283,8 @@ def set_plan_status(actor: Person | None, plan: Plan, status: PlanStatus, reason
     if plan.status not in allowed.get(status, set()):
         raise Conflict(_l("The plan cannot go from %(old)s to %(new)s."), old=plan.status.value, new=status.value)
     before = plan.status
-    plan.status = status
+    if not claim(plan, Plan.status.in_(allowed[status]), status=status):
+        raise Conflict(_l("The plan cannot go from %(old)s to %(new)s."), old=plan.status.value, new=status.value)
     if status == PlanStatus.CANCELLED:
         task_ids = sa.select(Task.id).where(Task.plan_id == plan.id).scalar_subquery()
         db.session.execute(
