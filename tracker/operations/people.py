@@ -19,6 +19,7 @@ from tracker.models import ApiToken, OrgUnit, Person, Role, RoleAssignment
 from tracker.operations import audit
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, NotFound, ValidationFailed
+from tracker.operations.references import require_person_in_scope
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -103,8 +104,10 @@ def check_password(person: Person, password: str) -> bool:
 
 
 def assign_role(actor: Person | None, person: Person, unit: OrgUnit, role: Role) -> RoleAssignment:
-    """Give `person` a role on `unit` and its subtree."""
+    """Give `person` a role on `unit` and its subtree (an admin of the unit, over a person of their units or
+    one with no role yet)."""
     require(actor, Permission.ADMIN, unit)
+    require_person_in_scope(actor, person)
     if any(a.unit_id == unit.id and a.role == role for a in person.roles):
         raise Conflict(_l("%(person)s already has this role."), person=person.full_name)
     assignment = RoleAssignment(person=person, unit=unit, role=role)

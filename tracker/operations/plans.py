@@ -23,7 +23,7 @@ from tracker.models import (
     Task,
     TaskStatus,
 )
-from tracker.operations import audit, recurrence
+from tracker.operations import audit, recurrence, references
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, ValidationFailed
 from tracker.operations.transitions import claim
@@ -62,6 +62,8 @@ def create_plan(
         period_end_on = date(int(year), 12, 31)
     if period_start_on and period_end_on and period_start_on > period_end_on:
         raise ValidationFailed(_l("The plan's period ends before it starts."), field="period_end_on")
+    if focal_unit is not None:
+        references.check_own_unit(issuing_unit, focal_unit, "focal_unit_id")
     plan = Plan(
         title=title, issuing_unit=issuing_unit, number=(number or "").strip() or None, issued_on=issued_on,
         year=year, period_start_on=period_start_on, period_end_on=period_end_on, implements=implements,
@@ -116,8 +118,11 @@ def add_task(
         proposal = (import_meta or {}).get("proposed_unit")
         if plan.status != PlanStatus.DRAFT or not proposal or not proposal.get("name"):
             raise ValidationFailed(_l("Choose the lead unit."), field="lead_unit_id")
-    elif lead_unit.is_archived:
-        raise ValidationFailed(_l("%(unit)s is archived."), field="lead_unit_id", unit=lead_unit.name)
+    else:
+        references.check_lead(plan, lead_unit)
+    if report_to_unit is not None:
+        references.check_report_to(plan, report_to_unit)
+    coordinating_units = [references.check_coordinating(plan, u) for u in coordinating_units]
     dates = sorted({_require_date(d, "due_on") for d in due_dates})
     kinds = recurrence.parse_recurrence(recurrence_rule)
     if not dates and not kinds:
