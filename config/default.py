@@ -48,6 +48,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # True in production (HTTPS behind the proxy)
 REMEMBER_COOKIE_HTTPONLY = True
+#: "Keep me signed in": the cookie naming a server-side sign-in session and its secret (HttpOnly, SameSite as
+#: the session cookie, Secure when REMEMBER_COOKIE_SECURE, as in production). Signing out revokes that
+#: session; a new password revokes all of the person's.
+KEEP_SIGNED_IN_COOKIE = "tracker_remember"
+REMEMBER_DAYS = 30
+REMEMBER_COOKIE_SECURE = False
+#: A sign-in without "keep me signed in" ends after this many hours at the latest.
+SESSION_MAX_HOURS = 24
 #: Sign-in attempts allowed per username within the window before it is refused for a while.
 LOGIN_MAX_FAILURES = 5
 #: Failed sign-ins allowed from one client address within the window, whatever names it tries (password

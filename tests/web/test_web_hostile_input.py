@@ -328,8 +328,8 @@ def test_excel_exports_write_formula_like_titles_as_text(login, client, web_data
 
 def test_signing_out_also_ends_keep_me_signed_in(client, web_data):
     response = client.post("/login", data={"username": "yte", "password": "secret-pass-1", "remember": "y"})
-    assert "remember_token=" in " ".join(response.headers.getlist("Set-Cookie"))
+    assert "tracker_remember=" in " ".join(response.headers.getlist("Set-Cookie"))
     response = client.post("/logout")
-    cleared = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    cleared = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("tracker_remember=")]
     assert cleared and ("Max-Age=0" in cleared[0] or "1970" in cleared[0])
     assert client.get("/tasks").status_code == 302

@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import ApiToken, OrgUnit, Person, Role, RoleAssignment
+from tracker.models import ApiToken, OrgUnit, Person, Role, RoleAssignment, SignInSession
 from tracker.operations import audit
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, NotFound, ValidationFailed
@@ -79,7 +79,16 @@ def set_password(actor: Person | None, person: Person, password: str) -> None:
         for assignment in person.roles:
             require(actor, Permission.ADMIN, assignment.unit)
     _set_password(person, password)
-    audit.record("person.set_password", person, actor)
+    ended = end_all_sessions(person)
+    audit.record("person.set_password", person, actor, after={"sessions_ended": ended})
+
+
+def end_all_sessions(person: Person) -> int:
+    """Revoke every sign-in session of `person`, "keep me signed in" cookies included (the caller commits)."""
+    result = db.session.execute(sa.update(SignInSession).where(SignInSession.person_id == person.id,
+                                                               SignInSession.revoked_at.is_(None))
+                                .values(revoked_at=utcnow()))
+    return int(result.rowcount or 0)
 
 
 def set_locale(actor: Person | None, person: Person, locale: str) -> bool:
