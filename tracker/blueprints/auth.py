@@ -28,7 +28,7 @@ from tracker.auth import (
     start_session,
 )
 from tracker.clock import utcnow
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 from tracker.forms import first_error
 from tracker.forms.auth import ForgotPasswordForm, LoginForm, ResetPasswordForm
 from tracker.models import Channel, NotificationKind, Person
@@ -112,7 +112,13 @@ def _delete_kept_cookie(response: Response) -> None:
                            secure=bool(config.get("REMEMBER_COOKIE_SECURE", False)))
 
 
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: "addr:" + (request.remote_addr or "unknown"),
+               scope="sign-in")
 def login() -> Page:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -159,6 +165,8 @@ def logout() -> Response:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: "addr:" + (request.remote_addr or "unknown"),
+               scope="sign-in")
 def forgot_password() -> Page:
     form = ForgotPasswordForm()
     if request.method == "GET":
