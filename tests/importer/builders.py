@@ -33,7 +33,7 @@ def extracted(name: str) -> dict:
     """Return the extraction of a shared plan's .txt (computed once per test session)."""
     from tracker.importer import extract_plan
 
-    return extract_plan((PLANS / f"{name}.txt").read_bytes(), f"{name}.txt")
+    return extract_plan((PLANS / f"{name}.txt").read_bytes(), f"{name}.txt").to_dict()
 
 
 def lines_of(text: str) -> list[str]:

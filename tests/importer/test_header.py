@@ -12,7 +12,7 @@ from .builders import FIXTURES, GOLD, PLANS, plan_names
 
 
 def _extract(name: str) -> dict:
-    return extract_plan((PLANS / f"{name}.txt").read_bytes(), f"{name}.txt")
+    return extract_plan((PLANS / f"{name}.txt").read_bytes(), f"{name}.txt").to_dict()
 
 
 @pytest.mark.parametrize("name", plan_names())
@@ -55,22 +55,23 @@ def test_issuer_without_a_name_is_completed_from_the_text() -> None:
 
 
 def test_department_issuer_keeps_the_casing_used_in_the_body_and_names_its_province() -> None:
-    result = extract_plan((FIXTURES / "health_province.txt").read_bytes(), "kh.txt")
+    result = extract_plan((FIXTURES / "health_province.txt").read_bytes(), "kh.txt").to_dict()
     assert result["issuer"] == "Sở Y tế tỉnh Nghệ An"  # "UBND TỈNH NGHỆ AN" / "SỞ Y TẾ"
     assert result["plan_number"] == "312/KH-SYT"
     assert result["issued"] == "2025-02-05"
 
 
 def test_school_year_plan_ends_in_may() -> None:
-    result = extract_plan((FIXTURES / "education_commune.txt").read_bytes(), "kh.txt")
+    result = extract_plan((FIXTURES / "education_commune.txt").read_bytes(), "kh.txt").to_dict()
     assert result["period"] == "2024-2025"
     assert result["period_end"] == "2025-05-31"
 
 
 def test_issuer_hint_fills_a_missing_issuer_and_flags_a_different_one() -> None:
     text = "KẾ HOẠCH\nPhòng chống thiên tai năm 2025\nI. TỔ CHỨC THỰC HIỆN\n1. Công an xã: Chủ trì ứng trực.\n"
-    assert extract_plan(text.encode(), "a.txt", issuer_hint="UBND xã An Bình")["issuer"] == "UBND xã An Bình"
-    other = extract_plan((PLANS / "000_48636eaaef47ce67.txt").read_bytes(), "a.txt", issuer_hint="UBND xã Tân An")
+    assert extract_plan(text.encode(), "a.txt", issuer_hint="UBND xã An Bình").to_dict()["issuer"] == "UBND xã An Bình"
+    data = (PLANS / "000_48636eaaef47ce67.txt").read_bytes()
+    other = extract_plan(data, "a.txt", issuer_hint="UBND xã Tân An").to_dict()
     assert any("khác đơn vị đã chọn" in w for w in other["warnings"])
 
 
@@ -88,5 +89,5 @@ def test_stated_time_frame_sets_year_period_and_end(stated: str, year, period, e
     text = (
         f"KẾ HOẠCH\nTiêm phòng\nI. THỜI GIAN\n1. Thời gian: {stated}\nII. TỔ CHỨC THỰC HIỆN\n1. Trạm Y tế xã: Tiêm.\n"
     )
-    result = extract_plan(text.encode(), "kh.txt")
+    result = extract_plan(text.encode(), "kh.txt").to_dict()
     assert (result["year"], result["period"], result["period_end"]) == (year, period, end)

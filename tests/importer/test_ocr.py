@@ -30,7 +30,7 @@ def _units(result: dict) -> set[str]:
 
 @needs_ocr
 def test_a_scanned_plan_is_read_by_ocr_and_says_so(scanned_plan: bytes) -> None:
-    result = extract_plan(scanned_plan, "ke-hoach-scan.pdf")
+    result = extract_plan(scanned_plan, "ke-hoach-scan.pdf").to_dict()
     assert result["source_format"] == "pdf" and result["pages"] >= 2
     assert any("OCR" in w for w in result["warnings"])
     text = extracted(PLAN)
@@ -45,22 +45,22 @@ def test_a_scanned_plan_is_read_by_ocr_and_says_so(scanned_plan: bytes) -> None:
 @needs_ocr
 def test_ocr_can_be_turned_off_and_is_bounded_in_pages(scanned_plan: bytes) -> None:
     with pytest.raises(DocumentError) as off:
-        extract_plan(scanned_plan, "scan.pdf", ocr_max_pages=0)
+        extract_plan(scanned_plan, "scan.pdf", ocr_max_pages=0).to_dict()
     assert off.value.code == "scanned_pdf"
     with pytest.raises(DocumentError) as long:
-        extract_plan(scanned_plan, "scan.pdf", ocr_max_pages=1)
+        extract_plan(scanned_plan, "scan.pdf", ocr_max_pages=1).to_dict()
     assert long.value.code == "scan_too_long" and "tối đa 1 trang" in long.value.message_vi
 
 
 @needs_ocr
 def test_a_scan_with_no_legible_text_is_refused_not_imported_empty() -> None:
     with pytest.raises(DocumentError) as error:
-        extract_plan(image_pdf(2), "trang-trang.pdf")
+        extract_plan(image_pdf(2), "trang-trang.pdf").to_dict()
     assert error.value.code == "unreadable_scan"
 
 
 @needs_ocr
 def test_ocr_respects_the_time_budget(scanned_plan: bytes) -> None:
     with pytest.raises(DocumentError) as error:
-        extract_plan(scanned_plan, "scan.pdf", time_limit=0.3)
+        extract_plan(scanned_plan, "scan.pdf", time_limit=0.3).to_dict()
     assert error.value.code == "too_slow"

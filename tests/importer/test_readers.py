@@ -164,10 +164,10 @@ def test_time_budget_stops_a_slow_read() -> None:
 
 def test_extract_plan_refuses_bad_input_with_the_same_error() -> None:
     with pytest.raises(DocumentError) as caught:
-        extract_plan(b"", "a.txt")
+        extract_plan(b"", "a.txt").to_dict()
     assert caught.value.code == "empty"
     with pytest.raises(DocumentError):
-        extract_plan(b"x" * 100, "a.txt", max_bytes=10)
+        extract_plan(b"x" * 100, "a.txt", max_bytes=10).to_dict()
 
 
 def test_docx_tables_keep_document_order_and_cells() -> None:
@@ -179,6 +179,6 @@ def test_docx_tables_keep_document_order_and_cells() -> None:
 
 def test_text_beyond_the_character_limit_is_refused() -> None:
     with pytest.raises(DocumentError) as caught:
-        extract_plan(("Trạm Y tế xã thực hiện nhiệm vụ.\n" * 2000).encode(), "a.txt", max_chars=10_000)
+        extract_plan(("Trạm Y tế xã thực hiện nhiệm vụ.\n" * 2000).encode(), "a.txt", max_chars=10_000).to_dict()
     assert caught.value.code == "too_long"
     assert "quá dài" in caught.value.message_vi

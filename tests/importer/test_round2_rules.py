@@ -12,7 +12,7 @@ from tracker.importer.unitphrase import leading_unit, unit_list_at
 
 
 def _plan(body: str, header: str = "UBND TỈNH AN GIANG\nSố: 10/KH-UBND An Giang, ngày 10 tháng 3 năm 2025\n") -> dict:
-    return extract_plan(f"{header}KẾ HOẠCH\nCông tác năm 2025\n{body}".encode(), "kh.txt")
+    return extract_plan(f"{header}KẾ HOẠCH\nCông tác năm 2025\n{body}".encode(), "kh.txt").to_dict()
 
 
 def _tasks(result: dict) -> dict[tuple[str, str], dict]:
@@ -51,7 +51,7 @@ I. TỔ CHỨC THỰC HIỆN
 
 
 def test_a_decision_issuing_a_plan_gives_its_number_and_date_and_no_tasks_of_its_own() -> None:
-    result = extract_plan(_DECISION.encode(), "qd.txt")
+    result = extract_plan(_DECISION.encode(), "qd.txt").to_dict()
     assert result["title"] == "Kế hoạch phòng, chống thiên tai năm 2024"  # the caption is not part of the title
     facts = (result["issuer"], result["plan_number"], result["issued"])
     assert facts == ("UBND huyện An Phú", "215/QĐ-UBND", "2024-04-02")
@@ -60,7 +60,7 @@ def test_a_decision_issuing_a_plan_gives_its_number_and_date_and_no_tasks_of_its
     assert result["implements"] == ["Kế hoạch số 30/KH-UBND ngày 20/02/2024 của UBND tỉnh An Giang"]
     # A long decision (its grounds wrapped over many lines) still comes before the plan it issues.
     grounds = "Căn cứ Luật Phòng, chống thiên tai năm 2013;\n" * 60
-    long = extract_plan(_DECISION.replace("QUYẾT ĐỊNH:\n", f"{grounds}QUYẾT ĐỊNH:\n").encode(), "qd.txt")
+    long = extract_plan(_DECISION.replace("QUYẾT ĐỊNH:\n", f"{grounds}QUYẾT ĐỊNH:\n").encode(), "qd.txt").to_dict()
     assert set(_tasks(long)) == expected and long["plan_number"] == "215/QĐ-UBND"
 
 

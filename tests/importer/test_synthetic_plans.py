@@ -13,7 +13,7 @@ def _by_section(result: dict) -> dict[tuple[str, str], dict]:
 
 
 def test_provincial_health_plan() -> None:
-    result = extract_plan((FIXTURES / "health_province.txt").read_bytes(), "kh.txt")
+    result = extract_plan((FIXTURES / "health_province.txt").read_bytes(), "kh.txt").to_dict()
     tasks = _by_section(result)
     assert set(tasks) == {
         ("III.1.a", "Trung tâm Kiểm soát bệnh tật tỉnh"),
@@ -47,7 +47,7 @@ def test_provincial_health_plan() -> None:
 
 
 def test_commune_education_plan_extracted_from_a_pdf() -> None:
-    result = extract_plan((FIXTURES / "education_commune.txt").read_bytes(), "kh.txt")
+    result = extract_plan((FIXTURES / "education_commune.txt").read_bytes(), "kh.txt").to_dict()
     tasks = _by_section(result)
     assert set(tasks) == {
         ("III.1", "Ban Chỉ đạo phổ cập giáo dục xã"),
@@ -73,7 +73,7 @@ def test_commune_education_plan_extracted_from_a_pdf() -> None:
 
 
 def test_district_docx_with_tables_and_word_numbering() -> None:
-    result = extract_plan(digital_transformation_docx(), "kh.docx")
+    result = extract_plan(digital_transformation_docx(), "kh.docx").to_dict()
     assert (result["issuer"], result["plan_number"], result["issued"]) == (
         "UBND huyện Đức Trọng",
         "45/KH-UBND",
@@ -111,7 +111,7 @@ def test_plan_without_roman_parts_or_header() -> None:
         "b) Hội Nông dân xã: Vận động hội viên tham gia tiêm phòng.\n"
         "c) Các thôn, bản: Lập danh sách hộ chăn nuôi, báo cáo UBND xã hằng tháng.\n"
     )
-    result = extract_plan(text.encode(), "kh.txt")
+    result = extract_plan(text.encode(), "kh.txt").to_dict()
     assert [(t["section"], t["unit"]) for t in result["tasks"]] == [
         ("2.a", "Trạm Chăn nuôi và Thú y huyện"),
         ("2.b", "Hội Nông dân xã"),
@@ -125,7 +125,7 @@ def test_plan_without_roman_parts_or_header() -> None:
 
 def test_district_agriculture_plan_with_a_table_inside_the_body() -> None:
     # A PDF-extracted table (one cell per line) between two parts of the body.
-    result = extract_plan((FIXTURES / "agriculture_district.txt").read_bytes(), "kh.txt")
+    result = extract_plan((FIXTURES / "agriculture_district.txt").read_bytes(), "kh.txt").to_dict()
     tasks = _by_section(result)
     assert set(tasks) == {
         ("II.1", "Trung tâm Dịch vụ nông nghiệp huyện"),
@@ -155,14 +155,14 @@ def test_assignment_sentences_outside_the_implementation_part() -> None:
         "1. Giao Hạt Kiểm lâm huyện chủ trì tuần tra các vùng trọng điểm, hoàn thành trước ngày 30/4/2025.\n"
         "2. Tăng cường tuyên truyền về phòng cháy rừng.\n"
     )
-    result = extract_plan(text.encode(), "kh.txt")
+    result = extract_plan(text.encode(), "kh.txt").to_dict()
     assert [(t["section"], t["unit"]) for t in result["tasks"]] == [("I.1", "Hạt Kiểm lâm huyện")]
     assert result["tasks"][0]["deadlines"][0]["date"] == "2025-04-30"
 
 
 def test_units_listed_under_a_grouping_heading() -> None:
     # "1. Trách nhiệm của các phòng, ban chuyên môn" only groups the "- Phòng ...:" units under it.
-    result = extract_plan((FIXTURES / "child_safety_district.txt").read_bytes(), "kh.txt")
+    result = extract_plan((FIXTURES / "child_safety_district.txt").read_bytes(), "kh.txt").to_dict()
     tasks = _by_section(result)
     assert set(tasks) == {
         ("II.1.1", "Phòng Giáo dục và Đào tạo"),
@@ -184,7 +184,7 @@ def test_units_listed_under_a_grouping_heading() -> None:
 
 
 def test_assignments_written_inside_task_sentences() -> None:
-    result = extract_plan((FIXTURES / "admin_reform_province.txt").read_bytes(), "kh.txt")
+    result = extract_plan((FIXTURES / "admin_reform_province.txt").read_bytes(), "kh.txt").to_dict()
     tasks = _by_section(result)
     assert set(tasks) == {("I.1", "Văn phòng UBND tỉnh"), ("I.2", "Sở Nội vụ"), ("I.3", "Sở Nội vụ")}
     review = tasks["I.1", "Văn phòng UBND tỉnh"]  # "(Văn phòng UBND tỉnh chủ trì, phối hợp với Sở Tư pháp; ...)"
@@ -206,7 +206,7 @@ def test_assignment_sentences_right_under_the_implementation_heading() -> None:
         "trước ngày 15/3/2025; Công an xã bảo đảm an ninh trật tự; Trạm Y tế xã bố trí lực lượng trực cấp cứu. "
         "Đề nghị Ủy ban MTTQ xã phối hợp vận động nhân dân tham gia.\n"
     )
-    result = extract_plan(text.encode(), "kh.txt")
+    result = extract_plan(text.encode(), "kh.txt").to_dict()
     assert [(t["section"], t["unit"]) for t in result["tasks"]] == [
         ("II", "Công chức Văn hóa - Xã hội"),
         ("II", "Công an xã"),
@@ -228,7 +228,7 @@ def test_strong_assignment_verbs_mark_units_in_content_parts() -> None:
         "- Thanh tra, kiểm tra việc thực hiện các biện pháp phòng dịch.\n"
         "3. Thanh tra huyện: Kiểm tra việc sử dụng kinh phí phòng, chống dịch.\n"
     )
-    result = extract_plan(text.encode(), "kh.txt")
+    result = extract_plan(text.encode(), "kh.txt").to_dict()
     assert [(t["section"], t["unit"]) for t in result["tasks"]] == [
         ("I.1.1", "Phòng Văn hóa và Thông tin"),
         ("I.2.1", "Trung tâm Y tế huyện"),

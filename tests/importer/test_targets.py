@@ -86,7 +86,7 @@ def test_count_targets_keep_their_unit_of_measure() -> None:
 
 
 def test_appendix_target_table_gives_every_year_and_the_responsible_unit() -> None:
-    result = extract_plan((PLANS / "003_9a978320c38bc04c.txt").read_bytes(), "kh.txt")
+    result = extract_plan((PLANS / "003_9a978320c38bc04c.txt").read_bytes(), "kh.txt").to_dict()
     table = [t for t in result["targets"] if t["section"].startswith("Phụ lục 2")]
     assert len(table) == 12
     nutrition = next(t for t in table if "cân nặng" in t["indicator"])
@@ -97,7 +97,7 @@ def test_appendix_target_table_gives_every_year_and_the_responsible_unit() -> No
 
 
 def test_poverty_table_rows_are_read_per_area_and_year() -> None:
-    result = extract_plan((PLANS / "003_9a978320c38bc04c.txt").read_bytes(), "kh.txt")
+    result = extract_plan((PLANS / "003_9a978320c38bc04c.txt").read_bytes(), "kh.txt").to_dict()
     (table,) = result["poverty_tables"]
     assert len(table["rows"]) == 55
     assert table["rows"][0] == {"area": "Phù Cừ", "year": 2021, "households": 29822, "poor": 946, "rate": 3.17}
@@ -116,11 +116,11 @@ def test_poverty_table_disagreement_is_warned() -> None:
 
 
 def test_consistent_poverty_table_raises_no_warning() -> None:
-    result = extract_plan((PLANS / "000_48636eaaef47ce67.txt").read_bytes(), "kh.txt")
+    result = extract_plan((PLANS / "000_48636eaaef47ce67.txt").read_bytes(), "kh.txt").to_dict()
     assert result["poverty_tables"][0]["rows"][-1]["rate"] == 2.03
     assert not any(w.startswith("Phụ lục") for w in result["warnings"])
 
 
 def test_the_real_plans_own_inconsistency_is_found() -> None:
-    result = extract_plan((PLANS / "003_9a978320c38bc04c.txt").read_bytes(), "kh.txt")
+    result = extract_plan((PLANS / "003_9a978320c38bc04c.txt").read_bytes(), "kh.txt").to_dict()
     assert any("năm 2024" in w and "2.963" in w and "2.954" in w for w in result["warnings"])

@@ -40,7 +40,7 @@ def _gold(name: str) -> dict:
 @cache
 def _extracted(name: str) -> dict:
     document = _gold(name)["document"]
-    return extract_plan((UNSEEN / document).read_bytes(), document)
+    return extract_plan((UNSEEN / document).read_bytes(), document).to_dict()
 
 
 def _score(gold: dict, got: dict) -> dict[str, int]:
@@ -118,7 +118,7 @@ def _text(name: str) -> str:
 
 @pytest.mark.parametrize("name", unseen_names())
 def test_unseen_plan_as_docx_gives_the_same_tasks(name: str) -> None:
-    result = extract_plan(docx_from_lines(lines_of(_text(name))), f"{name}.docx")
+    result = extract_plan(docx_from_lines(lines_of(_text(name))), f"{name}.docx").to_dict()
     assert _task_keys(result) == _task_keys(_extracted(name))
     assert _target_keys(result) == _target_keys(_extracted(name))
 
@@ -126,7 +126,7 @@ def test_unseen_plan_as_docx_gives_the_same_tasks(name: str) -> None:
 @needs_font
 @pytest.mark.parametrize("name", unseen_names())
 def test_unseen_plan_as_pdf_gives_the_same_tasks(name: str) -> None:
-    result = extract_plan(pdf_from_lines(lines_of(_text(name))), f"{name}.pdf")
+    result = extract_plan(pdf_from_lines(lines_of(_text(name))), f"{name}.pdf").to_dict()
     assert _task_keys(result) == _task_keys(_extracted(name))
     assert _target_keys(result) == _target_keys(_extracted(name))
 
@@ -134,7 +134,7 @@ def test_unseen_plan_as_pdf_gives_the_same_tasks(name: str) -> None:
 @needs_font
 @pytest.mark.parametrize("name", unseen_names())
 def test_unseen_plan_rewrapped_in_a_narrower_pdf_keeps_the_tasks(name: str) -> None:
-    result = extract_plan(pdf_from_lines(lines_of(_text(name)), font_size=10, wrap_mm=90), f"{name}.pdf")
+    result = extract_plan(pdf_from_lines(lines_of(_text(name)), font_size=10, wrap_mm=90), f"{name}.pdf").to_dict()
     assert _task_keys(result) == _task_keys(_extracted(name))
     assert _target_keys(result) == _target_keys(_extracted(name))
 
@@ -143,5 +143,5 @@ def test_unseen_plan_rewrapped_in_a_narrower_pdf_keeps_the_tasks(name: str) -> N
 @pytest.mark.parametrize("name", unseen_names())
 def test_unseen_plan_in_a_narrow_column_keeps_the_tasks(name: str) -> None:
     # About 35 characters a line: names break mid-way ("Hội Liên hiệp" / "Phụ nữ huyện"), dashes open lines.
-    result = extract_plan(pdf_from_lines(lines_of(_text(name)), font_size=10, wrap_mm=70), f"{name}.pdf")
+    result = extract_plan(pdf_from_lines(lines_of(_text(name)), font_size=10, wrap_mm=70), f"{name}.pdf").to_dict()
     assert _task_keys(result) == _task_keys(_extracted(name))

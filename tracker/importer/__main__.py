@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except DocumentError as exc:
         print(f"Lỗi: {exc.message_vi}", file=sys.stderr)
         return 2
-    json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
+    json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
     return 0
 

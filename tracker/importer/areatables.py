@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from tracker.importer.numbers import parse_number
-from tracker.importer.tables import YEAR_RE, TargetRow
+from tracker.importer.tablerows import YEAR_RE, TargetRow
 from tracker.importer.textnorm import collapse, lower_key
 
 _AREA_WORDS = (

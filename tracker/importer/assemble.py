@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from tracker.importer.budget import checkpoint
 from tracker.importer.dates import (
     RECURRENCE_ORDER,
     find_deadlines,
@@ -18,6 +19,7 @@ from tracker.importer.dates import (
     yearly_recurrence,
 )
 from tracker.importer.relations import is_reportish
+from tracker.importer.result import ExtractedDeadline, ExtractedTask, FanoutMember
 from tracker.importer.targets import split_clauses
 from tracker.importer.tasks import TaskDraft
 from tracker.importer.unitphrase import is_generic, split_enumeration
@@ -46,7 +48,7 @@ class PlanTime:
 class Assembled:
     """Task records and the warnings raised while building them."""
 
-    tasks: list[dict] = field(default_factory=list)
+    tasks: list[ExtractedTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -64,14 +66,14 @@ def _next_occurrence(day: date, floor: date | None) -> date:
     return day
 
 
-def _deadlines(draft: TaskDraft, default_year: int | None, floor: date | None = None) -> list[dict]:
-    found: list[dict] = []
+def _deadlines(draft: TaskDraft, default_year: int | None, floor: date | None = None) -> list[ExtractedDeadline]:
+    found: list[ExtractedDeadline] = []
     seen: set[tuple[str, str]] = set()
     for cell in draft.deadline_cells:
         for hit in parse_time_cell(cell, default_year):
-            record = {**hit.as_dict(), "text": cell.strip(), "kind": "completion"}
-            if (record["date"], record["text"]) not in seen:
-                seen.add((record["date"], record["text"]))
+            record = ExtractedDeadline(hit.date.isoformat(), cell.strip(), hit.precision, "completion")
+            if (record.date, record.text) not in seen:
+                seen.add((record.date, record.text))
                 found.append(record)
     for sentence in split_clauses(draft.body):
         for hit in find_deadlines(sentence, default_year):
@@ -88,7 +90,7 @@ def _deadlines(draft: TaskDraft, default_year: int | None, floor: date | None = 
             key = (hit.date.isoformat(), hit.text)
             if key not in seen:
                 seen.add(key)
-                found.append({**hit.as_dict(), "kind": kind})
+                found.append(ExtractedDeadline(hit.date.isoformat(), hit.text, hit.precision, kind))
     return found
 
 
@@ -144,53 +146,51 @@ def assemble_tasks(drafts: list[TaskDraft], time: PlanTime) -> Assembled:
     out = Assembled()
     undated: list[str] = []
     for draft in drafts:
+        checkpoint()
         label = f"{draft.section} ({draft.unit})"
         deadlines = _deadlines(draft, time.default_year, time.issued_floor)
         names, rule = _recurrence(draft)
         recurrence = _recurrence_value(names, rule)
-        record: dict = {
-            "section": draft.section,
-            "unit": draft.unit,
-            "title": _title(draft),
-            "report_to": draft.report_to,
-            "coordinating_units": draft.coordinating,
-            "deadlines": deadlines,
-            "recurrence": recurrence,
-            "source": draft.text[:_SOURCE_LIMIT],
-            "part": draft.part,
-            "origin": draft.origin,
-        }
+        record = ExtractedTask(
+            section=draft.section,
+            unit=draft.unit,
+            title=_title(draft),
+            part=draft.part,
+            origin=draft.origin,
+            report_to=list(draft.report_to),
+            coordinating_units=list(draft.coordinating),
+            deadlines=deadlines,
+            recurrence=recurrence,
+            source=draft.text[:_SOURCE_LIMIT],
+            requested=draft.requested,
+            aliases=list(draft.aliases),
+            merged_sections=list(draft.merged_from),
+        )
         members = split_enumeration(draft.unit)
         if len(members) > 1:
             # "UBMTTQ phường và các ban ngành đoàn thể, các Tổ dân phố": each member fans out on its own.
-            record["members"] = [{"unit": name, "fanout_kind": plural_unit_kind(name)} for name in members]
-            record["fanout"] = True
+            record.members = [FanoutMember(name, plural_unit_kind(name)) for name in members]
+            record.fanout = True
         elif kind := plural_unit_kind(draft.unit):
-            record["fanout"] = True
-            record["fanout_kind"] = kind
-        if draft.requested:
-            record["requested"] = True
-        if draft.aliases:
-            record["aliases"] = draft.aliases
-        if draft.merged_from:
-            record["merged_sections"] = draft.merged_from
+            record.fanout = True
+            record.fanout_kind = kind
         if is_generic(draft.unit):
             out.warnings.append(f"Mục {label}: đơn vị được giao chung chung, cần chỉ rõ đơn vị cụ thể.")
         if names == ["periodic"]:
             out.warnings.append(f'Mục {label}: báo cáo "định kỳ" nhưng không ghi rõ kỳ; mặc định hằng năm.')
         for deadline in deadlines:
-            due = date.fromisoformat(deadline["date"])
+            due = date.fromisoformat(deadline.date)
             if time.issued_floor and due < time.issued_floor:
-                deadline["before_issue"] = True
+                deadline.before_issue = True
                 out.warnings.append(
-                    f'Mục {label}: thời hạn {_vn_date(due)} ("{deadline["text"]}") sớm hơn ngày ban hành '
+                    f'Mục {label}: thời hạn {_vn_date(due)} ("{deadline.text}") sớm hơn ngày ban hành '
                     f"kế hoạch ({time.issued_label})."
                 )
-        explicit = [d for d in deadlines if d["kind"] != "target"]
+        explicit = [d for d in deadlines if d.kind != "target"]
         if not explicit and recurrence is None:
             undated.append(label)
             if time.period_end:
-                record["default_due"] = time.period_end.isoformat()
+                record.default_due = time.period_end.isoformat()
         out.tasks.append(record)
     if undated:
         due = (

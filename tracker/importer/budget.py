@@ -7,6 +7,9 @@ pages, blocks or outline nodes and stops with a clear message once it is spent.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from tracker.importer import errors
 
@@ -26,3 +29,27 @@ class Deadline:
         """Raise DocumentError("too_slow") once the budget is spent."""
         if time.monotonic() > self._end:
             raise errors.too_slow(self.seconds)
+
+
+_current: ContextVar[Deadline | None] = ContextVar("import_deadline", default=None)
+
+
+@contextmanager
+def within(deadline: Deadline) -> Iterator[Deadline]:
+    """Make `deadline` the budget that `checkpoint()` checks for the duration of one import."""
+    token = _current.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _current.reset(token)
+
+
+def checkpoint() -> None:
+    """Stop the import with DocumentError("too_slow") once its budget is spent (no-op outside an import).
+
+    Stages call this inside their loops over blocks, outline nodes and table rows, so that no stage can
+    run past the budget however large or hostile the document.
+    """
+    deadline = _current.get()
+    if deadline is not None:
+        deadline.check()

@@ -10,6 +10,7 @@ a plan cites ("Quyết định số 90/QĐ-TTg ngày 18/01/2022") never become d
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -70,6 +71,8 @@ _EXPRESSION = re.compile(
     r"|(?P<dmy>(?<![\d/.])(?P<dmy_d>\d{1,2})\s?[/.\-]\s?(?P<dmy_m>\d{1,2})\s?[/.\-]\s?(?P<dmy_y>\d{4})(?![\d/]))"
     r"|(?P<mend>cuối\s+tháng\s*(?P<mend_m>\d{1,2})(?:\s*(?:/|năm)\s*(?P<mend_y>\d{4}))?)"
     r"|(?P<my>tháng\s*(?P<my_m>\d{1,2})\s*(?:/|năm)\s*(?P<my_y>\d{4}))"
+    # "6/2025", "01/2025" in a time column: a month of a year (never "13/2023/NĐ-CP", a document number).
+    r"|(?P<mn>(?<![\d/.])(?P<mn_m>0?[1-9]|1[0-2])\s?/\s?(?P<mn_y>(?:19|20)\d{2})(?![\d/]))"
     r"|(?P<q>(?P<q_pre>cuối\s+)?quý\s*(?P<q_n>IV|III|II|I|[1-4])(?![\w])(?:\s*(?:/|năm)\s*(?P<q_y>\d{4}))?)"
     r"|(?P<half>(?:6|sáu)\s*tháng\s*(?P<half_which>đầu|cuối)\s*năm(?:\s*(?P<half_y>\d{4}))?)"
     r"|(?P<ye>(?P<ye_which>cuối|giữa)\s+năm(?:\s*(?P<ye_y>\d{4}))?)"
@@ -127,7 +130,7 @@ def _resolve(match: re.Match[str], default_year: int | None) -> tuple[date, str]
             return None
         day_value = _valid(year, int(groups[f"{prefix}_m"]), int(groups[f"{prefix}_d"]))
         return (day_value, "day") if day_value else None
-    if kind in ("mend", "my", "m"):
+    if kind in ("mend", "my", "m", "mn"):
         month = int(groups[f"{kind}_m"])
         year = year_of(f"{kind}_y") if kind != "m" else default_year
         if year is None or not 1 <= month <= 12 or not MIN_YEAR <= year <= MAX_YEAR:
@@ -208,44 +211,61 @@ def _with_cue_text(text: str, hit: DateHit) -> DateHit:
     return DateHit(hit.date, " ".join(text[start : hit.end].split()), hit.precision, start, hit.end)
 
 
-_YEAR_RANGE = re.compile(r"(?<!\d)(\d{4})\s*[-–—]\s*(\d{4})(?!\d)")
-_BARE_YEAR = re.compile(r"^\D*?(\d{4})\D*$")
 
 
 _MONTH_RANGE = re.compile(
     r"tháng\s*(?P<a>\d{1,2})\s*(?:[-–—]|đến)\s*(?:tháng\s*)?(?P<b>\d{1,2})\s*(?:/|năm)\s*(?P<y>\d{4})", re.IGNORECASE
 )
-_RANGE_GAP = re.compile(r"^\s*(?:[-–—]|đến(?:\s+hết)?|tới)\s*(?:ngày\s*)?$", re.IGNORECASE)
+
+
+_BARE_YEARS = re.compile(r"(?<![\d/.])((?:19|20)\d{2})(?![\d/])")
 
 
 def parse_time_cell(cell: str, default_year: int | None) -> list[DateHit]:
-    """Read the "Thời gian" cell of an assignment table: every date in it is a deadline.
+    """Read the "Thời gian" cell of an assignment table: the date each period it names ends.
 
-    A range ("Từ 01/6 - 30/6/2023", "Tháng 6 - 7/2023", "2024-2025") is due at its end.
+    Periods joined by ";" are separate deadlines ("2025; 2026"); within one, a range ("Từ 01/6 - 30/6/2023",
+    "Tháng 11-12/2025", "2026 - 2030") or several periods ("Quý III, quý IV/2025", "2025 và những năm tiếp
+    theo") end with the last one. A bare year in a time column ("2026", "Năm 2026") ends on 31 December.
     """
-    months = _MONTH_RANGE.search(cell)
+    out: list[DateHit] = []
+    offset = 0
+    for part in cell.split(";"):
+        for hit in _time_part(part, default_year):
+            out.append(DateHit(hit.date, hit.text, hit.precision, offset + hit.start, offset + hit.end))
+        offset += len(part) + 1
+    return out
+
+
+_RANGE_GAP = re.compile(r"^\s*(?:[-–—]|đến(?:\s+hết)?|tới)\s*(?:ngày\s*)?$", re.IGNORECASE)
+
+
+def _time_part(part: str, default_year: int | None) -> list[DateHit]:
+    text = part.strip()
+    if not text:
+        return []
+    months = _MONTH_RANGE.search(part)
     if months and 1 <= int(months.group("b")) <= 12 and MIN_YEAR <= int(months.group("y")) <= MAX_YEAR:
         due = end_of_month(int(months.group("y")), int(months.group("b")))
-        return [DateHit(due, cell.strip(), "month", months.start(), months.end())]
-    hits = find_date_expressions(cell, default_year)
-    if len(hits) > 1 and _YEAR_RANGE.search(cell):
-        return [max(hits, key=lambda h: h.date)]
-    # "01/6 - 30/6/2023": the first date only opens the range.
-    if hits:
-        return [
-            hit
-            for hit, after in zip(hits, [*hits[1:], None], strict=True)
-            if after is None or not _RANGE_GAP.match(cell[hit.end : after.start])
-        ]
-    span = _YEAR_RANGE.search(cell)
-    if span:
-        year = int(span.group(2))
-        if MIN_YEAR <= year <= MAX_YEAR:
-            return [DateHit(date(year, 12, 31), cell.strip(), "year", span.start(), span.end())]
-    bare = _BARE_YEAR.match(cell.strip())
-    if bare and MIN_YEAR <= int(bare.group(1)) <= MAX_YEAR:
-        return [DateHit(date(int(bare.group(1)), 12, 31), cell.strip(), "year", 0, len(cell))]
-    return []
+        return [DateHit(due, text, "month", months.start(), months.end())]
+    # "Từ 01/6 - 30/6/2023": a date without its year takes the year the period states.
+    stated = re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", part)
+    hits = find_date_expressions(part, int(stated[-1]) if stated else default_year)
+    years = [
+        DateHit(date(int(m.group(1)), 12, 31), text, "year", m.start(), m.end())
+        for m in _BARE_YEARS.finditer(part)
+        if not any(h.start <= m.start() < h.end for h in hits)
+    ]
+    days = [hit for hit in hits if hit.precision == "day"]
+    if len(days) > 1 and len(days) == len(hits) and not any(
+        _RANGE_GAP.match(part[a.end : b.start]) for a, b in itertools.pairwise(days)
+    ):
+        return days  # "Trước 15/6 và 15/12": two days, two deadlines
+    candidates = hits + years
+    if not candidates:
+        return []
+    last = max(candidates, key=lambda h: (h.date, -len(h.text)))
+    return [DateHit(last.date, text, last.precision, last.start, last.end)]
 
 
 RECURRENCE_ORDER = ("weekly", "monthly", "quarterly", "semiannual", "annual")

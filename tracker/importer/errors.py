@@ -107,11 +107,13 @@ def too_many_pages(pages: int, limit: int) -> DocumentError:
 
 
 def too_slow(seconds: float) -> DocumentError:
-    """Stop a read that overran its time budget."""
+    """Stop an import (reading and extracting) that overran its time budget."""
+    limit = f"{seconds:g}"
     return DocumentError(
         "too_slow",
-        f"Đọc tệp quá {seconds:.0f} giây nên đã dừng; hãy tách văn bản thành tệp nhỏ hơn.",
-        f"Reading the document took more than {seconds:.0f} s and was stopped.",
+        f"Văn bản cần quá nhiều thời gian để đọc và phân tích (giới hạn {limit} giây) nên đã dừng; "
+        "hãy tách văn bản thành các tệp nhỏ hơn.",
+        f"Reading and extracting the document took longer than {limit} s and was stopped.",
     )
 
 

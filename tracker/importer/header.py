@@ -11,6 +11,7 @@ from tracker.importer.dates import find_date_expressions
 from tracker.importer.readers.base import Block
 from tracker.importer.segments import Segments
 from tracker.importer.textnorm import collapse, is_mostly_upper, title_case_name
+from tracker.importer.units import normalize_unit_name
 
 _LEVELS = r"(?:xã|phường|thị\s+trấn|huyện|quận|thị\s+xã|thành\s+phố|tỉnh|đặc\s+khu)"
 _MOTTO = re.compile(r"CỘNG\s+H[OÒ][AÀ]\s*X[AÃ]\s+HỘI.*|Độc\s+lập\s*[-–]\s*Tự\s+do.*", re.IGNORECASE)
@@ -287,3 +288,40 @@ def extract_header(segments: Segments, body_text: str, whole_text: str) -> Heade
         # The decision's own grounds ("Căn cứ ...") are what the plan implements.
         facts.implements = _implements(collapse(" ".join(header_texts)))
     return facts
+
+
+_ALIAS = re.compile(
+    r"\((?:sau\s+đây\s+|dưới\s+đây\s+)?(?:gọi|viết)\s+tắt\s+là:?\s*[\"“]?(?P<alias>[^()\"”]{3,80})[\"”]?\)",
+    re.IGNORECASE,
+)
+
+
+def issuer_names(issuer: str | None, whole_text: str) -> list[str]:
+    """The names the issuer goes by: its own, and a short name the text gives it ("gọi tắt là ...")."""
+    if not issuer:
+        return []
+    names = [issuer]
+    key = normalize_unit_name(issuer)
+    for match in _ALIAS.finditer(whole_text):
+        alias = match.group("alias").strip()
+        before = normalize_unit_name(whole_text[max(0, match.start() - 200) : match.start()])
+        # The short name of a body shares its first word ("Ban Chỉ đạo quốc gia 1237"), unlike a programme's.
+        if key and key in before and normalize_unit_name(alias).split()[:1] == key.split()[:1]:
+            names.append(alias)
+    return names
+
+
+def is_issuer(unit: str, names: list[str]) -> bool:
+    """Tell whether a unit a task names is the issuer itself, whose own duties are not tasks.
+
+    "Ban Chỉ đạo quốc gia" names "Ban Chỉ đạo quốc gia về tìm kiếm ..." by its first words and "UBND tỉnh"
+    the "UBND tỉnh Sơn La" that issues; "Văn phòng Chính phủ" is not "Chính phủ".
+    """
+    unit_key = normalize_unit_name(unit)
+    if len(unit_key.split()) < 2:
+        return False
+    for name in names:
+        key = normalize_unit_name(name)
+        if unit_key == key or (len(unit_key.split()) >= 3 and key.startswith(unit_key + " ")):
+            return True
+    return False

@@ -13,14 +13,8 @@ import re
 from tracker.importer.areatables import area_columns, area_rows_from_lines, title_year
 from tracker.importer.dates import parse_time_cell
 from tracker.importer.numbers import parse_number
-from tracker.importer.tables import (
-    YEAR_RE,
-    AssignmentRow,
-    ParsedTable,
-    PovertyRow,
-    TargetRow,
-    classify_header,
-)
+from tracker.importer.tablerows import YEAR_RE, AssignmentRow, ParsedTable, PovertyRow, TargetRow
+from tracker.importer.tables import classify_header
 from tracker.importer.textnorm import is_mostly_upper, lower_key
 from tracker.importer.unitphrase import starts_with_unit
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from tracker.importer.budget import Deadline
+from tracker.importer.budget import checkpoint
 from tracker.importer.readers.base import Block
 from tracker.importer.syllables import document_lexicon, join_split_syllables
 from tracker.importer.textnorm import clean_line, is_mostly_upper
@@ -130,7 +130,7 @@ def _continues_heading(heading: str, following: str) -> bool:
 # --- The stage ---------------------------------------------------------------------------------------------
 
 
-def normalize_blocks(blocks: list[Block], deadline: Deadline | None = None) -> list[Block]:
+def normalize_blocks(blocks: list[Block]) -> list[Block]:
     """Return the document's blocks cleaned: marks, pipe tables, OCR spacing, page furniture, wrapped headings."""
     texts = [strip_markup(block.text) if not block.is_row else block.text for block in blocks]
     lexicon = document_lexicon(texts)
@@ -139,8 +139,8 @@ def normalize_blocks(blocks: list[Block], deadline: Deadline | None = None) -> l
     out: list[Block] = []
     previous_pipe = False
     for count, (block, text) in enumerate(zip(blocks, texts, strict=True)):
-        if deadline is not None and count % 512 == 0:
-            deadline.check()
+        if count % 256 == 0:
+            checkpoint()
         if block.is_row:
             cells = tuple(fix_ocr_spacing(strip_markup(cell), lexicon) for cell in block.cells or ())
             out.append(Block(" | ".join(cells), cells, block.table))

@@ -14,115 +14,26 @@ One time budget (`budget.Deadline`) covers every stage, reading included.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from tracker.importer import errors
-from tracker.importer.areatables import title_year
 from tracker.importer.assemble import PlanTime, assemble_tasks
-from tracker.importer.budget import Deadline
+from tracker.importer.budget import Deadline, checkpoint, within
 from tracker.importer.dates import roman_to_int
-from tracker.importer.header import HeaderFacts, extract_header
-from tracker.importer.linetables import find_line_tables, read_line_table
+from tracker.importer.header import HeaderFacts, extract_header, is_issuer, issuer_names
+from tracker.importer.labelled import labelled_drafts
 from tracker.importer.normalize import normalize_blocks
-from tracker.importer.readers import Limits, read_document
-from tracker.importer.readers.base import Block
+from tracker.importer.readers import Document, Limits, read_document
 from tracker.importer.reporting import apply_reporting
-from tracker.importer.sections import ROMAN_HEADING, Node, build_tree
+from tracker.importer.result import ExtractedTarget, PlanExtraction, PovertyRecord, PovertyTable
+from tracker.importer.sections import Node, build_tree
 from tracker.importer.segments import split_segments
-from tracker.importer.tables import ParsedTable, poverty_warnings, read_row_table
-from tracker.importer.targets import (
-    TargetDraft,
-    merge_targets,
-    table_targets,
-    text_targets,
-)
+from tracker.importer.tablerows import ParsedTable
+from tracker.importer.tables import poverty_warnings
+from tracker.importer.tabletasks import cut_line_tables, read_tables, table_drafts
+from tracker.importer.targets import TargetDraft, merge_targets, table_targets, text_targets
 from tracker.importer.tasks import TaskDraft, build_tasks
-from tracker.importer.unitphrase import leading_unit, split_alias, split_enumeration
 from tracker.importer.units import unit_similarity
-
-
-def _row_groups(blocks: list[Block]) -> list[list[Block]]:
-    groups: dict[int, list[Block]] = {}
-    for block in blocks:
-        if block.is_row and block.table is not None:
-            groups.setdefault(block.table, []).append(block)
-    return list(groups.values())
-
-
-def _cut_body_line_tables(body: list[Block], plan_year: int | None) -> tuple[list[Block], list[ParsedTable]]:
-    """Take tables laid out one cell per line out of the body, so the outline sees only prose."""
-    lines = [block.text for block in body]
-    ranges = find_line_tables(lines)
-    if not ranges:
-        return body, []
-    kept: list[Block] = []
-    tables: list[ParsedTable] = []
-    position = 0
-    part = ""
-    for start, end in ranges:
-        kept.extend(body[position:start])
-        for block in reversed(kept):
-            heading = ROMAN_HEADING.match(block.text)
-            if heading:
-                part = heading.group("num")
-                break
-        table = read_line_table(lines[start:end], part or "Bảng", plan_year)
-        if table:
-            tables.append(table)
-        position = end
-    kept.extend(body[position:])
-    return kept, tables
-
-
-def _read_tables(root: Node, segments, plan_year: int | None) -> list[ParsedTable]:
-    tables: list[ParsedTable] = []
-    for node in root.walk():
-        for rows in _row_groups(node.rows):
-            table = read_row_table(rows, node.section() or "Bảng", plan_year)
-            if table:
-                tables.append(table)
-    for appendix in segments.appendices:
-        groups = _row_groups(appendix.blocks)
-        titled = [appendix.title, *(b.text for b in appendix.blocks[:4] if not b.is_row)]
-        for rows in groups:
-            table = read_row_table(rows, appendix.label, title_year(titled, plan_year))
-            if table:
-                table.title = appendix.title
-                tables.append(table)
-        if not groups:
-            table = read_line_table([b.text for b in appendix.blocks if not b.is_row], appendix.label, plan_year)
-            if table:
-                table.title = appendix.title
-                tables.append(table)
-    return tables
-
-
-def _split_cell_units(cell: str) -> list[str]:
-    pieces = [p.strip(" .") for p in re.split(r";|\n", cell) if p.strip(" .")]
-    # "Sở Y tế, Sở Nội vụ" are two units; "Các thôn, tổ dân phố" and "Các cơ quan, đơn vị" are one.
-    units = [unit for piece in pieces for unit in split_enumeration(piece)]
-    return [split_alias(u)[0] for u in units]
-
-
-def _table_tasks(tables: list[ParsedTable]) -> list[TaskDraft]:
-    drafts = []
-    for table in tables:
-        for row in table.assignments:
-            coordinating = _split_cell_units(row.coordinating) if row.coordinating else []
-            for unit in _split_cell_units(row.lead) or []:
-                draft = TaskDraft(
-                    f"{table.prefix}.{row.number}",
-                    table.prefix,
-                    leading_unit(unit) or unit,
-                    " | ".join(cell for cell in (row.task, row.lead, row.coordinating, row.time) if cell),
-                    origin="table",
-                    coordinating=list(coordinating),
-                )
-                draft.body = row.task
-                draft.deadline_cells = [row.time] if row.time else []
-                drafts.append(draft)
-    return drafts
 
 
 def _section_order(section: str) -> tuple:
@@ -143,32 +54,22 @@ def _responsible_of(root: Node, drafts: list[TaskDraft]) -> dict[int, str]:
     return {id(node): by_section[node.section()] for node in root.walk() if node.section() in by_section}
 
 
-def _target_dict(draft: TargetDraft) -> dict:
-    record: dict = {
-        "indicator": draft.indicator,
-        "unit_of_measure": draft.unit_of_measure,
-        "values": {str(year): value for year, value in sorted(draft.values.items())},
-        "responsible": draft.responsible,
-        "comparator": draft.comparator,
-        "section": draft.section,
-    }
-    if draft.group:
-        record["group"] = draft.group
-    if not draft.year_stated:
-        record["year_stated"] = False
-    return record
+def _target(draft: TargetDraft) -> ExtractedTarget:
+    return ExtractedTarget(
+        indicator=draft.indicator,
+        unit_of_measure=draft.unit_of_measure,
+        values={str(year): value for year, value in sorted(draft.values.items())},
+        comparator=draft.comparator,
+        responsible=draft.responsible,
+        section=draft.section,
+        group=draft.group,
+        year_stated=draft.year_stated,
+    )
 
 
-def _poverty_dict(table: ParsedTable) -> dict:
-    return {
-        "section": table.prefix,
-        "title": table.title,
-        "columns": ["Tổng số hộ dân cư", "Tổng số hộ nghèo", "Tỷ lệ hộ nghèo (%)"],
-        "rows": [
-            {"area": r.area, "year": r.year, "households": r.households, "poor": r.poor, "rate": r.rate}
-            for r in table.poverty
-        ],
-    }
+def _poverty(table: ParsedTable) -> PovertyTable:
+    rows = [PovertyRecord(r.area, r.year, r.households, r.poor, r.rate) for r in table.poverty]
+    return PovertyTable(table.prefix, table.title, rows)
 
 
 def _issuer_warning(facts: HeaderFacts, issuer_hint: str | None, warnings: list[str]) -> None:
@@ -185,6 +86,16 @@ def _issuer_warning(facts: HeaderFacts, issuer_hint: str | None, warnings: list[
         warnings.append(f"Không đọc được ngày ban hành đầy đủ{note}.")
 
 
+def _target_warnings(targets: list[TargetDraft]) -> list[str]:
+    warnings = []
+    for target in targets:
+        if target.unit_of_measure == "%" and any(v > 100 for v in target.values.values()):
+            warnings.append(f'Chỉ tiêu "{target.indicator}" vượt 100%.')
+        if target.unit_of_measure == "%" and target.comparator == ">" and 100 in target.values.values():
+            warnings.append(f'Chỉ tiêu "{target.indicator}": "trên 100%" không hợp lý; đã ghi nhận 100%.')
+    return warnings
+
+
 def extract_plan(
     data: bytes,
     filename: str,
@@ -195,21 +106,26 @@ def extract_plan(
     max_chars: int = 4_000_000,
     issuer_hint: str | None = None,
     ocr_max_pages: int = 40,
-) -> dict:
+) -> PlanExtraction:
     """Extract a plan's header facts, tasks and targets from an uploaded .txt, .docx or .pdf.
 
-    Raises DocumentError for input that cannot be read. Writes nothing anywhere. Extraction time grows
-    with the text (about 0.7 s per million characters), so text beyond `max_chars` (some 600 pages) is
-    refused rather than read.
+    Raises DocumentError for input that cannot be read, and DocumentError("too_slow") when reading and
+    extracting together take longer than `time_limit`. Writes nothing anywhere. Text beyond `max_chars`
+    (some 600 pages) is refused rather than read.
     """
     deadline = Deadline(time_limit)
-    limits = Limits(max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit, ocr_max_pages=ocr_max_pages)
-    document = read_document(data, filename, limits, deadline)
-    chars = sum(len(block.text) for block in document.blocks)
-    if chars > max_chars:
-        raise errors.too_long(chars, max_chars)
+    with within(deadline):
+        limits = Limits(max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit, ocr_max_pages=ocr_max_pages)
+        document = read_document(data, filename, limits, deadline)
+        chars = sum(len(block.text) for block in document.blocks)
+        if chars > max_chars:
+            raise errors.too_long(chars, max_chars)
+        return _extract(document, issuer_hint)
+
+
+def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
     warnings = list(document.warnings)
-    blocks = normalize_blocks(document.blocks, deadline)
+    blocks = normalize_blocks(document.blocks)
     segments = split_segments(blocks)
     body_text = "\n".join(b.text for b in segments.body)
     whole_text = "\n".join(b.text for b in blocks)
@@ -218,11 +134,17 @@ def extract_plan(
     plan_year = (
         facts.year or (facts.issued.year if facts.issued else None) or (facts.period[0] if facts.period else None)
     )
-    body, body_tables = _cut_body_line_tables(segments.body, plan_year)
+    checkpoint()
+    body, body_tables = cut_line_tables(segments.body, plan_year)
     root = build_tree(body)
-    tables = body_tables + _read_tables(root, segments, plan_year)
-    drafts, report_nodes = build_tasks(root)
-    drafts.extend(_table_tasks(tables))
+    tables = body_tables + read_tables(root, segments, plan_year)
+    labelled, used = labelled_drafts(root)
+    drafts, report_nodes = build_tasks(root, used)
+    drafts.extend(labelled)
+    drafts.extend(table_drafts(tables))
+    # The issuer's own duties are not tasks ("Ban Chỉ đạo quốc gia" in a list of leads of its own plan).
+    issuer = issuer_names(facts.issuer, whole_text)
+    drafts = [draft for draft in drafts if not is_issuer(draft.unit, issuer)]
     reporting = apply_reporting(root, report_nodes, drafts)
     drafts.sort(key=lambda draft: _section_order(draft.section))
     time = PlanTime(
@@ -243,31 +165,28 @@ def extract_plan(
     for table in tables:
         target_drafts.extend(table_targets(table.targets, table.prefix))
     targets = merge_targets(target_drafts)
-    for target in targets:
-        if target.unit_of_measure == "%" and any(v > 100 for v in target.values.values()):
-            warnings.append(f'Chỉ tiêu "{target.indicator}" vượt 100%.')
-        if target.unit_of_measure == "%" and target.comparator == ">" and 100 in target.values.values():
-            warnings.append(f'Chỉ tiêu "{target.indicator}": "trên 100%" không hợp lý; đã ghi nhận 100%.')
+    warnings.extend(_target_warnings(targets))
     poverty = [t for t in tables if t.kind == "poverty"]
     for table in poverty:
         warnings.extend(poverty_warnings(table.poverty, table.prefix))
     if not assembled.tasks:
         warnings.append("Không tìm thấy nhiệm vụ nào được giao cho đơn vị cụ thể.")
-    return {
-        "title": facts.title,
-        "issuer": facts.issuer,
-        "plan_number": facts.plan_number,
-        "issued": facts.issued.isoformat() if facts.issued else None,
-        "year": facts.year,
-        "period_end": facts.period_end.isoformat() if isinstance(facts.period_end, date) else None,
-        "tasks": assembled.tasks,
-        "targets": [_target_dict(t) for t in targets],
-        "warnings": warnings + assembled.warnings,
-        "issued_month": facts.issued_month,
-        "period": f"{facts.period[0]}-{facts.period[1]}" if facts.period else None,
-        "implements": facts.implements,
-        "reporting": reporting,
-        "poverty_tables": [_poverty_dict(t) for t in poverty],
-        "source_format": document.source_format,
-        "pages": document.pages,
-    }
+    return PlanExtraction(
+        title=facts.title,
+        kind="ke_hoach",
+        issuer=facts.issuer,
+        plan_number=facts.plan_number,
+        issued=facts.issued.isoformat() if facts.issued else None,
+        issued_month=facts.issued_month,
+        year=facts.year,
+        period=f"{facts.period[0]}-{facts.period[1]}" if facts.period else None,
+        period_end=facts.period_end.isoformat() if isinstance(facts.period_end, date) else None,
+        implements=facts.implements,
+        tasks=assembled.tasks,
+        targets=[_target(t) for t in targets],
+        reporting=reporting,
+        poverty_tables=[_poverty(t) for t in poverty],
+        warnings=warnings + assembled.warnings,
+        source_format=document.source_format,
+        pages=document.pages,
+    )

@@ -12,6 +12,7 @@ import re
 from tracker.importer.dates import find_recurrence
 from tracker.importer.headings import heading_unit
 from tracker.importer.relations import find_report_to, sentences, units_before_report
+from tracker.importer.result import ReportingEntry
 from tracker.importer.sections import Node
 from tracker.importer.tasks import TaskDraft
 from tracker.importer.unitphrase import is_generic
@@ -44,9 +45,9 @@ def _attach(draft: TaskDraft, text: str, section: str) -> None:
         draft.merged_from.append(section)
 
 
-def apply_reporting(root: Node, report_nodes: list[Node], drafts: list[TaskDraft]) -> list[dict]:
+def apply_reporting(root: Node, report_nodes: list[Node], drafts: list[TaskDraft]) -> list[ReportingEntry]:
     """Merge report-part items into tasks and return the reporting entries."""
-    entries: list[dict] = []
+    entries: list[ReportingEntry] = []
     impl_parts = {node.label for node in root.children if node.kind in ("impl", "report")}
     for node in report_nodes:
         heading = heading_unit(node, verb_split=True)
@@ -92,12 +93,5 @@ def apply_reporting(root: Node, report_nodes: list[Node], drafts: list[TaskDraft
     return entries
 
 
-def _entry(section: str, senders: list[str], text: str, to: list[str]) -> dict:
-    names = find_recurrence(text)
-    return {
-        "section": section,
-        "from": senders,
-        "to": list(to),
-        "recurrence": names or None,
-        "text": " ".join(text.split()),
-    }
+def _entry(section: str, senders: list[str], text: str, to: list[str]) -> ReportingEntry:
+    return ReportingEntry(section, senders, list(to), find_recurrence(text) or None, " ".join(text.split()))

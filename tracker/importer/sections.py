@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from tracker.importer.budget import checkpoint
 from tracker.importer.readers.base import Block
 from tracker.importer.textnorm import is_mostly_upper, lower_key
 from tracker.importer.unitphrase import find_units, has_verb, opens_with_verb, starts_with_unit
@@ -198,6 +199,7 @@ def build_tree(blocks: list[Block]) -> Node:
     stack: list[Node] = [root]
     previous = ""
     for block in blocks:
+        checkpoint()
         if block.is_row:
             stack[-1].rows.append(block)
             continue

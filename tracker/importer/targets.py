@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tracker.importer.budget import checkpoint
 from tracker.importer.numbers import parse_number
 from tracker.importer.sections import Node
-from tracker.importer.tables import TargetRow
+from tracker.importer.tablerows import TargetRow
 from tracker.importer.textnorm import collapse, lower_key
 
 _COUNT_UNITS = (
@@ -339,6 +340,7 @@ def text_targets(root: Node, plan_year: int | None, responsible_of: dict[int, st
     """Collect the targets stated in the body's sentences."""
     found: list[TargetDraft] = []
     for node in root.walk():
+        checkpoint()
         if node.style[0] in ("root",) or node.kind not in _TARGET_KINDS or not node.lines:
             continue
         default_year = _horizon(node) or plan_year

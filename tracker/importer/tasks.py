@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tracker.importer.budget import checkpoint
 from tracker.importer.headings import Heading, heading_unit, sibling_units
 from tracker.importer.relations import find_coordinating, find_report_to
 from tracker.importer.sections import TASK_KINDS, Node
@@ -172,20 +173,22 @@ def _listed_units(text: str) -> list[str]:
     return names
 
 
-def _part_label(node: Node) -> str:
+def part_label(node: Node) -> str:
+    """Return the top-level part an item sits in (\"III\")."""
     path = node.path()
     return path[0] if path else ""
 
 
-def _find_headings(root: Node) -> dict[int, tuple[Node, Heading]]:
-    """Find every item headed by a unit, by id(node)."""
+def _find_headings(root: Node, skip: set[int]) -> dict[int, tuple[Node, Heading]]:
+    """Find every item headed by a unit, by id(node), leaving out the nodes in `skip`."""
     sibling_ids: set[int] = set()
     for node in root.walk():
         if node.children and node.kind in TASK_KINDS:
             sibling_ids |= sibling_units(node, node.kind in ("impl", "report"))
     headed: dict[int, tuple[Node, Heading]] = {}
     for node in root.walk():
-        if node.style[0] in ("root", "roman", "note") or node.kind not in TASK_KINDS:
+        checkpoint()
+        if id(node) in skip or node.style[0] in ("root", "roman", "note") or node.kind not in TASK_KINDS:
             continue
         # In the implementation part an item may open with its unit and a verb; elsewhere only an
         # explicit assignment does ("Giao Phòng Y tế chủ trì ...", "Đề nghị Hội Nông dân ...").
@@ -240,13 +243,20 @@ def _part_sentences(root: Node) -> list[TaskDraft]:
     return drafts
 
 
-def build_tasks(root: Node) -> tuple[list[TaskDraft], list[Node]]:
-    """Return the task drafts of the body and the report-part nodes left for the reporting pass."""
+def build_tasks(root: Node, taken: set[int] | None = None) -> tuple[list[TaskDraft], list[Node]]:
+    """Return the task drafts of the body and the report-part nodes left for the reporting pass.
+
+    Nodes in `taken` were read by another rule (label lists) and are not read again.
+    """
+    taken = taken or set()
     drafts: list[TaskDraft] = _part_sentences(root)
     report_nodes: list[Node] = []
-    headed = _find_headings(root)
+    headed = _find_headings(root, taken)
     headed_ids = set(headed)
     for node in root.walk():
+        checkpoint()
+        if id(node) in taken:
+            continue
         if id(node) in headed:
             heading = headed[id(node)][1]
             if node.kind == "report":
@@ -257,7 +267,7 @@ def build_tasks(root: Node) -> tuple[list[TaskDraft], list[Node]]:
                 continue  # "1. Các phòng chuyên môn" only groups the units listed under it
             draft = TaskDraft(
                 node.section(),
-                _part_label(node),
+                part_label(node),
                 heading.unit,
                 _node_text(node, headed_ids),
                 heading.requested,
@@ -288,7 +298,7 @@ def build_tasks(root: Node) -> tuple[list[TaskDraft], list[Node]]:
                 drafts.append(
                     TaskDraft(
                         target.section(),
-                        _part_label(target),
+                        part_label(target),
                         unit,
                         text,
                         coordinating=list(coordinating),
@@ -313,7 +323,7 @@ def _split_assignments(node: Node, own: str, found: list[_Assignment], headed_id
         for unit in assignment.leads:
             draft = TaskDraft(
                 node.section(),
-                _part_label(node),
+                part_label(node),
                 unit,
                 _node_text(node, headed_ids),
                 coordinating=list(assignment.coordinating),

@@ -166,12 +166,15 @@ def _config(key: str, default: Any) -> Any:
 
 
 def extract_document(filename: str, data: bytes, *, issuer_hint: str | None = None) -> dict[str, Any]:
-    """Run the extractor with the configured limits; unreadable input becomes a ValidationFailed."""
+    """Run the extractor with the configured limits and return its contract form (what a draft stores).
+
+    Unreadable input becomes a ValidationFailed in the user's language.
+    """
     from tracker.importer import extract_plan
     from tracker.importer.errors import DocumentError
 
     try:
-        return extract_plan(
+        extraction = extract_plan(
             data, filename or "plan",
             max_bytes=int(_config("IMPORT_MAX_BYTES", 20 << 20)),
             max_pages=int(_config("IMPORT_MAX_PDF_PAGES", 300)),
@@ -182,6 +185,7 @@ def extract_document(filename: str, data: bytes, *, issuer_hint: str | None = No
     except DocumentError as error:
         message = error.message_vi if _locale_is_vietnamese() else error.message_en
         raise ValidationFailed(message, field="file") from error
+    return extraction.to_dict()
 
 
 def _locale_is_vietnamese() -> bool:
