@@ -78,5 +78,6 @@ def test_another_process_shares_the_count(client: Any, commune: Any, app: Any, a
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [401, 401]
-    assert client.post("/login", data={"username": "yte", "password": "wrong"}).status_code == 401
-    assert client.post("/login", data={"username": "yte", "password": "wrong"}).status_code == 429
+    codes = [client.post("/login", data={"username": "yte", "password": "wrong"}).status_code for _ in range(3)]
+    # Alone, this process would allow three; with the other process's two counted, at most one more passes.
+    assert codes.count(401) <= 1 and codes[-1] == 429, codes

@@ -27,6 +27,7 @@ from tracker.auth import (
     session_for_cookie,
     start_session,
 )
+from tracker.blueprints.transaction import atomic
 from tracker.clock import utcnow
 from tracker.extensions import db, limiter
 from tracker.forms import first_error
@@ -83,8 +84,7 @@ def _restore_kept_session() -> None:
     _start_fresh_session()
     login_user(person, fresh=False)
     session[SESSION_KEY] = row.selector
-    row.last_restored_at = utcnow()
-    db.session.commit()
+    row.last_restored_at = utcnow()  # committed with the request
 
 
 @bp.after_app_request
@@ -140,7 +140,6 @@ def login() -> Page:
     record_sign_in(person, request.remote_addr)
     started = start_session(person, remember=bool(form.remember.data), remote_addr=request.remote_addr,
                             user_agent=request.headers.get("User-Agent"))
-    db.session.commit()
     _start_fresh_session()
     login_user(person)
     session[SESSION_KEY] = started.row.selector
@@ -155,7 +154,6 @@ def login() -> Page:
 def logout() -> Response:
     record_sign_out(current_user, request.remote_addr)
     end_session(session.get(SESSION_KEY))  # this browser's session and its "keep me signed in" cookie
-    db.session.commit()
     _start_fresh_session()
     logout_user()
     flash(_("You have signed out."), "info")
@@ -193,7 +191,6 @@ def forgot_password() -> Page:
         # The dispatcher sends it after this commit; the key makes a double click harmless.
         enqueue(NotificationKind.PASSWORD_RESET, [person], key=hashlib.sha256(token.encode()).hexdigest()[:32],
                 channels=[Channel.EMAIL], payload={"reset_url": link, "full_name": person.full_name})
-    db.session.commit()
     # Same answer whether or not the account exists, so nobody can probe for usernames.
     flash(_("If the account exists and has an e-mail address, a link to choose a new password is on its way."),
           "info")
@@ -212,11 +209,10 @@ def reset_password(token: str) -> Page:
     if not form.validate():
         return render_template("auth/reset.html", form=form, token=token, error=first_error(form)), 422
     try:
-        set_password(person, person, form.password.data or "")
-        clear_failed_logins(person.username)
-        db.session.commit()
+        with atomic():
+            set_password(person, person, form.password.data or "")
+            clear_failed_logins(person.username)
     except DomainError as error:
-        db.session.rollback()
         return render_template("auth/reset.html", form=form, token=token, error=error.render()), error.status
     flash(_("Your password has been changed. Please sign in."), "success")
     return redirect(url_for("auth.login"))

@@ -155,9 +155,7 @@ def authenticate() -> None:
 def _after(response: Response) -> Response:
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="tracker"'
-    elif response.status_code < 400 and db.session.dirty:
-        db.session.commit()  # a read's only change: the token's last use
-    return response
+    return response  # the request's transaction (the token's last use, a change) ends in transaction.py
 
 
 def actor() -> Person:
@@ -177,11 +175,6 @@ def paged(page: Page[Any], args: Mapping[str, Any]) -> tuple[list[Any], dict[str
     """The page's items and the X-Pagination header (total, total_pages, first/last/previous/next page)."""
     metadata = flask_smorest.Blueprint._make_pagination_metadata(args["page"], args["page_size"], page.total)
     return page.items, {"X-Pagination": json.dumps(metadata)}
-
-
-def commit() -> None:
-    """End the request's one unit of work."""
-    db.session.commit()
 
 
 #: Documented on every list endpoint's 200 response. The value is JSON text, so it is a string to OpenAPI.
