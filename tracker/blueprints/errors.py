@@ -32,6 +32,7 @@ def register_error_handlers(app: Flask) -> None:
         # Nothing half-written: the error status makes the request's transaction roll back.
         if wants_json():
             return jsonify(errors=error.as_errors(), code=error.code), error.status
+        db.session.rollback()  # now, not after: the page reads the database, and must not flush half an operation
         return render_template("error.html", status=error.status, message=error.render()), error.status
 
     @app.errorhandler(HTTPException)
