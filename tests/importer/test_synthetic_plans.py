@@ -219,7 +219,7 @@ def test_assignment_sentences_right_under_the_implementation_heading() -> None:
     assert result["targets"][0]["values"] == {"2025": 5000.0}
 
 
-def test_strong_assignment_verbs_mark_units_in_content_parts() -> None:
+def test_units_opening_a_bullet_with_an_action_verb_are_assigned_in_content_parts() -> None:
     text = (
         "KẾ HOẠCH\nPhòng chống dịch sốt xuất huyết năm 2025\nI. NHIỆM VỤ VÀ GIẢI PHÁP\n1. Công tác truyền thông\n"
         "- Phòng Văn hóa và Thông tin chủ trì tổ chức tuyên truyền trên hệ thống truyền thanh.\n"
@@ -229,8 +229,10 @@ def test_strong_assignment_verbs_mark_units_in_content_parts() -> None:
         "3. Thanh tra huyện: Kiểm tra việc sử dụng kinh phí phòng, chống dịch.\n"
     )
     result = extract_plan(text.encode(), "kh.txt").to_dict()
+    # "a unit followed by an action verb gets a task" (issue 9): "tăng cường" is one, as "chủ trì" is.
     assert [(t["section"], t["unit"]) for t in result["tasks"]] == [
         ("I.1.1", "Phòng Văn hóa và Thông tin"),
+        ("I.1.2", "Mặt trận Tổ quốc và các đoàn thể"),
         ("I.2.1", "Trung tâm Y tế huyện"),
         ("I.3", "Thanh tra huyện"),
     ]

@@ -9,6 +9,7 @@ from datetime import date
 from tracker.importer.budget import checkpoint
 from tracker.importer.dates import (
     RECURRENCE_ORDER,
+    duty_frequency,
     find_deadlines,
     find_recurrence,
     is_yearly,
@@ -26,12 +27,17 @@ from tracker.importer.unitphrase import is_generic, split_enumeration
 from tracker.importer.units import plural_unit_kind
 
 DEFAULT_RECURRENCE = "annual"
+_DAILY = "RRULE:FREQ=DAILY"  # the contract writes daily reports as an RRULE
 _TITLE_LIMIT = 240
 _SOURCE_LIMIT = 2000
 _TARGET_WORDS = ("phấn đấu", "đạt ", "%")
 # "ít nhất 01 lần/tháng", "02 đợt/năm": a frequency stated outright, whatever the clause is about.
 _FREQUENCY = re.compile(r"\d+\s*(?:lần|đợt|kỳ)\s*/\s*(?:tuần|tháng|quý|năm)", re.IGNORECASE)
-_TIME_LABEL = re.compile(r"(?:thời\s+(?:gian|hạn)|tiến\s+độ)(?:\s+(?:thực\s+hiện|hoàn\s+thành))?\s*:", re.IGNORECASE)
+_TIME_LABEL = re.compile(
+    r"(?:thời\s+(?:gian|hạn)|tiến\s+độ)(?:\s+(?:thực\s+hiện|hoàn\s+thành|hoàn\s+tất|báo\s+cáo|triển\s+khai))*\s*:",
+    re.IGNORECASE,
+)
+_RECURRING_WORDS = re.compile(r"\b(?:hằng|hàng|mỗi)\s+(?:ngày|tuần|tháng|quý|năm)\b|định\s+kỳ", re.IGNORECASE)
 
 
 @dataclass
@@ -76,6 +82,17 @@ def _deadlines(draft: TaskDraft, default_year: int | None, floor: date | None = 
                 seen.add((record.date, record.text))
                 found.append(record)
     for sentence in split_clauses(draft.body):
+        label = _TIME_LABEL.search(sentence)
+        value = sentence[label.end() :] if label else ""
+        if value and not _RECURRING_WORDS.search(value) and parse_time_cell(value, default_year):
+            # "Thời gian thực hiện: Tháng 11 - 12/2025" reads as a time column: the period named ends it.
+            kind = "report" if is_reportish(sentence[: label.end()]) else "completion"
+            for hit in parse_time_cell(value, default_year):
+                key = (hit.date.isoformat(), value.strip(" ."))
+                if key not in seen:
+                    seen.add(key)
+                    found.append(ExtractedDeadline(hit.date.isoformat(), value.strip(" ."), hit.precision, kind))
+            continue
         for hit in find_deadlines(sentence, default_year):
             if is_yearly(sentence, hit):
                 hit = replace(hit, date=_next_occurrence(hit.date, floor))
@@ -107,7 +124,7 @@ def _recurrence(draft: TaskDraft) -> tuple[list[str], str | None]:
     sources += [
         s
         for s in clauses
-        if s not in sources and (monthly_rule(s) or yearly_days(s) or _FREQUENCY.search(s))
+        if s not in sources and (monthly_rule(s) or yearly_days(s) or _FREQUENCY.search(s) or duty_frequency(s))
     ]
     for sentence in sources:
         yearly, yearly_rule = yearly_recurrence(sentence)
@@ -128,6 +145,7 @@ def _recurrence_value(names: list[str], rule: str | None) -> str | list[str] | N
     if names == ["periodic"]:
         # The document says "định kỳ" without a period: keep that fact, and the assumed period.
         return ["periodic", DEFAULT_RECURRENCE]
+    names = [_DAILY if name == "daily" else name for name in names]
     if rule and names == ["monthly" if rule.startswith("RRULE:FREQ=MONTHLY") else "annual"]:
         return rule
     return names[0] if len(names) == 1 else names
@@ -144,7 +162,6 @@ def _title(draft: TaskDraft) -> str:
 def assemble_tasks(drafts: list[TaskDraft], time: PlanTime) -> Assembled:
     """Build the contract task records for `drafts`."""
     out = Assembled()
-    undated: list[str] = []
     for draft in drafts:
         checkpoint()
         label = f"{draft.section} ({draft.unit})"
@@ -186,17 +203,23 @@ def assemble_tasks(drafts: list[TaskDraft], time: PlanTime) -> Assembled:
                     f'Mục {label}: thời hạn {_vn_date(due)} ("{deadline.text}") sớm hơn ngày ban hành '
                     f"kế hoạch ({time.issued_label})."
                 )
-        explicit = [d for d in deadlines if d.kind != "target"]
-        if not explicit and recurrence is None:
-            undated.append(label)
-            if time.period_end:
-                record.default_due = time.period_end.isoformat()
         out.tasks.append(record)
-    if undated:
-        due = (
-            f"mặc định hạn cuối kỳ kế hoạch {_vn_date(time.period_end)}"
-            if time.period_end
-            else "không xác định được kỳ kế hoạch để đặt hạn mặc định"
-        )
-        out.warnings.append(f"{len(undated)} nhiệm vụ không ghi thời hạn, {due}: " + "; ".join(undated) + ".")
     return out
+
+
+def settle_default_due(tasks: list[ExtractedTask], period_end: date | None) -> str | None:
+    """Give every task with neither a dated deadline nor a recurrence the end of the plan as its default due
+    date (not a deadline of its own), and return the warning that lists them, if any."""
+    undated = []
+    for task in tasks:
+        if task.recurrence is None and not any(d.kind != "target" for d in task.deadlines):
+            undated.append(f"{task.section} ({task.unit})")
+            task.default_due = period_end.isoformat() if period_end else None
+    if not undated:
+        return None
+    due = (
+        f"mặc định hạn cuối kỳ kế hoạch {_vn_date(period_end)}"
+        if period_end
+        else "không xác định được kỳ kế hoạch để đặt hạn mặc định"
+    )
+    return f"{len(undated)} nhiệm vụ không ghi thời hạn, {due}: " + "; ".join(undated) + "."

@@ -268,8 +268,11 @@ def _time_part(part: str, default_year: int | None) -> list[DateHit]:
     return [DateHit(last.date, text, last.precision, last.start, last.end)]
 
 
-RECURRENCE_ORDER = ("weekly", "monthly", "quarterly", "semiannual", "annual")
+RECURRENCE_ORDER = ("daily", "weekly", "monthly", "quarterly", "semiannual", "annual")
 _RECURRENCE_PATTERNS = {
+    "daily": re.compile(
+        r"(?:hằng|hàng|mỗi)\s+ngày|báo\s+cáo\s+ngày(?!\s*\d)|\d+\s*(?:lần|đợt)\s*/\s*ngày", re.IGNORECASE
+    ),
     "weekly": re.compile(
         r"(?:hằng|hàng|mỗi)\s+tuần|báo\s+cáo\s+tuần|định\s+kỳ\s+tuần|\d+\s*(?:lần|đợt|kỳ)\s*/\s*tuần", re.IGNORECASE
     ),
@@ -292,11 +295,32 @@ _RECURRENCE_PATTERNS = {
     ),
     "annual": re.compile(
         r"(?:hằng|hàng|mỗi)\s+năm|báo\s+cáo\s+năm(?!\s*\d)|tổng\s+kết\s+năm(?!\s*\d)"
-        r"|(?:,|và|hoặc)\s*(?:1|một|cả)?\s*năm(?!\s*\d)(?!\s+(?:học|tài))|(?:0?1|một)\s*(?:lần|đợt|kỳ)\s*/\s*năm",
+        r"|(?:,|và|hoặc)\s*(?:1|một|cả)?\s*năm(?!\s*\d)(?!\s+(?:học|tài|tiếp))|(?:0?1|một)\s*(?:lần|đợt|kỳ)\s*/\s*năm"
+        # "năm 2025 và các năm tiếp theo": a first year, then every year after it
+        r"|\d{4}\s*(?:\(\d{4}\)\s*)?(?:và|,)\s*(?:các|những)\s+năm\s+tiếp\s+theo",
         re.IGNORECASE,
     ),
 }
 _PERIODIC = re.compile(r"định\s+kỳ", re.IGNORECASE)
+
+
+# A duty that recurs, not a noun that does: "Hằng năm, tổ chức ...", "Hàng năm thực hiện ...", "định kỳ kiểm
+# tra ...", "..., hằng quý báo cáo"; never "kế hoạch hằng năm" or "kinh phí hàng năm", which name a thing.
+_DUTY_FREQUENCY = re.compile(
+    r"(?:^|[,;:(]\s*)(?:[-+*•]\s*)?(?:định\s+kỳ\s+)?(?:hằng|hàng|mỗi)\s+(?:ngày|tuần|tháng|quý|năm)\b(?!\s+(?:học|tài))"
+    r"|\bđịnh\s+kỳ\s+(?:hằng|hàng|mỗi)\s+(?:ngày|tuần|tháng|quý|năm)\b",
+    re.IGNORECASE,
+)
+_PERIODIC_DUTY = re.compile(r"(?:^|[,;:(]\s*)(?:[-+*•]\s*)?định\s+kỳ\s+(?=\S)", re.IGNORECASE)
+
+
+def duty_frequency(clause: str) -> bool:
+    """Tell whether a clause says that the duty itself recurs ("Hằng năm, tổ chức ...", "định kỳ kiểm tra")."""
+    from tracker.importer.unitphrase import opens_with_verb
+
+    if _DUTY_FREQUENCY.search(clause) or _PERIODIC_DUTY.search(clause):
+        return True
+    return any(opens_with_verb(clause[m.end() :]) for m in re.finditer(r"\bđịnh\s+kỳ\s+", clause, re.IGNORECASE))
 
 
 def find_recurrence(text: str) -> list[str]:

@@ -117,12 +117,60 @@ def too_slow(seconds: float) -> DocumentError:
     )
 
 
-def too_long(chars: int, limit: int) -> DocumentError:
-    """Refuse a text over the character limit."""
+def _number(value: int) -> str:
+    """Write a count as Vietnamese does, with dots between thousands (4.000.000)."""
+    return f"{value:,}".replace(",", ".")
+
+
+def too_long(chars: int, limit: int, *, partial: bool = False) -> DocumentError:
+    """Refuse a text over the character limit (`partial`: reading stopped once `chars` passed it)."""
+    if partial:
+        count_vi, count_en = f"hơn {_number(limit)} ký tự", f"more than {limit} characters"
+    else:
+        count_vi, count_en = f"{_number(chars)} ký tự, giới hạn {_number(limit)}", f"{chars} characters; limit {limit}"
     return DocumentError(
         "too_long",
-        f"Văn bản quá dài ({chars:,} ký tự, giới hạn {limit:,}); hãy tách thành các tệp nhỏ hơn.".replace(",", "."),
-        f"The text is too long ({chars} characters; limit {limit}).",
+        f"Văn bản quá dài ({count_vi}); hãy tách thành các tệp nhỏ hơn.",
+        f"The text is too long ({count_en}).",
+    )
+
+
+def too_many_blocks(limit: int) -> DocumentError:
+    """Refuse a document with more paragraphs and table rows than a reader keeps."""
+    return DocumentError(
+        "too_many_blocks",
+        f"Văn bản có quá nhiều đoạn văn và dòng bảng (hơn {_number(limit)}); hãy tách thành các tệp nhỏ hơn.",
+        f"The document has more than {limit} paragraphs and table rows.",
+    )
+
+
+def too_many_cells(limit: int) -> DocumentError:
+    """Refuse a DOCX table row with an impossible number of cells."""
+    return DocumentError(
+        "too_many_cells",
+        f"Một bảng trong tệp DOCX có hàng gồm hơn {limit} ô (Word chỉ cho phép 63 cột); tệp bị hỏng hoặc "
+        "bất thường nên đã bị từ chối.",
+        f"A DOCX table row has more than {limit} cells (Word allows 63 columns).",
+    )
+
+
+def nested_too_deep() -> DocumentError:
+    """Refuse a DOCX whose XML nests deeper than the parser allows (tables within tables...)."""
+    return DocumentError(
+        "too_deep",
+        "Tệp DOCX có cấu trúc lồng nhau quá sâu (bảng lồng trong bảng quá nhiều tầng); hãy bỏ bớt các bảng lồng "
+        "nhau rồi tải lại.",
+        "The DOCX nests too deeply (tables within tables) for the XML parser.",
+    )
+
+
+def oversized_element(limit: int) -> DocumentError:
+    """Refuse a DOCX with one paragraph or cell larger than any real document holds."""
+    return DocumentError(
+        "oversized_element",
+        f"Tệp DOCX có một đoạn văn hoặc ô bảng lớn bất thường (hơn {limit / 1048576:.0f} MB dữ liệu); tệp bị "
+        "hỏng hoặc nghi ngờ độc hại nên đã bị từ chối.",
+        f"The DOCX holds one paragraph or cell of more than {limit} bytes of XML.",
     )
 
 

@@ -7,7 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from tracker.importer.casing import restore_case
 from tracker.importer.dates import find_date_expressions
+from tracker.importer.doctype import TITLE_WORDS
+from tracker.importer.places import is_central_city
 from tracker.importer.readers.base import Block
 from tracker.importer.segments import Segments
 from tracker.importer.textnorm import collapse, is_mostly_upper, title_case_name
@@ -25,6 +28,10 @@ _UBND_STATEMENT = re.compile(
     r"(?:ban\s+hành|xây\s+dựng|triển\s+khai)\s+(?:K|k)ế\s+hoạch",
 )
 _NUMBER = re.compile(r"Số\s*:?\s*(?P<num>\d+[A-Za-z]?)?\s*(?P<sep>[/-])\s*(?P<sym>KH[-/][\wĐđ&.-]+)")
+# "Số: 4085/UBND-ĐT", "Số: 03/NQ-CP", "Số: 06/CT-UBND", "Số: 2638/LĐTBXH-KHTC": whatever the kind.
+_ANY_NUMBER = re.compile(
+    r"^\s*Số\s*:?\s*(?P<num>\d+[A-Za-z]?)?\s*(?P<sep>/)\s*(?P<sym>[A-ZĐ][\wĐđ&.]*(?:\s*-\s*[\wĐđ&.]+)*)"
+)
 _CAPTION_NUMBER = re.compile(
     r"Kế\s+hoạch\s+số\s*:?\s*(?P<num>\d+[A-Za-z]?)?\s*(?P<sep>[/-])\s*(?P<sym>KH[-/][\wĐđ&.-]+)", re.IGNORECASE
 )
@@ -83,6 +90,9 @@ class HeaderFacts:
     period: tuple[int, int] | None = None
     period_end: date | None = None
     implements: list[str] = field(default_factory=list)
+    horizon: int | None = None  # "đến năm 2030": the year the plan runs to, when it names no period
+    kind: str = "unknown"
+    level: str | None = None
 
     @property
     def issued_floor(self) -> date | None:
@@ -169,14 +179,18 @@ def _issuer_from_statement(preamble: str, whole: str) -> str | None:
 
 
 def _number(texts: list[str], captions: list[str], decision: list[str]) -> tuple[str | None, bool]:
-    for pattern, source in ((_NUMBER, texts), (_CAPTION_NUMBER, captions), (_DECISION_NUMBER, decision)):
+    """The document's number; (None, True) when it is left blank ("Số:   /KH-UBND", a draft)."""
+    blank = False
+    for pattern, source in (
+        (_NUMBER, texts), (_CAPTION_NUMBER, captions), (_DECISION_NUMBER, decision), (_ANY_NUMBER, texts)
+    ):
         for line in source:
             match = pattern.search(line)
-            if match:
-                if match.group("num"):
-                    return f"{match.group('num')}{match.group('sep')}{match.group('sym')}", False
-                return None, True
-    return None, False
+            if match and match.group("num"):
+                symbol = re.sub(r"\s+", "", match.group("sym"))
+                return f"{match.group('num')}{match.group('sep')}{symbol}", False
+            blank = blank or bool(match)
+    return None, blank
 
 
 def _issue_date(texts: list[str], captions: list[str]) -> tuple[date | None, str | None]:
@@ -198,33 +212,111 @@ def _issue_date(texts: list[str], captions: list[str]) -> tuple[date | None, str
     return None, None
 
 
-def _period_of(text: str) -> tuple[int | None, tuple[int, int] | None]:
+# The dates and numbers of documents a title cites ("Quyết định số 1237/QĐ-TTg ngày 27 tháng 7 năm 2013"): their
+# years say nothing about the plan's own period.
+_CITED = re.compile(
+    r"ngày\s*\d{1,2}\s*tháng\s*\d{1,2}\s*năm\s*\d{4}|\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}|\bsố\s*:?\s*[\w./-]*\d{4}[\w./-]*"
+    r"|\b\d+[-/]?\d*/\d{4}/[\wĐđ-]+|khóa\s+[IVXL]+",
+    re.IGNORECASE,
+)
+_HORIZON = re.compile(r"(?:từ\s+nay\s+)?đến\s+(?:hết\s+|cuối\s+)?năm\s+(?P<y>\d{4})", re.IGNORECASE)
+
+
+def _period_of(text: str) -> tuple[int | None, tuple[int, int] | None, int | None]:
+    """Read (year, (first, last) period, horizon) from a title or a time line; cited documents' dates ignored."""
+    text = _CITED.sub(" ", text)
     school = _SCHOOL_YEAR.search(text)
     if school:
-        return None, (int(school.group("a")), int(school.group("b")))
+        return None, (int(school.group("a")), int(school.group("b"))), None
     period = _PERIOD.search(text)
-    year = _YEAR.search(text)
-    if year:
-        return int(year.group("y")), None
     if period:
         a, b = (int(x) for x in [g for g in period.groups() if g][:2])
-        return None, (a, b)
-    return None, None
+        if a <= b:
+            return None, (a, b), None
+    year = _YEAR.search(text)
+    if year:
+        return int(year.group("y")), None, None
+    horizon = _HORIZON.search(text)
+    return None, None, int(horizon.group("y")) if horizon else None
 
 
-def _title(segments: Segments, preamble: str) -> str:
+def _title(segments: Segments, preamble: str, whole_text: str) -> str:
+    """The document's title as officials write it: "Kế hoạch ...", "Chương trình hành động ...", "Chỉ thị về
+    việc ...", a letter's "V/v ..."; "" for a document whose kind is not recognised (the caller warns)."""
+    kind = segments.kind
     if segments.title:
-        subject = collapse(" ".join(segments.title))
-        if is_mostly_upper(subject):
-            subject = subject.lower()
-        return f"Kế hoạch {subject[:1].lower()}{subject[1:]}" if subject else "Kế hoạch"
+        subject = " ".join(_cased(line, whole_text) for line in segments.title)
+        subject = collapse(subject)
+        if kind.kind == "cong_van":
+            return subject
+        word = _title_word(segments)
+        return f"{word} {subject[:1].lower()}{subject[1:]}".strip() if subject else word
     match = _ISSUE_VERB.search(preamble)
     subject = match.group("object").strip() if match else ""
     if subject.lower() in ("", "thực hiện", "triển khai"):
         clause = re.search(r"(?:Thực\s+hiện|Triển\s+khai)\s+(?P<what>[^;]+?)(?:;|\.\s|$)", preamble)
         if clause:
             subject = f"{subject or 'thực hiện'} {clause.group('what').strip()}".strip()
+    if not subject and kind.kind == "unknown":
+        return ""
     return f"Kế hoạch {subject}".strip()
+
+
+def _cased(line: str, whole_text: str) -> str:
+    """An upper-case title line written as the body writes its words; a mixed-case line as it is."""
+    return restore_case(line, whole_text) if is_mostly_upper(line, 0.6) else line
+
+
+_TYPE_WORDS = re.compile(
+    r"^(?:KẾ\s+HOẠCH|CHƯƠNG\s+TRÌNH(?:\s+HÀNH\s+ĐỘNG)?|ĐỀ\s+ÁN|QUYẾT\s+ĐỊNH|NGHỊ\s+QUYẾT|CHỈ\s+THỊ|THÔNG\s+BÁO"
+    r"|CÔNG\s+ĐIỆN|HƯỚNG\s+DẪN)"
+)
+
+
+def _title_word(segments: Segments) -> str:
+    """The words a title starts with: the type line's own ("Chương trình hành động"), in sentence case."""
+    kind = segments.kind
+    heading = kind.plan_heading
+    line = segments.kind_line or ""
+    match = _TYPE_WORDS.match(line.strip())
+    if match:
+        words = " ".join(match.group(0).split()).lower()
+        return words[:1].upper() + words[1:]
+    if heading is not None:
+        key = kind.attachment_kind if kind.attachment is not None else kind.kind
+        return TITLE_WORDS.get(key or "", "Kế hoạch")
+    return "Kế hoạch"
+
+
+_NATIONAL = re.compile(r"^(?:chính phủ|thủ tướng|quốc hội|ban chỉ đạo (?:quốc gia|trung ương)|ban bí thư|bộ chính trị"
+                       r"|văn phòng chính phủ|ủy ban thường vụ quốc hội)", re.IGNORECASE)
+_MINISTRY = re.compile(r"^(?:bộ|tổng cục|cục|ủy ban dân tộc|thanh tra chính phủ|ngân hàng nhà nước việt nam)\b",
+                       re.IGNORECASE)
+_DEPARTMENT = re.compile(r"^(?:sở|ban quản lý|công an tỉnh|bộ chỉ huy)\b", re.IGNORECASE)
+
+
+def level_of(issuer: str | None) -> str | None:
+    """The administrative level of the issuing body: national, ministry, province, district or commune."""
+    if not issuer:
+        return None
+    name = collapse(issuer)
+    if _NATIONAL.match(name):
+        return "national"
+    if _MINISTRY.match(name):
+        return "ministry"
+    if _DEPARTMENT.match(name):
+        return "province"
+    match = re.search(rf"\b(?P<level>{_LEVELS})\b\s*(?P<name>.*)$", name, re.IGNORECASE)
+    if not match:
+        return None
+    level = collapse(match.group("level")).lower()
+    if level == "tỉnh":
+        return "province"
+    if level == "thành phố":
+        return "province" if is_central_city(match.group("name")) else "district"
+    if level in ("huyện", "quận", "thị xã"):
+        return "district"
+    return "commune"
 
 
 def _implements(preamble: str) -> list[str]:
@@ -243,6 +335,14 @@ def _implements(preamble: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _body_horizon(body_text: str, issued_year: int | None) -> int | None:
+    """The furthest "đến năm 2030" the objectives aim at, for a plan that names no period of its own."""
+    years = [int(m.group("y")) for m in _HORIZON.finditer(_CITED.sub(" ", body_text))]
+    if issued_year:
+        years = [y for y in years if issued_year <= y <= issued_year + 20]
+    return max(years, default=None)
+
+
 def extract_header(segments: Segments, body_text: str, whole_text: str) -> HeaderFacts:
     """Read the header facts from the plan's segments."""
     facts = HeaderFacts()
@@ -254,18 +354,22 @@ def extract_header(segments: Segments, body_text: str, whole_text: str) -> Heade
         for c in captions
         if re.search(r"Kèm\s+theo", c, re.IGNORECASE)
     ]
-    is_decision = any(_DECISION.match(text) for text in header_texts[:30])
+    is_decision = segments.kind.attachment is not None or any(_DECISION.match(text) for text in header_texts[:30])
     decision = [*segments.captions, *(header_texts if is_decision else [])]
     facts.issuer = _issuer_from_header(header_texts, whole_text) or _issuer_from_statement(preamble, whole_text)
     facts.plan_number, facts.number_blank = _number(header_texts, captions, decision)
     facts.issued, facts.issued_month = _issue_date(header_texts, [*captions, *segments.captions])
-    facts.title = _title(segments, preamble)
+    facts.title = _title(segments, preamble, whole_text)
+    facts.kind = segments.kind.kind
+    facts.level = level_of(facts.issuer)
     lines = body_text.splitlines()
-    for index, line in enumerate(lines):
+    # One "Thời gian thực hiện:" line gives the plan's period; when every line of work has its own, none does.
+    timed = [line for line in lines if _TIME_LINE.match(line.strip())]
+    for index, line in enumerate(lines if len(timed) == 1 else []):
         match = _TIME_LINE.match(line.strip())
         near = [*lines[max(0, index - 3) : index], *lines[index + 1 : index + 4]]
         if match and not any(_ACTIVITY_LABEL.match(other.strip(" -+*")) for other in near):
-            facts.year, facts.period = _period_of(match.group("value"))
+            facts.year, facts.period, facts.horizon = _period_of(match.group("value"))
             # "Từ tháng 5/2025 đến tháng 9/2025", "Quý III/2025", "Năm 2023": the plan ends with the last date.
             hits = find_date_expressions(match.group("value"), facts.year)
             ends = [hit.date for hit in hits] + ([date(facts.period[1], 12, 31)] if facts.period else [])
@@ -273,15 +377,16 @@ def extract_header(segments: Segments, body_text: str, whole_text: str) -> Heade
                 facts.period_end = max(ends)
             break
     if facts.year is None and facts.period is None:
-        facts.year, facts.period = _period_of(facts.title)
+        facts.year, facts.period, horizon = _period_of(facts.title)
+        facts.horizon = facts.horizon or horizon
     if facts.year is None and facts.period is None and facts.period_end:
         facts.year = facts.period_end.year  # "Thời gian: từ tháng 5 đến tháng 9/2025"
-    if facts.year is None and facts.period is None and facts.issued_month:
-        facts.year = int(facts.issued_month[:4])
+    if facts.year is None and facts.period is None and facts.horizon is None:
+        facts.horizon = _body_horizon(body_text, facts.issued.year if facts.issued else None)
     if facts.period_end is None and facts.period and _SCHOOL_YEAR.search(facts.title):
         facts.period_end = date(facts.period[1], *SCHOOL_YEAR_END)
     if facts.period_end is None:
-        last = facts.year or (facts.period[1] if facts.period else None)
+        last = facts.year or (facts.period[1] if facts.period else None) or facts.horizon
         facts.period_end = date(last, 12, 31) if last else None
     facts.implements = _implements(preamble)
     if not facts.implements and is_decision:

@@ -121,8 +121,8 @@ def _continues_heading(heading: str, following: str) -> bool:
         return False
     if _MARKER_START.match(following) or not is_mostly_upper(following, 0.9) or _PAGE_NUMBER.match(following):
         return False
-    # A lone word ("STT") opens a table under the heading rather than finishing it.
-    if len(following.split()) < 2 or heading.rstrip().endswith((".", ":")):
+    # "STT" opens a table under the heading rather than finishing it.
+    if re.match(r"^(?:STT|TT|SỐ\s+TT)$", following) or heading.rstrip().endswith((".", ":")):
         return False
     return len(heading.split()) + len(following.split()) <= 16
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 from tracker.importer import errors
-from tracker.importer.assemble import PlanTime, assemble_tasks
+from tracker.importer.assemble import PlanTime, assemble_tasks, settle_default_due
 from tracker.importer.budget import Deadline, checkpoint, within
 from tracker.importer.dates import roman_to_int
 from tracker.importer.header import HeaderFacts, extract_header, is_issuer, issuer_names
@@ -28,6 +28,7 @@ from tracker.importer.reporting import apply_reporting
 from tracker.importer.result import ExtractedTarget, PlanExtraction, PovertyRecord, PovertyTable
 from tracker.importer.sections import Node, build_tree
 from tracker.importer.segments import split_segments
+from tracker.importer.subjects import subject_drafts
 from tracker.importer.tablerows import ParsedTable
 from tracker.importer.tables import poverty_warnings
 from tracker.importer.tabletasks import cut_line_tables, read_tables, table_drafts
@@ -86,6 +87,20 @@ def _issuer_warning(facts: HeaderFacts, issuer_hint: str | None, warnings: list[
         warnings.append(f"Không đọc được ngày ban hành đầy đủ{note}.")
 
 
+# Kinds that run for a period of their own; a letter or a directive lasts as long as its deadlines.
+_PERIOD_KINDS = {"ke_hoach", "quyet_dinh_ban_hanh_ke_hoach", "chuong_trinh", "de_an", "nghi_quyet"}
+
+
+def _settle_period(facts: HeaderFacts, tasks: list) -> None:
+    """A document that states no period runs to its last deadline (a plan at least to the end of its year)."""
+    if facts.year or facts.period or facts.horizon:
+        return
+    last = max((date.fromisoformat(d.date) for t in tasks for d in t.deadlines if d.kind != "target"), default=None)
+    issued_year = facts.issued.year if facts.issued else int(facts.issued_month[:4]) if facts.issued_month else None
+    year_end = date(issued_year, 12, 31) if issued_year and facts.kind in _PERIOD_KINDS else None
+    facts.period_end = max(filter(None, (last, year_end)), default=None)
+
+
 def _target_warnings(targets: list[TargetDraft]) -> list[str]:
     warnings = []
     for target in targets:
@@ -115,7 +130,10 @@ def extract_plan(
     """
     deadline = Deadline(time_limit)
     with within(deadline):
-        limits = Limits(max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit, ocr_max_pages=ocr_max_pages)
+        limits = Limits(
+            max_bytes=max_bytes, max_pages=max_pages, time_limit=time_limit, ocr_max_pages=ocr_max_pages,
+            max_chars=max_chars,
+        )
         document = read_document(data, filename, limits, deadline)
         chars = sum(len(block.text) for block in document.blocks)
         if chars > max_chars:
@@ -139,8 +157,9 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
     root = build_tree(body)
     tables = body_tables + read_tables(root, segments, plan_year)
     labelled, used = labelled_drafts(root)
-    drafts, report_nodes = build_tasks(root, used)
+    drafts, report_nodes, headed = build_tasks(root, used)
     drafts.extend(labelled)
+    drafts.extend(subject_drafts(root, drafts, used, headed))
     drafts.extend(table_drafts(tables))
     # The issuer's own duties are not tasks ("Ban Chỉ đạo quốc gia" in a list of leads of its own plan).
     issuer = issuer_names(facts.issuer, whole_text)
@@ -160,7 +179,11 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
         ),
     )
     assembled = assemble_tasks(drafts, time)
-    target_year = facts.year or (facts.period[1] if facts.period else plan_year)
+    _settle_period(facts, assembled.tasks)
+    undated = settle_default_due(assembled.tasks, facts.period_end)
+    if undated:
+        assembled.warnings.append(undated)
+    target_year = facts.year or (facts.period[1] if facts.period else facts.horizon or plan_year)
     target_drafts = text_targets(root, target_year, _responsible_of(root, drafts))
     for table in tables:
         target_drafts.extend(table_targets(table.targets, table.prefix))
@@ -173,8 +196,9 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
         warnings.append("Không tìm thấy nhiệm vụ nào được giao cho đơn vị cụ thể.")
     return PlanExtraction(
         title=facts.title,
-        kind="ke_hoach",
+        kind=facts.kind,
         issuer=facts.issuer,
+        level=facts.level,
         plan_number=facts.plan_number,
         issued=facts.issued.isoformat() if facts.issued else None,
         issued_month=facts.issued_month,

@@ -193,11 +193,40 @@ def _item_kind(marker: Marker) -> str | None:
     return classify_title(title, anchored=True)
 
 
+_LONG_LINE = 150
+
+
+def _paragraph_per_line(blocks: list[Block]) -> bool:
+    """Tell whether each line is a whole paragraph (a web copy, a .docx) rather than a PDF line wrapped at the
+    margin: then a line that follows a finished bullet starts a paragraph of its own."""
+    lines = [b.text for b in blocks if not b.is_row and b.text]
+    return bool(lines) and sum(len(line) > _LONG_LINE for line in lines) >= 0.25 * len(lines)
+
+
+def _roman_part(line: str) -> re.Match[str] | None:
+    """A part heading: "II. TỔ CHỨC THỰC HIỆN", or in a letter "I. Đánh giá tình hình thực hiện ..." (Roman only)."""
+    roman = ROMAN_HEADING.match(line)
+    if not roman:
+        return None
+    if is_mostly_upper(roman.group("title"), 0.6):
+        return roman
+    numeral = roman.group("num")
+    mixed = numeral in _ROMAN_NUMERALS and line[len(numeral) : len(numeral) + 1] == "."
+    title = roman.group("title")
+    return roman if mixed and title[:1].isupper() and len(title.split()) <= 25 and not title.endswith(";") else None
+
+
+_ROMAN_NUMERALS = frozenset(
+    ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV"]
+)
+
+
 def build_tree(blocks: list[Block]) -> Node:
     """Build the outline of the body blocks."""
     root = Node(("root", 0), "")
     stack: list[Node] = [root]
     previous = ""
+    paragraphs = _paragraph_per_line(blocks)
     for block in blocks:
         checkpoint()
         if block.is_row:
@@ -206,8 +235,8 @@ def build_tree(blocks: list[Block]) -> Node:
         line = block.text
         if _PAGE_NUMBER.match(line) or line in ("./.", "/."):
             continue
-        roman = ROMAN_HEADING.match(line)
-        if roman and is_mostly_upper(roman.group("title"), 0.6):
+        roman = _roman_part(line)
+        if roman:
             part = Node(("roman", 0), roman.group("num").upper(), [roman.group("title")], parent=root)
             part.kind = classify_title(roman.group("title"), anchored=False)
             root.children.append(part)
@@ -225,6 +254,11 @@ def build_tree(blocks: list[Block]) -> Node:
                 stack = [*stack[:2], note]
                 previous = line
                 continue
+            if paragraphs and new_paragraph and target.style[0] in ("dash", "plus", "star") and len(stack) > 2:
+                # A paragraph after a finished bullet goes on with the item the bullets belong to.
+                while len(stack) > 2 and stack[-1].style[0] in ("dash", "plus", "star"):
+                    stack.pop()
+                target = stack[-1]
             target.lines.append(line)
             previous = line
             continue

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tracker.importer.doctype import DocumentKind, detect_kind
 from tracker.importer.readers.base import Block
 from tracker.importer.sections import ROMAN_HEADING, parse_marker
 from tracker.importer.textnorm import is_mostly_upper
 
-_PLAN_HEADING = re.compile(r"^KẾ\s+HOẠCH(?:\s+(?P<rest>.+))?$")
+_PLAN_HEADING = re.compile(
+    r"^(?:KẾ\s+HOẠCH|CHƯƠNG\s+TRÌNH(?:\s+HÀNH\s+ĐỘNG)?|ĐỀ\s+ÁN)(?:\s+(?P<rest>.+))?$"
+)
 _CLOSING = re.compile(
     r"^(?:Nơi\s+nhận|NƠI\s+NHẬN|TM\.|T/M|KT\.|KT\s*\.|TL\.|TUQ\.|CHỦ\s+TỊCH\s*$|PHÓ\s+CHỦ\s+TỊCH\s*$)"
 )
@@ -44,22 +47,8 @@ class Segments:
     closing: list[Block]
     appendices: list[Appendix]
     captions: list[str] = field(default_factory=list)  # "(Ban hành kèm theo Quyết định số ...)" under the title
-
-
-_DECISION_HEADING = re.compile(r"^QUYẾT\s+ĐỊNH\s*$")
-# A decision that issues a plan ("QUYẾT ĐỊNH Về việc ban hành Kế hoạch ...") comes first, with its
-# grounds, articles, recipients and signature; the plan it issues may start a long way down.
-_DECISION_REACH = 400
-
-
-def _plan_heading_index(blocks: list[Block]) -> int | None:
-    reach = 60
-    if any(not b.is_row and _DECISION_HEADING.match(b.text) for b in blocks[:30]):
-        reach = _DECISION_REACH
-    for index, block in enumerate(blocks[:reach]):
-        if not block.is_row and _PLAN_HEADING.match(block.text):
-            return index
-    return None
+    kind: DocumentKind = field(default_factory=lambda: DocumentKind("unknown"))
+    kind_line: str = ""  # the type line the title sits under ("CHƯƠNG TRÌNH HÀNH ĐỘNG CỦA CHÍNH PHỦ")
 
 
 # "(Ban hành kèm theo Quyết định số 1520/QĐ-UBND ngày 12/4/2024 ...)" under the title is a caption.
@@ -89,41 +78,90 @@ def _is_appendix_heading(block: Block, after_closing: bool) -> re.Match[str] | N
     return match if text.startswith("PHỤ LỤC") and not text.rstrip().endswith(")") else None
 
 
-def split_segments(blocks: list[Block]) -> Segments:
-    """Split the blocks of a plan into header, title, preamble, body, closing and appendices."""
-    heading = _plan_heading_index(blocks)
-    header = blocks[:heading] if heading is not None else []
+def _plan_title(blocks: list[Block], heading: int) -> tuple[list[str], list[str], int]:
+    """Read a plan's title under its "KẾ HOẠCH" line, and the caption that says which decision issued it."""
     title: list[str] = []
     captions: list[str] = []
-    cursor = 0
-    if heading is not None:
-        rest = _PLAN_HEADING.match(blocks[heading].text).group("rest")
-        cursor = heading + 1
-        if rest:
-            title.append(rest)
-        while cursor < len(blocks) and not blocks[cursor].is_row:
-            text = blocks[cursor].text
-            if set(text) <= set("-_=*. "):
-                cursor += 1
-                continue
-            if title and (_TITLE_STOP.match(text) or (text[:1].isupper() and not is_mostly_upper(title[-1]))):
-                break
-            if title and (ROMAN_HEADING.match(text) or parse_marker(text)):
-                break
-            if title and CAPTION.match(text):
-                # The caption may wrap ("... ngày 12/4/2024" / "của UBND huyện Lục Nam)"): skip it whole.
-                caption = [text]
-                while ")" not in " ".join(caption) and cursor + 1 < len(blocks) and len(caption) < 4:
-                    cursor += 1
-                    caption.append(blocks[cursor].text)
-                captions.append(" ".join(caption))
-                cursor += 1
-                break
-            title.append(text)
+    rest = _PLAN_HEADING.match(blocks[heading].text)
+    cursor = heading + 1
+    if rest and rest.group("rest"):
+        title.append(rest.group("rest"))
+    while cursor < len(blocks) and not blocks[cursor].is_row:
+        text = blocks[cursor].text
+        if set(text) <= set("-_=*. "):
             cursor += 1
-            if len(title) >= 4:
-                break
-    body_start = _body_start(blocks, cursor)
+            continue
+        # A subject line right above "(Kèm theo ...)" is still the title, whatever its first word.
+        captioned = (
+            cursor + 1 < len(blocks) and CAPTION.match(blocks[cursor + 1].text) and len(title) < 3
+            and not text.rstrip().endswith((".", ":", ";"))
+        )
+        stop = _TITLE_STOP.match(text) or (text[:1].isupper() and title and not is_mostly_upper(title[-1]))
+        if title and stop and not captioned:
+            break
+        if title and (ROMAN_HEADING.match(text) or parse_marker(text)):
+            break
+        if title and CAPTION.match(text):
+            # The caption may wrap ("... ngày 12/4/2024" / "của UBND huyện Lục Nam)"): skip it whole.
+            caption = [text]
+            while ")" not in " ".join(caption) and cursor + 1 < len(blocks) and len(caption) < 4:
+                cursor += 1
+                caption.append(blocks[cursor].text)
+            captions.append(" ".join(caption))
+            cursor += 1
+            break
+        inline = _INLINE_CAPTION.search(text)
+        if inline and title is not None:
+            # "THỰC HIỆN CÔNG TÁC ... NĂM 2023 (Kèm theo Quyết định số 254/QĐ-UBND ...)" on one line.
+            title.append(text[: inline.start()].strip())
+            captions.append(text[inline.start() :].strip())
+            cursor += 1
+            break
+        title.append(text)
+        cursor += 1
+        if len(title) >= 4:
+            break
+    return [line for line in title if line], captions, cursor
+
+
+_INLINE_CAPTION = re.compile(r"\(\s*(?:Ban\s+hành\s+)?kèm\s+theo\b", re.IGNORECASE)
+
+
+def _after_recipients(blocks: list[Block], start: int) -> int:
+    """Where a letter's text begins: after "Kính gửi:" and the recipients listed under it."""
+    cursor = start + 1
+    while cursor < len(blocks) and re.match(r"^[-+•]\s*\S", blocks[cursor].text) and len(blocks[cursor].text) < 160:
+        cursor += 1
+    return cursor
+
+
+def split_segments(blocks: list[Block]) -> Segments:
+    """Split the blocks of a document into header, title, preamble, body, closing and appendices.
+
+    A plan (or the plan, programme or scheme a decision or resolution issues) has its title under its
+    "KẾ HOẠCH" line and its body from the first part heading; a letter, a directive or a notice has its
+    subject for a title and its body right after the subject (after "Kính gửi:" for a letter).
+    """
+    kind = detect_kind(blocks)
+    title: list[str] = []
+    captions: list[str] = []
+    plan_like = kind.attachment is not None or kind.kind in ("ke_hoach", "chuong_trinh", "de_an")
+    heading = kind.plan_heading
+    if heading is not None and plan_like:
+        header = blocks[:heading]
+        title, captions, cursor = _plan_title(blocks, heading)
+        body_start = _body_start(blocks, cursor)
+    elif heading is not None:
+        title = list(kind.subject)
+        if kind.recipients is not None:
+            cursor = _after_recipients(blocks, kind.recipients)
+        else:
+            cursor = heading + 1 + max(0, len(kind.subject) - (1 if _has_rest(blocks[heading]) else 0))
+        header = blocks[:cursor] if kind.kind == "cong_van" else blocks[:heading]
+        body_start = cursor
+    else:
+        header, cursor = [], 0
+        body_start = _body_start(blocks, cursor)
     preamble = blocks[cursor:body_start]
     closing_start = len(blocks)
     for index in range(body_start + 1, len(blocks)):
@@ -151,4 +189,12 @@ def split_segments(blocks: list[Block]) -> Segments:
             appendices[-1].blocks.append(block)
         else:
             closing.append(block)
-    return Segments(header, title, preamble, body, closing, appendices, captions)
+    kind_line = blocks[heading].text if heading is not None and heading < len(blocks) else ""
+    return Segments(header, title, preamble, body, closing, appendices, captions, kind, kind_line)
+
+
+def _has_rest(block: Block) -> bool:
+    return bool(_TYPE_REST.match(block.text.strip()))
+
+
+_TYPE_REST = re.compile(r"^(?:QUYẾT\s+ĐỊNH|NGHỊ\s+QUYẾT|CHỈ\s+THỊ|THÔNG\s+BÁO|CÔNG\s+ĐIỆN|HƯỚNG\s+DẪN)\s+\S")

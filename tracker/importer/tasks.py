@@ -243,8 +243,9 @@ def _part_sentences(root: Node) -> list[TaskDraft]:
     return drafts
 
 
-def build_tasks(root: Node, taken: set[int] | None = None) -> tuple[list[TaskDraft], list[Node]]:
-    """Return the task drafts of the body and the report-part nodes left for the reporting pass.
+def build_tasks(root: Node, taken: set[int] | None = None) -> tuple[list[TaskDraft], list[Node], dict[int, str]]:
+    """Return the task drafts of the body, the report-part nodes left for the reporting pass and the items
+    headed by a unit (id -> unit).
 
     Nodes in `taken` were read by another rule (label lists) and are not read again.
     """
@@ -308,7 +309,7 @@ def build_tasks(root: Node, taken: set[int] | None = None) -> tuple[list[TaskDra
     for draft in drafts:
         draft.coordinating = _dedupe(draft.coordinating + find_coordinating(draft.body, draft.unit))
         draft.report_to = find_report_to(draft.body, draft.unit)
-    return drafts, report_nodes
+    return drafts, report_nodes, {key: heading.unit for key, (_node, heading) in headed.items()}
 
 
 def _split_assignments(node: Node, own: str, found: list[_Assignment], headed_ids: set[int]) -> list[TaskDraft]:

@@ -120,7 +120,8 @@ def _stop_at(tokens: list[_Tok], i: int) -> bool:
         return True
     if i and (tokens[i - 1].low, token.low) in vocabulary.NAME_PAIRS:
         return False
-    if token.low == "thuộc" and i + 1 < len(tokens) and _is_capitalised(tokens[i + 1]):
+    following = tokens[i + 1] if i + 1 < len(tokens) else None
+    if token.low == "thuộc" and following is not None and (_is_capitalised(following) or following.low == "trung"):
         return False  # "Các phòng chức năng thuộc Sở", "các đơn vị thuộc UBND phường": whose units they are
     if token.low in vocabulary.STOPS and not _is_capitalised(token):
         following = tokens[i + 1].low if i + 1 < len(tokens) else ""
@@ -194,6 +195,8 @@ def _after_level(tokens: list[_Tok], j: int) -> bool:
     """Tell whether token `j` follows a level word: "UBND xã" ends there unless a proper name follows."""
     if j < 1:
         return False
+    if tokens[j].low == "trực" and j + 1 < len(tokens) and tokens[j + 1].low == "thuộc":
+        return False  # "các tỉnh, thành phố trực thuộc Trung ương"
     previous = tokens[j - 1].low
     if previous == "xã":
         return tokens[j].low != "hội"

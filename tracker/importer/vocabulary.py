@@ -309,6 +309,37 @@ VERBS = {
     "điều phối",
     "thu thập",
     "phục vụ",
+    "nghiêm túc",
+    # More duties plans hand out, read from the real corpus and the usual administrative vocabulary.
+    "xác định",
+    "thuyết minh",
+    "giải trình",
+    "hoàn thiện",
+    "sửa đổi",
+    "bổ sung",
+    "thành lập",
+    "lựa chọn",
+    "chia sẻ",
+    "tham dự",
+    "trình bày",
+    "đăng ký",
+    "biên soạn",
+    "sơ kết",
+    "tổng kết",
+    "ký kết",
+    "công bố",
+    "chấn chỉnh",
+    "khuyến cáo",
+    "tăng tốc",
+    "hiệp đồng",
+    "biểu dương",
+    "khen thưởng",
+    "thúc đẩy",
+    "động viên",
+    "theo sát",
+    "nắm chắc",
+    "làm tốt",
+    "thực thi",
 }
 # Verbs that belong to the name right after these nouns ("Ban chỉ đạo", "Ban quản lý").
 NAME_VERBS_AFTER = {
@@ -426,6 +457,15 @@ ALLOWED_AFTER = {
     ("các", "cấp"),
     ("các", "quận"),  # "Trung tâm Y tế các quận, huyện"
     ("các", "thị"),  # "UBND các thị xã, thành phố"
+    ("các", "tỉnh"),  # "Ủy ban nhân dân các tỉnh, thành phố trực thuộc Trung ương"
+    ("các", "thành"),
+    ("các", "bộ"),
+    ("các", "đặc"),
+    ("các", "quân"),
+    ("các", "địa"),
+    ("các", "trường"),
+    ("các", "trạm"),
+    ("các", "tổ"),
 }
 # Nouns that open the object of a sentence, never the rest of a unit name (in lower case).
 PHRASE_STOPS = {

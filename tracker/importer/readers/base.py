@@ -31,12 +31,18 @@ class Document:
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what a reader accepts: bytes, pages, seconds, uncompressed DOCX size."""
+    """Bounds on what a reader accepts: bytes, pages, seconds, uncompressed DOCX size, text read."""
 
     max_bytes: int = 20 * 1024 * 1024
     max_pages: int = 300
     time_limit: float = 30.0
     max_unzipped: int = 256 * 1024 * 1024
     max_ratio: float = 100.0
+    #: Readers that stream (DOCX) stop once the text read passes this many characters, as the pipeline
+    #: would refuse it anyway, so that a document inflating within the zip limits cannot fill memory.
+    max_chars: int = 4_000_000
+    #: ... or once they have read this many paragraph lines and table rows (paragraphs inside table
+    #: cells count too): some 25 MB of blocks, several times what a 600-page plan holds.
+    max_blocks: int = 100_000
     #: Scanned PDFs up to this many pages are read by OCR when Tesseract is installed (0: never).
     ocr_max_pages: int = 40

@@ -1,22 +1,35 @@
 """DOCX plans: paragraphs and table rows in document order, auto-numbering rendered as text.
 
-A .docx is a zip: its declared sizes are checked before python-docx decompresses anything, and
-Python's zipfile never inflates a member past its declared size, so a zip bomb is refused cheaply.
+A .docx is a zip: its declared sizes are checked before anything is decompressed, and Python's zipfile
+never inflates a member past its declared size, so a zip bomb is refused cheaply. Within those limits a
+document can still inflate to hundreds of MB of XML, so the parts are streamed (docx_body, docx_numbering)
+rather than loaded whole as python-docx would: memory stays within tens of MB and time is linear in the
+size of the XML, checked against the import's time budget as it goes.
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import zipfile
-from typing import Any
+from dataclasses import dataclass
+from typing import IO
+
+from lxml import etree
 
 from tracker.importer import errors
 from tracker.importer.budget import Deadline
-from tracker.importer.readers.base import Block, Document, Limits
-from tracker.importer.textnorm import clean_line, nfc
+from tracker.importer.readers.base import Document, Limits
+from tracker.importer.readers.docx_body import BodyReader
+from tracker.importer.readers.docx_numbering import Numbering
 
 _MAX_MEMBERS = 5000
 _BIG_MEMBER = 10 * 1024 * 1024
+#: numbering.xml and styles.xml of real documents are well under 1 MB; past this they are skipped.
+_MAX_SIDE_PART = 8 * 1024 * 1024
+_MAX_RELATIONSHIPS = 1024 * 1024
+_MAIN = "word/document.xml"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
 
 def check_zip(data: bytes, limits: Limits) -> None:
@@ -36,7 +49,7 @@ def check_zip(data: bytes, limits: Limits) -> None:
             ratio = member.file_size / max(1, member.compress_size)
             if member.file_size > _BIG_MEMBER and ratio > limits.max_ratio:
                 raise errors.zip_bomb(f"{member.filename}: ratio {ratio:.0f}")
-        if "word/document.xml" not in archive.namelist():
+        if _MAIN not in archive.namelist():
             raise errors.unsupported_format("tệp ZIP nhưng không phải DOCX")
 
 
@@ -44,154 +57,82 @@ def read_docx(data: bytes, limits: Limits, deadline: Deadline | None = None) -> 
     """Read a .docx into blocks: each paragraph line, and each table row with its cells."""
     check_zip(data, limits)
     deadline = deadline or Deadline(limits.time_limit)
-    import docx  # imported here: text imports should not pay for python-docx
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises many types on a damaged package
-        raise errors.corrupt("docx", repr(exc)) from exc
-    numbering = _Numbering(document)
-    blocks: list[Block] = []
-    table_count = 0
-    for item in document.iter_inner_content():
-        deadline.check()
-        if hasattr(item, "rows"):
-            table_count += 1
-            blocks.extend(_table_blocks(item, table_count))
-            continue
-        label = numbering.label(item)
-        text = nfc(item.text or "")
-        for index, line in enumerate(text.split("\n")):
-            cleaned = clean_line(line)
-            if index == 0 and label:
-                cleaned = f"{label} {cleaned}".strip()
-            if cleaned:
-                blocks.append(Block(cleaned))
+    warnings: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = _locate_parts(archive)
+        numbering = Numbering()
+        side_parts = (
+            (parts.numbering, numbering.load_numbering, "số thứ tự tự động của các mục (1., a), -)"),
+            (parts.styles, numbering.load_styles, "số thứ tự tự động theo kiểu đoạn (Heading, List Number)"),
+        )
+        for name, load, lost in side_parts:
+            if name is None:
+                continue
+            if archive.getinfo(name).file_size > _MAX_SIDE_PART:
+                warnings.append(f"Phần {name} của tệp DOCX lớn bất thường nên đã bỏ qua: {lost} không được đọc.")
+                continue
+            with _open(archive, name) as source:
+                load(source, deadline)
+        with _open(archive, parts.document) as source:
+            blocks = BodyReader(limits, numbering).read(source, deadline)
     if not blocks:
         raise errors.no_text()
-    return Document(blocks, "docx")
+    return Document(blocks, "docx", warnings=warnings)
 
 
-def _cell_text(cell: Any) -> str:
-    parts = [clean_line(nfc(p.text or "")) for p in cell.paragraphs]
-    for inner in cell.tables:
-        for row in inner.rows:
-            parts.append(" ".join(_cell_text(c) for c in row.cells))
-    return " ".join(part for part in parts if part)
+def _open(archive: zipfile.ZipFile, name: str) -> IO[bytes]:
+    try:
+        return archive.open(name)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, ValueError) as exc:
+        raise errors.corrupt("docx", f"{name}: {exc!r}") from exc
 
 
-def _table_blocks(table: Any, table_id: int) -> list[Block]:
-    blocks = []
-    for row in table.rows:
-        cells: list[str] = []
-        seen: list[Any] = []
-        for cell in row.cells:
-            # A horizontally merged cell is returned once per grid column; keep it once.
-            if any(cell._tc is other for other in seen):
-                continue
-            seen.append(cell._tc)
-            cells.append(_cell_text(cell))
-        if any(cells):
-            blocks.append(Block(" | ".join(cells), tuple(cells), table_id))
-    return blocks
+@dataclass(frozen=True)
+class _Parts:
+    document: str
+    numbering: str | None
+    styles: str | None
 
 
-_ROMAN = [
-    (1000, "M"),
-    (900, "CM"),
-    (500, "D"),
-    (400, "CD"),
-    (100, "C"),
-    (90, "XC"),
-    (50, "L"),
-    (40, "XL"),
-    (10, "X"),
-    (9, "IX"),
-    (5, "V"),
-    (4, "IV"),
-    (1, "I"),
-]
+def _locate_parts(archive: zipfile.ZipFile) -> _Parts:
+    """Find the main document and its numbering and styles parts through the package relationships."""
+    names = set(archive.namelist())
+    main = _relationships(archive, "_rels/.rels", "").get("officeDocument")
+    if main not in names:
+        main = _MAIN
+    folder, base = posixpath.split(main)
+    rels_name = posixpath.join(folder, "_rels", f"{base}.rels")
+    if rels_name in names:
+        targets = _relationships(archive, rels_name, folder)
+        numbering, styles = targets.get("numbering"), targets.get("styles")
+    else:
+        numbering, styles = "word/numbering.xml", "word/styles.xml"
+    return _Parts(main, numbering if numbering in names else None, styles if styles in names else None)
 
 
-def _roman(value: int) -> str:
-    out = ""
-    for number, letters in _ROMAN:
-        while value >= number:
-            out += letters
-            value -= number
-    return out
-
-
-def _format_counter(value: int, fmt: str) -> str:
-    if fmt in ("lowerLetter", "upperLetter"):
-        letter = chr(ord("a") + (value - 1) % 26)
-        return letter.upper() if fmt == "upperLetter" else letter
-    if fmt in ("lowerRoman", "upperRoman"):
-        roman = _roman(value)
-        return roman.lower() if fmt == "lowerRoman" else roman
-    if fmt == "decimalZero":
-        return f"{value:02d}"
-    return str(value)
-
-
-class _Numbering:
-    """Render Word's automatic list numbers ("1.", "a)", "-") that python-docx leaves out of the text."""
-
-    def __init__(self, document: Any) -> None:
-        from docx.oxml.ns import qn
-
-        self._qn = qn
-        self._levels: dict[str, dict[int, tuple[int, str, str]]] = {}
-        self._counters: dict[str, list[int]] = {}
+def _relationships(archive: zipfile.ZipFile, name: str, folder: str) -> dict[str, str]:
+    """Map relationship kinds ("styles", "numbering"...) to the zip names of their internal targets."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return {}
+    if info.file_size > _MAX_RELATIONSHIPS:
+        return {}
+    with _open(archive, name) as source:
         try:
-            root = document.part.numbering_part.element
-        except (KeyError, NotImplementedError, AttributeError):
-            return
-        abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
-        for node in root.findall(qn("w:abstractNum")):
-            levels = {}
-            for lvl in node.findall(qn("w:lvl")):
-                levels[int(lvl.get(qn("w:ilvl"), "0"))] = (
-                    int(self._val(lvl, "w:start") or 1),
-                    self._val(lvl, "w:numFmt") or "decimal",
-                    self._val(lvl, "w:lvlText") or "",
-                )
-            abstract[node.get(qn("w:abstractNumId"))] = levels
-        for num in root.findall(qn("w:num")):
-            ref = num.find(qn("w:abstractNumId"))
-            if ref is not None:
-                self._levels[num.get(qn("w:numId"))] = abstract.get(ref.get(qn("w:val")), {})
-
-    def _val(self, node: Any, tag: str) -> str | None:
-        child = node.find(self._qn(tag))
-        return child.get(self._qn("w:val")) if child is not None else None
-
-    def label(self, paragraph: Any) -> str:
-        """Return the list label Word would display before `paragraph`, or ""."""
-        ppr = paragraph._p.pPr
-        num_pr = ppr.numPr if ppr is not None else None
-        style = paragraph.style
-        while (num_pr is None or num_pr.numId is None) and style is not None:
-            # "List Number" and heading styles carry their numbering in the style definition.
-            style_ppr = style.element.pPr
-            num_pr = style_ppr.numPr if style_ppr is not None else None
-            style = style.base_style
-        if num_pr is None or num_pr.numId is None:
-            return ""
-        num_id = str(num_pr.numId.val)
-        level = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0
-        levels = self._levels.get(num_id)
-        if not levels or level not in levels:
-            return ""
-        counters = self._counters.setdefault(num_id, [0] * 9)
-        start, fmt, text = levels[level]
-        counters[level] = start if counters[level] == 0 else counters[level] + 1
-        for deeper in range(level + 1, 9):
-            counters[deeper] = 0
-        if fmt == "bullet" or fmt == "none":
-            return "-" if fmt == "bullet" else ""
-        for index in range(level + 1):
-            lvl_start, lvl_fmt, _ = levels.get(index, (1, "decimal", ""))
-            value = counters[index] or lvl_start
-            text = text.replace(f"%{index + 1}", _format_counter(value, lvl_fmt))
-        return text
+            content = source.read()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise errors.corrupt("docx", f"{name}: {exc!r}") from exc
+    try:
+        root = etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError as exc:
+        raise errors.corrupt("docx", f"{name}: {exc}") from exc
+    targets: dict[str, str] = {}
+    for relationship in root.iter(_REL):
+        kind = (relationship.get("Type") or "").rsplit("/", 1)[-1]
+        target = relationship.get("Target") or ""
+        if relationship.get("TargetMode") == "External" or not target or kind in targets:
+            continue
+        path = target[1:] if target.startswith("/") else posixpath.join(folder, target)
+        targets[kind] = posixpath.normpath(path)
+    return targets
