@@ -48,6 +48,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # True in production (HTTPS behind the proxy)
 REMEMBER_COOKIE_HTTPONLY = True
+#: "Keep me signed in": the cookie naming a server-side sign-in session and its secret (HttpOnly, SameSite as
+#: the session cookie, Secure when REMEMBER_COOKIE_SECURE, as in production). Signing out revokes that
+#: session; a new password revokes all of the person's.
+KEEP_SIGNED_IN_COOKIE = "tracker_remember"
+REMEMBER_DAYS = 30
+REMEMBER_COOKIE_SECURE = False
+#: A sign-in without "keep me signed in" ends after this many hours at the latest.
+SESSION_MAX_HOURS = 24
 #: Sign-in attempts allowed per username within the window before it is refused for a while.
 LOGIN_MAX_FAILURES = 5
 #: Failed sign-ins allowed from one client address within the window, whatever names it tries (password
@@ -55,6 +63,21 @@ LOGIN_MAX_FAILURES = 5
 LOGIN_MAX_FAILURES_PER_IP = 50
 LOGIN_WINDOW_SECONDS = 900
 PASSWORD_RESET_MAX_AGE_SECONDS = 3600
+#: Rate limits (Flask-Limiter; "N per second|minute|hour|day", several joined by ";"), answered with 429 and
+#: Retry-After. The API counts per token (or per address without one), across every /api/v1 resource;
+#: signing in and asking for a password link count per client address (POST only), besides the
+#: per-username failure limit above.
+RATELIMIT_ENABLED = True
+API_RATE_LIMIT = "300 per minute;5000 per hour"
+LOGIN_RATE_LIMIT = "30 per minute;300 per hour"
+#: Where the counts live. memory:// is one process's own (the laptop's `tracker serve`); several web
+#: processes must share them: redis://127.0.0.1:6379/0 (production's default) or memcached://.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_KEY_PREFIX = "tracker"
+RATELIMIT_STRATEGY = "fixed-window"
+RATELIMIT_HEADERS_ENABLED = True
+#: If the storage is unreachable, count in memory meanwhile rather than refuse every request.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 #: Requests for a password-reset link, counted apart from sign-ins (asking for a link never blocks signing
 #: in) within PASSWORD_RESET_WINDOW_SECONDS: at most this many per username or e-mail address given,
 #: whether or not such an account exists, and at most PASSWORD_RESET_MAX_PER_IP from one client address

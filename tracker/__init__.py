@@ -66,16 +66,20 @@ def select_locale() -> str:
 def _init_extensions(app: Flask) -> None:
     from tracker import models  # noqa: F401  (register every table on the metadata)
     from tracker.auth import init_auth
-    from tracker.extensions import babel, csrf, db, login_manager, mail, migrate
+    from tracker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     init_auth(login_manager)
     _enable_sqlite_foreign_keys(app)
+    from tracker.operations.audit_chain import install
+
+    install()
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
-from flask import Request, current_app
+from flask import Request, current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import ApiToken, AttemptKind, AuthAttempt, Person
+from tracker.models import ApiToken, AttemptKind, AuthAttempt, Person, SignInSession
 
 
 def init_auth(login_manager: LoginManager) -> None:
@@ -25,10 +29,8 @@ def init_auth(login_manager: LoginManager) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Person | None:
-        if not user_id.isdigit():
-            return None
-        person = db.session.get(Person, int(user_id))
-        return person if person is not None and person.is_active else None
+        # The session cookie names a server-side sign-in session, which signing out or a new password revokes.
+        return person_for_session(user_id, session.get(SESSION_KEY))
 
     @login_manager.request_loader
     def _load_from_bearer(request: Request) -> Person | None:
@@ -39,6 +41,125 @@ def init_auth(login_manager: LoginManager) -> None:
         if scheme.lower() != "bearer" or not token.strip():
             return None
         return person_for_token(token.strip())
+
+
+# --- Server-side sign-in sessions and "keep me signed in" ----------------------------------------------
+
+#: The Flask session key holding the sign-in session's selector.
+SESSION_KEY = "sid"
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    row: SignInSession
+    #: The "keep me signed in" cookie's value ("selector.secret"), when asked for; shown once, stored hashed.
+    remember_value: str | None
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def start_session(person: Person, *, remember: bool, remote_addr: str | None,
+                  user_agent: str | None) -> StartedSession:
+    """Open a sign-in session for `person` (the caller commits), dropping the person's dead ones."""
+    now = utcnow()
+    config = current_app.config
+    lifetime = (timedelta(days=int(config.get("REMEMBER_DAYS", 30))) if remember
+                else timedelta(hours=int(config.get("SESSION_MAX_HOURS", 24))))
+    db.session.execute(sa.delete(SignInSession).where(
+        SignInSession.person_id == person.id,
+        sa.or_(SignInSession.expires_at < now, SignInSession.revoked_at < now - timedelta(days=1))))
+    secret = secrets.token_urlsafe(32) if remember else None
+    row = SignInSession(person_id=person.id, selector=secrets.token_urlsafe(18), created_at=now,
+                        expires_at=now + lifetime, verifier_hash=_digest(secret) if secret else None,
+                        remote_addr=_address(remote_addr), user_agent=(user_agent or "")[:255] or None)
+    db.session.add(row)
+    db.session.flush()
+    return StartedSession(row, f"{row.selector}.{secret}" if secret else None)
+
+
+def _live(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(SignInSession.revoked_at.is_(None), SignInSession.expires_at > now)
+
+
+def person_for_session(user_id: str, selector: object) -> Person | None:
+    """The active person of a live sign-in session (one query)."""
+    if not user_id.isdigit() or not isinstance(selector, str) or not selector:
+        return None
+    return db.session.scalar(
+        sa.select(Person).join(SignInSession, SignInSession.person_id == Person.id)
+        .where(Person.id == int(user_id), Person.is_active, SignInSession.selector == selector[:32],
+               _live(utcnow()))
+    )
+
+
+def session_for_cookie(value: str) -> SignInSession | None:
+    """The live session a "keep me signed in" cookie names, if its secret matches (compared in constant time)."""
+    selector, _, secret = (value or "").partition(".")
+    if not selector or not secret or len(value) > 200:
+        return None
+    row = db.session.scalar(sa.select(SignInSession).where(SignInSession.selector == selector[:32],
+                                                           _live(utcnow())))
+    if row is None or row.verifier_hash is None or not hmac.compare_digest(row.verifier_hash, _digest(secret)):
+        return None
+    person = db.session.get(Person, row.person_id)
+    return row if person is not None and person.is_active else None
+
+
+def end_session(selector: object) -> None:
+    """Revoke one sign-in session: its session cookie and its "keep me signed in" cookie stop working."""
+    if isinstance(selector, str) and selector:
+        db.session.execute(sa.update(SignInSession).where(SignInSession.selector == selector[:32],
+                                                          SignInSession.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+
+
+# --- Sign-in: equal cost for unknown names, and an atomic failure count ----------------------------------
+
+@cache
+def _dummy_hash(method: str) -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def authenticate(username: str, password: str) -> Person | None:
+    """The active person with this name and password, or None, at the same cost either way: an unknown name
+    is checked against a dummy hash of the same method, so timing does not tell which names exist."""
+    from werkzeug.security import check_password_hash
+
+    person = find_person_for_login(username)
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    stored = person.password_hash if person is not None and person.password_hash else _dummy_hash(method)
+    matches = check_password_hash(stored, password or "")
+    if person is None or not person.password_hash or not person.is_active or not matches:
+        return None
+    return person
+
+
+def count_attempt(username: str, remote_addr: str | None) -> bool:
+    """Count this sign-in attempt before its password is checked, in a commit of its own, then tell whether it
+    is still within the limits (its own row included).
+
+    Counting first makes the limit exact under parallel requests: each attempt is visible to every later
+    count before any password is checked, so at most LOGIN_MAX_FAILURES attempts per name (and
+    LOGIN_MAX_FAILURES_PER_IP per address) in a window get their password checked. A successful sign-in
+    removes the name's rows, this one included.
+    """
+    record_failed_login(username, remote_addr)
+    db.session.commit()
+    since = _window_start()
+    config = current_app.config
+    if _count(AttemptKind.SIGN_IN_FAILURE, _norm(username), since) > int(config.get("LOGIN_MAX_FAILURES", 5)):
+        return False
+    address = _address(remote_addr)
+    if address is None:
+        return True
+    from_address = db.session.scalar(sa.select(sa.func.count(AuthAttempt.id)).where(
+        AuthAttempt.kind == AttemptKind.SIGN_IN_FAILURE, AuthAttempt.remote_addr == address,
+        AuthAttempt.attempted_at >= since))
+    return int(from_address or 0) <= int(config.get("LOGIN_MAX_FAILURES_PER_IP", 50))
 
 
 # --- Sign-in rate limit and audit (in the database, so every web process agrees) ---------------------

@@ -258,9 +258,12 @@ def token_create(username: str, name: str, days: int | None) -> None:
 def register_commands(app: Flask) -> None:
     """Attach the tracker's commands to the app's CLI group."""
     from tracker.jobs import cli as job_commands  # sweep, dispatch, digest, scheduler
+    from tracker.maintenance_cli import COMMANDS as maintenance_commands  # audit, backup, restore
     from tracker.notify.zalo_cli import zalo_group
 
     for command in (seed_units_command, demo_command, import_plan_command, report_command, serve_command, token_group,
                     zalo_group):
+        app.cli.add_command(command)
+    for command in maintenance_commands:
         app.cli.add_command(command)
     job_commands.register(app)

@@ -16,9 +16,32 @@ def _cell(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub(" ", value).strip() if isinstance(value, str) else value
 
 
+#: What a spreadsheet reads as the start of a formula (or of a command, in some programs): a cell of text that
+#: begins with one of these is written as text, with Excel's quote prefix, never as a live formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(text: str) -> bool:
+    """Tell whether a spreadsheet would read `text` as a formula."""
+    return text.startswith(FORMULA_STARTS)
+
+
 def append_row(ws: Any, values: list[Any]) -> None:
-    """Append a row to an export sheet, its text cleaned for the file format."""
-    ws.append([_cell(v) for v in values])
+    """Append a row to an export sheet, its text cleaned for the file format and never a formula.
+
+    A task title "=HYPERLINK(...)" typed by an officer would otherwise run in the chair's Excel. openpyxl
+    turns any string starting with "=" into a formula; such cells (and those starting with + - @, a tab or a
+    carriage return) become plain strings with the quote prefix, which Excel shows as the text typed.
+    """
+    cleaned = [_cell(v) for v in values]
+    ws.append(cleaned)
+    row = ws.max_row
+    for column, (raw, value) in enumerate(zip(values, cleaned, strict=True), start=1):
+        if isinstance(value, str) and value and (is_formula_like(value) or is_formula_like(raw)):
+            cell = ws.cell(row, column)
+            cell.value = value
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def write_title(ws: Any, title: str, subtitle: str, columns: int) -> None:

@@ -16,10 +16,16 @@ def _sign_in(client, person) -> None:
     """Give the test client a browser session for `person`, as the sign-in page would."""
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()  # Flask-Login's "strong" session protection checks it
+    from tracker.auth import SESSION_KEY, start_session
+
+    with client.application.test_request_context():
+        selector = start_session(person, remember=False, remote_addr=None, user_agent=None).row.selector
+        db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = str(person.id)
         session["_fresh"] = True
         session["_id"] = identifier
+        session[SESSION_KEY] = selector
 
 
 def test_no_token_is_401_in_vietnamese(client, commune):

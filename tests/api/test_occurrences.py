@@ -129,7 +129,10 @@ def test_marking_a_done_task_again_conflicts_and_changes_nothing(api_as, commune
     events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     response = client.post(f"{_occ(active_plan)}/done", json={"note": "lần hai"})
     assert response.status_code == 409
-    assert error_body(response) == {"errors": {"_general": ["Nhiệm vụ này đã hoàn thành."]}, "code": "conflict"}
+    body = error_body(response)
+    assert body["code"] == "conflict"
+    # Who did it and when (local time), so the second officer knows nothing is left to do.
+    assert body["errors"]["_general"][0].startswith("Nhiệm vụ này đã được Nguyễn Văn Y đánh dấu hoàn thành lúc ")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events
 
@@ -198,7 +201,7 @@ def test_submit_report_refuses_unknown_indicator_and_bad_number(api_as, commune,
     client = api_as(commune.officer, "en")
     response = client.post(f"{_occ(active_plan)}/reports", json={"values": [{"indicator_id": 424242, "value": 1}]})
     assert response.status_code == 422
-    assert error_body(response)["errors"] == {"values": ["Unknown indicator 424242."]}
+    assert error_body(response)["errors"] == {"values": ["Indicator 424242 is not one of this plan's indicators."]}
     response = client.post(f"{_occ(active_plan)}/reports", json={"values": [{"indicator_id": 1, "value": "abc"}]})
     assert error_body(response)["errors"] == {"values.0.value": ["Not a valid number."]}
 

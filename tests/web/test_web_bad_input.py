@@ -43,7 +43,7 @@ def test_editing_a_done_task_is_a_conflict(login, client, web_data):
     assert client.post(f"/occurrences/{occ_id}/done", data={"note": "Xong"}).status_code == 302
     response = client.post(f"/occurrences/{occ_id}/report", data={"body": "lần hai"})
     assert response.status_code == 409
-    assert "Nhiệm vụ này đã hoàn thành." in response.get_data(as_text=True)
+    assert "Nhiệm vụ này đã được Nguyễn Văn Y đánh dấu hoàn thành lúc" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Report.id)).where(Report.occurrence_id == occ_id)) == 1
 
 

@@ -6,6 +6,7 @@ Every case is a clear 4xx page in the person's language (or a harmless redirect)
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -234,7 +235,7 @@ def test_double_submit_of_a_report_is_a_conflict_the_second_time(login, client, 
     before = _audit_count()
     response = client.post(path, data={"body": "Lần hai"})
     assert response.status_code == 409
-    assert "Nhiệm vụ này đã hoàn thành." in response.get_data(as_text=True)
+    assert "Nhiệm vụ này đã được Nguyễn Văn Y đánh dấu hoàn thành lúc" in response.get_data(as_text=True)
     assert _audit_count() == before
 
 
@@ -299,10 +300,36 @@ def test_excel_exports_survive_control_characters_an_imported_document_carried(l
             assert "Dòng ngắt trang" in cells
 
 
+@pytest.mark.parametrize("title", ['=HYPERLINK("http://127.0.0.1/x","Bấm vào")', "+1+cmd|' /C calc'!A0",
+                                   "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"])
+def test_excel_exports_write_formula_like_titles_as_text(login, client, web_data, make_task, title):
+    """An officer's task title that looks like a formula is text in the chair's Excel, never a live formula."""
+    from openpyxl import load_workbook
+
+    make_task(web_data.plan, web_data.commune.village, title=title, due=date(2024, 9, 2),
+              report_to_unit=web_data.commune.xa)
+    db.session.commit()
+    login("chutich")
+    for path in ["/overview.xlsx", f"/rollup/phu-luc.xlsx?unit={web_data.commune.xa.id}"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            sheets = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert not any("<f>" in xml for xml in sheets), path  # no formula anywhere in the file
+        workbook = load_workbook(io.BytesIO(response.data))
+        cells = [c for ws in workbook for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+        shown = " ".join(title.split())
+        found = [c for c in cells if c.value == shown]
+        if path == "/overview.xlsx":
+            assert found, path
+        for cell in found:
+            assert cell.data_type == "s" and cell.quotePrefix, path
+
+
 def test_signing_out_also_ends_keep_me_signed_in(client, web_data):
     response = client.post("/login", data={"username": "yte", "password": "secret-pass-1", "remember": "y"})
-    assert "remember_token=" in " ".join(response.headers.getlist("Set-Cookie"))
+    assert "tracker_remember=" in " ".join(response.headers.getlist("Set-Cookie"))
     response = client.post("/logout")
-    cleared = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    cleared = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("tracker_remember=")]
     assert cleared and ("Max-Age=0" in cleared[0] or "1970" in cleared[0])
     assert client.get("/tasks").status_code == 302

@@ -94,6 +94,7 @@ def _grow(ids: dict[str, int], n: int, make_unit: Callable[..., Any], make_task:
     from tracker.notify.outbox import enqueue
     from tracker.operations.indicators import set_target
     from tracker.operations.occurrences import submit_report
+    from tracker.operations.plans import activate_plan, create_plan
 
     get = db.session.get
     c = SimpleNamespace(xa=get(OrgUnit, ids["xa"]), district=get(OrgUnit, ids["district"]),
@@ -112,7 +113,10 @@ def _grow(ids: dict[str, int], n: int, make_unit: Callable[..., Any], make_task:
                 submit_report(officer, occ, body="Xong", values={data.indicator.id: str(i)})
         set_target(None, data.indicator, unit=unit, year=2024, value=i + 1)
         other_district_commune = make_unit(f"Xã Mới {i}", "commune", parent=c.district)
-        make_task(data.plan, other_district_commune, title=f"Việc xã mới {i}", due=date(2024, 8, 1))
+        # Another commune's own plan (a commune's plan cannot hand the next commune tasks): more rows elsewhere.
+        other_plan = create_plan(None, title=f"Kế hoạch xã mới {i}", issuing_unit=other_district_commune, year=2024)
+        make_task(other_plan, other_district_commune, title=f"Việc xã mới {i}", due=date(2024, 8, 1))
+        activate_plan(None, other_plan)
         # The measured occurrence gathers comments, returned reports and reminders.
         _report_and_return(c.officer, c.chair, data.occurrence, i + 1)
         enqueue(NotificationKind.REMINDER, [c.officer, c.head, officer], key=f"grow-{i}",

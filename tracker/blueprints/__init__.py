@@ -7,10 +7,12 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint to `app`."""
+    from tracker.blueprints import transaction
     from tracker.blueprints.converters import register_converters
     from tracker.blueprints.guard import register_guard
 
     register_converters(app)  # before the first route, which compiles with them
+    transaction.init_app(app)  # first registered, so its commit runs after every other after-request hook
     register_guard(app)
 
     from tracker.blueprints import main

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from tracker.blueprints.args import id_arg
+from tracker.blueprints.transaction import atomic
 from tracker.extensions import db
 from tracker.forms import first_error
 from tracker.forms.admin import (
@@ -93,11 +94,10 @@ def create_unit() -> Page:
         return _render_units(form, first_error(form), 422)
     parent = _unit_or_404(form.parent_id.data)
     try:
-        unit = unit_ops.create_unit(current_user, name=form.name.data or "", kind=UnitKind(form.kind.data),
-                                    parent=parent)
-        db.session.commit()
+        with atomic():
+            unit = unit_ops.create_unit(current_user, name=form.name.data or "", kind=UnitKind(form.kind.data),
+                                        parent=parent)
     except DomainError as error:
-        db.session.rollback()
         return _render_units(form, error.render(), error.status)
     flash(_("%(unit)s has been created.", unit=unit.name), "success")
     return redirect(url_for("admin.units", unit=parent.id))
@@ -109,12 +109,7 @@ def archive_unit(unit_id: int) -> Response:
     form = ConfirmForm()
     if not form.validate():
         abort(400)
-    try:
-        unit_ops.archive_unit(current_user, unit)
-        db.session.commit()
-    except DomainError:
-        db.session.rollback()
-        raise
+    unit_ops.archive_unit(current_user, unit)
     flash(_("%(unit)s has been archived.", unit=unit.name), "success")
     return redirect(url_for("admin.units", unit=unit.parent_id or unit.id))
 
@@ -155,16 +150,14 @@ def create_person() -> Page:
         return _render_people(form, first_error(form), 422)
     unit = _unit_or_404(form.unit_id.data)
     try:
-        # One transaction: an account is only created together with a role the admin may give.
-        person = people_ops.create_person(
-            current_user, username=form.username.data or "", full_name=form.full_name.data or "",
-            email=form.email.data, phone=form.phone.data, title=form.title.data or None,
-            password=form.password.data or "",
-        )
-        people_ops.assign_role(current_user, person, unit, Role(form.role.data))
-        db.session.commit()
+        with atomic():  # an account is only created together with a role the admin may give
+            person = people_ops.create_person(
+                current_user, username=form.username.data or "", full_name=form.full_name.data or "",
+                email=form.email.data, phone=form.phone.data, title=form.title.data or None,
+                password=form.password.data or "",
+            )
+            people_ops.assign_role(current_user, person, unit, Role(form.role.data))
     except DomainError as error:
-        db.session.rollback()
         return _render_people(form, error.render(), error.status)
     flash(_("The account %(username)s has been created.", username=person.username), "success")
     return redirect(url_for("admin.person_page", person_id=person.id))
@@ -204,10 +197,9 @@ def assign_role(person_id: int) -> Page:
         return _render_person(person, first_error(form), 422, role_form=form)
     unit = _unit_or_404(form.unit_id.data)
     try:
-        people_ops.assign_role(current_user, person, unit, Role(form.role.data))
-        db.session.commit()
+        with atomic():
+            people_ops.assign_role(current_user, person, unit, Role(form.role.data))
     except DomainError as error:
-        db.session.rollback()
         return _render_person(_person_or_403(person_id), error.render(), error.status, role_form=form)
     flash(_("The role has been given."), "success")
     return redirect(url_for("admin.person_page", person_id=person.id))
@@ -221,12 +213,7 @@ def revoke_role(assignment_id: int) -> Response:
     if not ConfirmForm().validate():
         abort(400)
     person_id = assignment.person_id
-    try:
-        people_ops.revoke_role(current_user, assignment)
-        db.session.commit()
-    except DomainError:
-        db.session.rollback()
-        raise
+    people_ops.revoke_role(current_user, assignment)
     flash(_("The role has been taken away."), "success")
     if not db.session.scalar(sa.select(RoleAssignment.id).where(RoleAssignment.person_id == person_id).limit(1)):
         return redirect(url_for("admin.people"))
@@ -240,10 +227,9 @@ def reset_password(person_id: int) -> Page:
     if not form.validate():
         return _render_person(person, first_error(form), 422, password_form=form)
     try:
-        people_ops.set_password(current_user, person, form.password.data or "")
-        db.session.commit()
+        with atomic():
+            people_ops.set_password(current_user, person, form.password.data or "")
     except DomainError as error:
-        db.session.rollback()
         return _render_person(_person_or_403(person_id), error.render(), error.status)
     flash(_("The password of %(name)s has been changed.", name=person.full_name), "success")
     return redirect(url_for("admin.person_page", person_id=person.id))

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from tracker.extensions import db
+from tracker.blueprints.transaction import atomic
 from tracker.forms.admin import ConfirmForm
 from tracker.operations import channels as ops
 from tracker.operations.errors import DomainError
@@ -52,12 +52,11 @@ def zalo_connect() -> Response:
         abort(400)
     redirect_uri = ops.configured_redirect_uri() or _callback_url()
     try:
-        url = ops.start_zalo_connection(current_user, redirect_uri)
+        with atomic():
+            url = ops.start_zalo_connection(current_user, redirect_uri)
     except DomainError as error:
-        db.session.rollback()
         flash(error.render(), "error")
         return redirect(url_for(".index"))
-    db.session.commit()
     return redirect(url)  # Zalo's permission page; Zalo sends the admin back to the callback below
 
 
@@ -68,11 +67,10 @@ def zalo_callback() -> Response:
         flash(_("Zalo did not grant access; nothing was changed."), "error")
         return redirect(url_for(".index"))
     try:
-        version = ops.finish_zalo_connection(current_user, request.args["code"], request.args.get("state"))
+        with atomic():
+            version = ops.finish_zalo_connection(current_user, request.args["code"], request.args.get("state"))
     except DomainError as error:
-        db.session.rollback()
         flash(error.render(), "error")
         return redirect(url_for(".index"))
-    db.session.commit()
     flash(_("Zalo is connected (token version %(version)s).", version=version), "success")
     return redirect(url_for(".index"))

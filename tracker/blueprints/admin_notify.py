@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from tracker.blueprints.args import int_arg
 from tracker.blueprints.auth import safe_next
+from tracker.blueprints.transaction import atomic
 from tracker.extensions import db
 from tracker.jobs.runner import heartbeats
 from tracker.models import (
@@ -89,7 +90,7 @@ def beat_summary(beat: Any) -> str:
 
 
 def _fail(error: DomainError) -> None:
-    db.session.rollback()
+    """Say why (the operation's changes were dropped by `atomic`; the redirect commits nothing)."""
     flash(error.render(), "error")
 
 
@@ -155,8 +156,8 @@ def outbox() -> Page:
 def retry(notification_id: int) -> Response:
     notification = db.session.get(Notification, notification_id) or abort(404)
     try:
-        ops.retry_dead(current_user, notification)
-        db.session.commit()
+        with atomic():
+            ops.retry_dead(current_user, notification)
         flash(_("The message is queued again."), "info")
     except DomainError as error:
         _fail(error)
@@ -174,8 +175,8 @@ def retry_all() -> Response:
     except ValueError:
         abort(400)
     try:
-        count = ops.retry_all_dead(current_user, channel=channel)
-        db.session.commit()
+        with atomic():
+            count = ops.retry_all_dead(current_user, channel=channel)
         flash(ngettext("%(num)s message is queued again.", "%(num)s messages are queued again.", count), "info")
     except DomainError as error:
         _fail(error)
@@ -216,8 +217,8 @@ def policies() -> Page:
 
 def _policy_action(action: Any, message: str) -> Response:
     try:
-        action()
-        db.session.commit()
+        with atomic():
+            action()
         flash(message, "info")
     except DomainError as error:
         _fail(error)
@@ -316,12 +317,11 @@ def edit_template() -> Page:
     action = request.form.get("action", "preview") if request.method == "POST" else "preview"
     if request.method == "POST" and action == "save":
         try:
-            ops.save_template(current_user, kind=kind, channel=channel, locale=locale, **values)
-            db.session.commit()
+            with atomic():
+                ops.save_template(current_user, kind=kind, channel=channel, locale=locale, **values)
             flash(_("The template was saved."), "info")
             return redirect(url_for(".edit_template", kind=kind.value, channel=channel.value, locale=locale))
         except DomainError as exc:
-            db.session.rollback()
             error, status = exc.render(), exc.status
     override = TemplateOverride(values["subject"], values["body_text"], values["body_html"] or None,
                                 values["zalo_template_id"] or None)
@@ -340,8 +340,8 @@ def reset_template(template_id: int) -> Response:
     template = db.session.get(MessageTemplate, template_id) or abort(404)
     key = {"kind": str(template.kind), "channel": str(template.channel), "locale": template.locale}
     try:
-        ops.reset_template(current_user, template)
-        db.session.commit()
+        with atomic():
+            ops.reset_template(current_user, template)
         flash(_("The built-in template applies again."), "info")
     except DomainError as error:
         _fail(error)

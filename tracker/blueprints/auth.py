@@ -12,24 +12,30 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from tracker.auth import (
+    SESSION_KEY,
+    authenticate,
     clear_failed_logins,
-    find_person_for_login,
+    count_attempt,
+    end_session,
     login_blocked,
     make_reset_token,
     person_for_reset_token,
-    record_failed_login,
     record_reset_request,
     record_sign_in,
     record_sign_out,
     reset_request_allowed,
+    session_for_cookie,
+    start_session,
 )
-from tracker.extensions import db
+from tracker.blueprints.transaction import atomic
+from tracker.clock import utcnow
+from tracker.extensions import db, limiter
 from tracker.forms import first_error
 from tracker.forms.auth import ForgotPasswordForm, LoginForm, ResetPasswordForm
 from tracker.models import Channel, NotificationKind, Person
 from tracker.notify.outbox import enqueue
 from tracker.operations.errors import DomainError
-from tracker.operations.people import check_password, set_password
+from tracker.operations.people import set_password
 
 bp = Blueprint("auth", __name__)
 
@@ -62,7 +68,57 @@ def _start_fresh_session() -> None:
         session["lang"] = lang
 
 
+@bp.before_app_request
+def _restore_kept_session() -> None:
+    """"Keep me signed in": a browser that comes back without a session but with the cookie is signed in again,
+    on whatever page it asks for, into the same server-side session (which signing out or a new password
+    revokes). A cookie that no longer names a live session is deleted."""
+    value = request.cookies.get(_cookie_name())
+    if not value or request.path.startswith("/static/") or current_user.is_authenticated:
+        return
+    row = session_for_cookie(value)
+    if row is None:
+        g.drop_kept_cookie = True
+        return
+    person = db.session.get(Person, row.person_id)
+    _start_fresh_session()
+    login_user(person, fresh=False)
+    session[SESSION_KEY] = row.selector
+    row.last_restored_at = utcnow()  # committed with the request
+
+
+@bp.after_app_request
+def _drop_dead_kept_cookie(response: Response) -> Response:
+    if g.pop("drop_kept_cookie", False):
+        _delete_kept_cookie(response)
+    return response
+
+
+def _cookie_name() -> str:
+    return current_app.config.get("KEEP_SIGNED_IN_COOKIE", "tracker_remember")
+
+
+def _set_kept_cookie(response: Response, value: str) -> None:
+    config = current_app.config
+    response.set_cookie(_cookie_name(), value, max_age=int(config.get("REMEMBER_DAYS", 30)) * 86400, path="/",
+                        httponly=True, samesite=config.get("SESSION_COOKIE_SAMESITE") or "Lax",
+                        secure=bool(config.get("REMEMBER_COOKIE_SECURE", False)))
+
+
+def _delete_kept_cookie(response: Response) -> None:
+    config = current_app.config
+    response.delete_cookie(_cookie_name(), path="/", httponly=True,
+                           samesite=config.get("SESSION_COOKIE_SAMESITE") or "Lax",
+                           secure=bool(config.get("REMEMBER_COOKIE_SECURE", False)))
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: "addr:" + (request.remote_addr or "unknown"),
+               scope="sign-in")
 def login() -> Page:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -72,33 +128,43 @@ def login() -> Page:
     if not form.validate():
         return render_template("auth/login.html", form=form, error=first_error(form)), 422
     username = form.username.data or ""
+    too_many = _("Too many failed sign-ins. Please wait a few minutes and try again.")
     if login_blocked(username, request.remote_addr):
-        return render_template("auth/login.html", form=form,
-                               error=_("Too many failed sign-ins. Please wait a few minutes and try again.")), 429
-    person = find_person_for_login(username)
-    if person is None or not check_password(person, form.password.data or ""):
-        record_failed_login(username, request.remote_addr)
-        db.session.commit()
+        return render_template("auth/login.html", form=form, error=too_many), 429
+    # Counted (and committed) before the password is checked: parallel guesses cannot all pass the limit.
+    if not count_attempt(username, request.remote_addr):
+        return render_template("auth/login.html", form=form, error=too_many), 429
+    person = authenticate(username, form.password.data or "")
+    if person is None:
         return render_template("auth/login.html", form=form, error=_("Wrong username or password.")), 401
     record_sign_in(person, request.remote_addr)
-    db.session.commit()
+    started = start_session(person, remember=bool(form.remember.data), remote_addr=request.remote_addr,
+                            user_agent=request.headers.get("User-Agent"))
     _start_fresh_session()
-    login_user(person, remember=bool(form.remember.data))
-    return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+    login_user(person)
+    session[SESSION_KEY] = started.row.selector
+    response = redirect(safe_next(request.args.get("next"), url_for("main.index")))
+    if started.remember_value:
+        _set_kept_cookie(response, started.remember_value)
+    return response
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
     record_sign_out(current_user, request.remote_addr)
-    db.session.commit()
+    end_session(session.get(SESSION_KEY))  # this browser's session and its "keep me signed in" cookie
     _start_fresh_session()
-    logout_user()  # after: it leaves the note that makes Flask-Login delete the remember-me cookie
+    logout_user()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    _delete_kept_cookie(response)
+    return response
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: "addr:" + (request.remote_addr or "unknown"),
+               scope="sign-in")
 def forgot_password() -> Page:
     form = ForgotPasswordForm()
     if request.method == "GET":
@@ -125,7 +191,6 @@ def forgot_password() -> Page:
         # The dispatcher sends it after this commit; the key makes a double click harmless.
         enqueue(NotificationKind.PASSWORD_RESET, [person], key=hashlib.sha256(token.encode()).hexdigest()[:32],
                 channels=[Channel.EMAIL], payload={"reset_url": link, "full_name": person.full_name})
-    db.session.commit()
     # Same answer whether or not the account exists, so nobody can probe for usernames.
     flash(_("If the account exists and has an e-mail address, a link to choose a new password is on its way."),
           "info")
@@ -144,11 +209,10 @@ def reset_password(token: str) -> Page:
     if not form.validate():
         return render_template("auth/reset.html", form=form, token=token, error=first_error(form)), 422
     try:
-        set_password(person, person, form.password.data or "")
-        clear_failed_logins(person.username)
-        db.session.commit()
+        with atomic():
+            set_password(person, person, form.password.data or "")
+            clear_failed_logins(person.username)
     except DomainError as error:
-        db.session.rollback()
         return render_template("auth/reset.html", form=form, token=token, error=error.render()), error.status
     flash(_("Your password has been changed. Please sign in."), "success")
     return redirect(url_for("auth.login"))

@@ -22,7 +22,6 @@ def wants_json() -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
-        db.session.rollback()
         message = _("The form has expired or was not sent from this site. Reload the page and try again.")
         if wants_json():
             return jsonify(errors={"_general": [message]}, code="csrf"), 400
@@ -30,15 +29,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
-        db.session.rollback()  # nothing half-written
+        # Nothing half-written: the error status makes the request's transaction roll back.
         if wants_json():
             return jsonify(errors=error.as_errors(), code=error.code), error.status
+        db.session.rollback()  # now, not after: the page reads the database, and must not flush half an operation
         return render_template("error.html", status=error.status, message=error.render()), error.status
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         if (error.code or 500) >= 500:
-            db.session.rollback()  # an unexpected failure (a bug) leaves nothing half-written
+            # A failed statement may have aborted the transaction (PostgreSQL refuses every query after it):
+            # end it before the error page is rendered, which reads the signed-in person.
+            db.session.rollback()
         messages = {
             400: _("The request could not be understood."),
             401: _("Please sign in."),

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from tracker.blueprints.transaction import atomic
 from tracker.extensions import db
 from tracker.forms import choices, first_error
 from tracker.forms.plan_import import (
@@ -190,17 +191,15 @@ def upload() -> Page:
     data = upload_file.stream.read(limit + 1)  # the extractor refuses anything over the limit
     issuer = db.session.get(OrgUnit, form.issuing_unit_id.data)
     try:
-        result = import_plan(current_user, filename=upload_file.filename or "plan", data=data,
-                             issuing_unit=issuer, update=form.update.data == "1")
+        with atomic():
+            result = import_plan(current_user, filename=upload_file.filename or "plan", data=data,
+                                 issuing_unit=issuer, update=form.update.data == "1")
     except DomainError as error:
-        db.session.rollback()
         return _render_upload(form, error=error.render(), status=error.status)
-    if result.duplicate_of is not None:
-        db.session.rollback()
+    if result.duplicate_of is not None:  # nothing was written (409: the request's transaction rolls back)
         html = render_template("importer/duplicate.html", existing=result.duplicate_of,
                                reason=result.duplicate_reason, form=form, filename=upload_file.filename)
         return html, 409
-    db.session.commit()
     flash(_("The plan has been read: %(n)s tasks. Check them, then confirm.", n=result.tasks_created), "success")
     return redirect(url_for("plan_import.review", plan_id=result.plan.id))  # type: ignore[union-attr]
 
@@ -209,7 +208,6 @@ def upload() -> Page:
 def reimport(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
     result = reimport_plan(current_user, plan)  # a DomainError becomes an error page, rolled back
-    db.session.commit()
     flash(_("The draft has been read again from its document: %(n)s tasks.", n=result.tasks_created), "success")
     return redirect(url_for("plan_import.review", plan_id=plan.id))
 
@@ -220,7 +218,6 @@ def discard(plan_id: int) -> Page:
     if plan.status != PlanStatus.DRAFT:
         return redirect(url_for("plan_pages.plan_page", plan_id=plan.id))
     set_plan_status(current_user, plan, PlanStatus.CANCELLED, reason="draft discarded on review")
-    db.session.commit()
     flash(_("The draft has been discarded."), "info")
     return redirect(url_for("plan_pages.index"))
 
@@ -345,13 +342,12 @@ def review(plan_id: int) -> Page:
 
 
 def _back(plan: Plan, task_id: int | None = None) -> Response:
-    db.session.commit()
     anchor = f"#task-{task_id}" if task_id else ""
     return redirect(url_for("plan_import.review", plan_id=plan.id) + anchor)
 
 
 def _failed_review(plan: Plan, message: str, status: int, task_id: int | None = None, **forms: Any) -> Page:
-    db.session.rollback()
+    """The review page again with the error (callers ran the operation in `atomic`: its changes are gone)."""
     return _render_review(plan, error=message, status=status, error_task_id=task_id, **forms)
 
 
@@ -362,9 +358,10 @@ def update_header(plan_id: int) -> Page:
     if not form.validate():
         return _failed_review(plan, first_error(form), 422, header_form=form)
     try:
-        drafts.update_draft_header(current_user, plan, title=form.title.data, number=form.number.data,
-                                   issued_on=form.issued_on.data, period_start_on=form.period_start_on.data,
-                                   period_end_on=form.period_end_on.data)
+        with atomic():
+            drafts.update_draft_header(current_user, plan, title=form.title.data, number=form.number.data,
+                                       issued_on=form.issued_on.data, period_start_on=form.period_start_on.data,
+                                       period_end_on=form.period_end_on.data)
     except DomainError as error:
         return _failed_review(plan, error.render(), error.status, header_form=form)
     flash(_("The plan's details have been saved."), "success")
@@ -387,7 +384,8 @@ def change_unit(plan_id: int, task_id: int) -> Page:
     if not form.validate():
         return _failed_review(plan, first_error(form), 422, task.id, unit_forms={task.id: form})
     try:
-        drafts.update_draft_task(current_user, task, **_lead_from(form))
+        with atomic():
+            drafts.update_draft_task(current_user, task, **_lead_from(form))
     except DomainError as error:
         return _failed_review(plan, error.render(), error.status, task.id, unit_forms={task.id: form})
     flash(_("The unit has been changed."), "success")
@@ -399,7 +397,8 @@ def drop(plan_id: int, task_id: int) -> Page:
     plan = _managed_plan(plan_id)
     task = _task_of(plan, task_id)
     try:
-        drafts.drop_draft_task(current_user, task)
+        with atomic():
+            drafts.drop_draft_task(current_user, task)
     except DomainError as error:
         return _failed_review(plan, error.render(), error.status, task.id)
     flash(_("The row has been dropped."), "info")
@@ -411,7 +410,8 @@ def restore(plan_id: int, task_id: int) -> Page:
     plan = _managed_plan(plan_id)
     task = _task_of(plan, task_id)
     try:
-        drafts.restore_draft_task(current_user, task)
+        with atomic():
+            drafts.restore_draft_task(current_user, task)
     except DomainError as error:
         return _failed_review(plan, error.render(), error.status, task.id)
     flash(_("The row has been restored."), "success")
@@ -422,10 +422,10 @@ def restore(plan_id: int, task_id: int) -> Page:
 def confirm(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
     try:
-        created = drafts.confirm_draft(current_user, plan)
+        with atomic():
+            created = drafts.confirm_draft(current_user, plan)
     except DomainError as error:
         return _failed_review(plan, error.render(), error.status)
-    db.session.commit()
     flash(_("The plan is active: %(n)s deadlines were scheduled and reminders will follow.", n=created), "success")
     return redirect(url_for("plan_pages.plan_page", plan_id=plan.id))
 
@@ -492,9 +492,9 @@ def edit_row(plan_id: int, task_id: int) -> Page:
     if not form.validate():
         return _render_row(plan, task, form, error=first_error(form), status=422)
     try:
-        drafts.update_draft_task(current_user, task, title=form.title.data, **_row_arguments(form))
+        with atomic():
+            drafts.update_draft_task(current_user, task, title=form.title.data, **_row_arguments(form))
     except DomainError as error:
-        db.session.rollback()
         return _render_row(plan, task, form, error=error.render(), status=error.status)
     flash(_("The row has been saved."), "success")
     return _back(plan, task.id)
@@ -511,10 +511,10 @@ def add_row(plan_id: int) -> Page:
     if not form.validate():
         return _render_row(plan, None, form, error=first_error(form), status=422)
     try:
-        task = drafts.add_draft_task(current_user, plan, title=form.title.data,
-                                     section_code=form.section.data, **_row_arguments(form))  # type: ignore[attr-defined]
+        with atomic():
+            task = drafts.add_draft_task(current_user, plan, title=form.title.data,
+                                         section_code=form.section.data, **_row_arguments(form))  # type: ignore[attr-defined]
     except DomainError as error:
-        db.session.rollback()
         return _render_row(plan, None, form, error=error.render(), status=error.status)
     flash(_("The row has been added."), "success")
     return _back(plan, task.id)

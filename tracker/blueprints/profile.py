@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from tracker.auth import ICAL_TOKEN_NAME, make_ical_token
 from tracker.blueprints.auth import safe_next
+from tracker.blueprints.transaction import atomic
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.forms import first_error
@@ -35,8 +36,7 @@ def set_language() -> Response:
     if current_user.is_authenticated:
         from tracker.operations.people import set_locale
 
-        if set_locale(current_user, current_user, form.lang.data):  # also the language of their messages
-            db.session.commit()
+        set_locale(current_user, current_user, form.lang.data)  # also the language of their messages
     return redirect(safe_next(form.next.data, url_for("main.index")))
 
 
@@ -80,10 +80,9 @@ def create_token() -> Page:
     if form.name.data == ICAL_TOKEN_NAME:
         return _render(422, token_form=form, error=_("Choose another name."))
     try:
-        _token, clear = people_ops.create_api_token(current_user, current_user, form.name.data or "api")
-        db.session.commit()
+        with atomic():
+            _token, clear = people_ops.create_api_token(current_user, current_user, form.name.data or "api")
     except DomainError as error:
-        db.session.rollback()
         return _render(error.status, token_form=form, error=error.render())
     # Shown once, on this page only (never put in the session cookie or a flash message).
     return _render(new_token=clear)
@@ -96,7 +95,6 @@ def revoke_token(token_id: int) -> Response:
     if token is None or token.person_id != current_user.id or not ConfirmForm().validate():
         abort(404 if token is None or token.person_id != current_user.id else 400)
     people_ops.revoke_api_token(current_user, token)
-    db.session.commit()
     flash(_("The token has been revoked."), "success")
     return redirect(url_for("profile.index"))
 
@@ -112,7 +110,6 @@ def new_calendar_link() -> Response:
             people_ops.revoke_api_token(current_user, token)
     # The row's own bearer secret is thrown away: the link is a signature over the row's id.
     people_ops.create_api_token(current_user, current_user, ICAL_TOKEN_NAME, lifetime=None)
-    db.session.commit()
     flash(_("Your calendar link is ready. Add it to your phone's calendar as a subscription."), "success")
     return redirect(url_for("profile.index") + "#calendar")
 
@@ -134,5 +131,4 @@ def mark_all_read() -> Response:
     from tracker.operations.inbox import mark_read
 
     mark_read(current_user)
-    db.session.commit()
     return redirect(url_for("profile.notifications"))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from tracker.blueprints.auth import safe_next
+from tracker.blueprints.transaction import atomic
 from tracker.clock import status_clock
 from tracker.extensions import db
 from tracker.forms import first_error
@@ -144,14 +145,12 @@ def occurrence_page(occurrence_id: int) -> Page:
 
 
 def _done(occurrence: Occurrence, message: str) -> Response:
-    db.session.commit()
     flash(message, "success")
     return redirect(safe_next(request.form.get("next"),
                               url_for("tasks.occurrence_page", occurrence_id=occurrence.id)))
 
 
 def _failed(occurrence: Occurrence, form_name: str, form: Any, error: DomainError | None = None) -> Page:
-    db.session.rollback()
     if error is None:
         return _render(occurrence, status=422, error=first_error(form), **{form_name: form})
     return _render(occurrence, status=error.status, error=error.render(), **{form_name: form})
@@ -159,11 +158,13 @@ def _failed(occurrence: Occurrence, form_name: str, form: Any, error: DomainErro
 
 def _act(occurrence: Occurrence, form_name: str, form: Any, action: Callable[[], str]) -> Page:
     """The one shape of every form on the task page: validate, run the domain operation (which returns the
-    success message), commit and redirect; or roll back and show the page again with the error (4xx)."""
+    success message) and redirect (the request's transaction commits); or show the page again with the error
+    (4xx), the operation's changes dropped."""
     if not form.validate():
         return _failed(occurrence, form_name, form)
     try:
-        message = action()
+        with atomic():
+            message = action()
     except DomainError as error:
         return _failed(occurrence, form_name, form, error)
     return _done(occurrence, message)

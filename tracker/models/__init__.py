@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 
-from tracker.models.audit import AuditEvent
+from tracker.models.audit import AuditChainHead, AuditEvent
 from tracker.models.base import Base, utcnow
 from tracker.models.indicators import Comparator, Direction, Indicator, IndicatorTarget
 from tracker.models.notifications import (
@@ -34,14 +34,15 @@ from tracker.models.plans import (
     task_coordinating_units,
 )
 from tracker.models.reminders import Audience, Channel, ReminderPolicy, ReminderRule, reminder_rule_channels
+from tracker.models.sessions import SignInSession
 from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLease
 
 __all__ = [
-    "ADMINISTRATIVE_KINDS", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditEvent", "AuthAttempt",
-    "Base", "CalendarException", "Channel", "ChannelCredential", "Comment", "Comparator", "DeliveryStatus",
-    "Direction", "ExtensionRequest", "ExtensionStatus", "Indicator", "IndicatorTarget", "IndicatorValue",
-    "JobHeartbeat", "MessageTemplate", "Notification", "NotificationKind", "Occurrence", "OccurrenceStatus",
-    "OrgUnit", "Person", "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy", "ReminderRule",
-    "Report", "ReviewStatus", "Role", "RoleAssignment", "SchedulerLease", "StatusClock", "Task", "TaskStatus",
-    "UnitKind", "reminder_rule_channels", "task_coordinating_units", "utcnow",
+    "ADMINISTRATIVE_KINDS", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditChainHead", "AuditEvent",
+    "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "Comment", "Comparator",
+    "DeliveryStatus", "Direction", "ExtensionRequest", "ExtensionStatus", "Indicator", "IndicatorTarget",
+    "IndicatorValue", "JobHeartbeat", "MessageTemplate", "Notification", "NotificationKind", "Occurrence",
+    "OccurrenceStatus", "OrgUnit", "Person", "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy",
+    "ReminderRule", "Report", "ReviewStatus", "Role", "RoleAssignment", "SchedulerLease", "SignInSession",
+    "StatusClock", "Task", "TaskStatus", "UnitKind", "reminder_rule_channels", "task_coordinating_units", "utcnow",
 ]

@@ -71,4 +71,7 @@ def record_about(
         after=_jsonable(after) if after is not None else None,
     )
     db.session.add(event)
+    from tracker.operations.audit_chain import track
+
+    track(db.session(), event)  # linked into its hash chain when the transaction commits
     return event

@@ -3,13 +3,8 @@
 Every operation here works only while the plan is a draft, needs MANAGE_PLANS on the issuing unit, and is
 audited with the state before and after. A dropped row is cancelled, never deleted, so the review keeps
 its history and the row can be restored. Units must come from the allowed sets below, so a draft cannot
-hand a task to a unit the issuing unit does not command.
-
-* lead unit: the issuing unit or a unit of its subtree (or a new unit proposed under the issuer, created
-  when the plan is confirmed);
-* report-to unit: the subtree or one of the issuer's ancestors ("báo cáo UBND huyện");
-* coordinating units: the subtree, an ancestor, or a child of an ancestor (a district's agencies, a
-  neighbouring commune).
+hand a task to a unit the issuing unit does not command (see tracker/operations/references.py; a lead
+unit may also be a new unit proposed under the issuer, created when the plan is confirmed).
 """
 
 from __future__ import annotations
@@ -29,6 +24,8 @@ from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, ValidationFailed
 from tracker.operations.plan_import import proposal_for
 from tracker.operations.plans import activate_plan, add_task
+from tracker.operations.references import check_coordinating, check_lead, check_report_to
+from tracker.operations.transitions import claim, lock
 
 #: Deadlines further than this outside the plan's period are refused as typing mistakes.
 _SLACK = timedelta(days=366)
@@ -54,46 +51,14 @@ def _snapshot(task: Task) -> dict[str, Any]:
 
 
 def _require_draft(actor: Person | None, plan: Plan) -> None:
+    """Check the permission, and hold the plan's row while it is a draft: an edit and a confirmation at once
+    are serialised, so no edit lands on a plan another request has just confirmed."""
     require(actor, Permission.MANAGE_PLANS, plan.issuing_unit)
-    if plan.status != PlanStatus.DRAFT:
+    if plan.status != PlanStatus.DRAFT or not lock(plan, Plan.status == PlanStatus.DRAFT):
         raise Conflict(_l("The plan is no longer a draft; change its tasks on the plan page instead."))
 
 
-# --- Allowed units ------------------------------------------------------------------------------------
-
-def _in_subtree(unit: OrgUnit, root: OrgUnit) -> bool:
-    return unit.path.startswith(root.path)
-
-
-def check_lead(plan: Plan, unit: OrgUnit) -> OrgUnit:
-    if unit.is_archived:
-        raise ValidationFailed(_l("%(unit)s is archived."), field="lead_unit_id", unit=unit.name)
-    if not _in_subtree(unit, plan.issuing_unit):
-        raise ValidationFailed(_l("%(unit)s is not a unit of %(issuer)s; choose one of its units."),
-                               field="lead_unit_id", unit=unit.name, issuer=plan.issuing_unit.name)
-    return unit
-
-
-def check_report_to(plan: Plan, unit: OrgUnit) -> OrgUnit:
-    issuer = plan.issuing_unit
-    if unit.is_archived:
-        raise ValidationFailed(_l("%(unit)s is archived."), field="report_to_unit_id", unit=unit.name)
-    if not (_in_subtree(unit, issuer) or unit.id in issuer.ancestor_ids):
-        raise ValidationFailed(_l("Reports can go to %(issuer)s, its units or the levels above it, not to %(unit)s."),
-                               field="report_to_unit_id", unit=unit.name, issuer=issuer.name)
-    return unit
-
-
-def check_coordinating(plan: Plan, unit: OrgUnit) -> OrgUnit:
-    issuer = plan.issuing_unit
-    if unit.is_archived:
-        raise ValidationFailed(_l("%(unit)s is archived."), field="coordinating_unit_ids", unit=unit.name)
-    ancestors = issuer.ancestor_ids
-    if not (_in_subtree(unit, issuer) or unit.id in ancestors or unit.parent_id in ancestors):
-        raise ValidationFailed(_l("%(unit)s is too far from %(issuer)s to coordinate this task."),
-                               field="coordinating_unit_ids", unit=unit.name, issuer=issuer.name)
-    return unit
-
+# --- Choices for the review screen (the allowed units are checked in tracker/operations/references.py) ---
 
 def load_unit(unit_id: Any, field: str) -> OrgUnit:
     """The unit with this id (as a form sends it), or a ValidationFailed on `field`."""
@@ -254,11 +219,9 @@ def update_draft_task(
 def drop_draft_task(actor: Person | None, task: Task, reason: str = "") -> None:
     """Drop a row of a draft: the task is cancelled (nothing is deleted) and gets no occurrences."""
     _require_draft(actor, task.plan)
-    if task.status == TaskStatus.CANCELLED:
+    if task.status == TaskStatus.CANCELLED or not claim(
+            task, Task.status == TaskStatus.ACTIVE, status=TaskStatus.CANCELLED, cancelled_at=utcnow()):
         raise Conflict(_l("This row is already dropped."))
-    task.status = TaskStatus.CANCELLED
-    task.cancelled_at = utcnow()
-    db.session.flush()
     audit.record("task.drop_draft", task, actor, unit_id=task.plan.issuing_unit_id,
                  before={"status": "active"}, after={"status": "cancelled", "reason": (reason or "").strip()})
 
@@ -266,11 +229,9 @@ def drop_draft_task(actor: Person | None, task: Task, reason: str = "") -> None:
 def restore_draft_task(actor: Person | None, task: Task) -> None:
     """Take a dropped row of a draft back."""
     _require_draft(actor, task.plan)
-    if task.status != TaskStatus.CANCELLED:
+    if task.status != TaskStatus.CANCELLED or not claim(
+            task, Task.status == TaskStatus.CANCELLED, status=TaskStatus.ACTIVE, cancelled_at=None):
         raise Conflict(_l("This row is not dropped."))
-    task.status = TaskStatus.ACTIVE
-    task.cancelled_at = None
-    db.session.flush()
     audit.record("task.restore_draft", task, actor, unit_id=task.plan.issuing_unit_id,
                  before={"status": "cancelled"}, after={"status": "active"})
 

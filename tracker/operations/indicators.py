@@ -12,6 +12,7 @@ from tracker.models import Comparator, Direction, Indicator, IndicatorTarget, Or
 from tracker.operations import audit
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import ValidationFailed
+from tracker.operations.references import check_own_unit
 
 #: Values are stored as NUMERIC(18, 4): anything at or beyond this cannot be stored.
 MAX_VALUE = Decimal("1e14")
@@ -51,7 +52,15 @@ def set_target(
     value: object,
     comparator: Comparator = Comparator.AT_LEAST,
 ) -> IndicatorTarget:
-    """Set (or change) the target of an indicator for a unit and a year."""
+    """Set (or change) the target of an indicator for a unit and a year.
+
+    Those who manage the indicator's plan set its targets, for units under the plan's issuing unit (an
+    indicator of no plan: those who manage plans of the unit).
+    """
+    plan = db.session.get(Plan, indicator.plan_id) if indicator.plan_id is not None else None
+    if plan is not None:
+        require(actor, Permission.MANAGE_PLANS, plan.issuing_unit)
+        check_own_unit(plan.issuing_unit, unit, "unit_id")
     require(actor, Permission.MANAGE_PLANS, unit)
     if not 1990 <= int(year) <= 2100:
         raise ValidationFailed(_l("The year %(year)s is not plausible."), field="year", year=year)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
-from tracker.clock import FIRST_DATE, LAST_DATE, local_date, utcnow
+from tracker.clock import FIRST_DATE, LAST_DATE, local_date, local_zone, utcnow
 from tracker.extensions import db
 from tracker.models import (
     Attachment,
@@ -36,6 +36,7 @@ from tracker.operations import audit
 from tracker.operations.authz import Permission, can, require
 from tracker.operations.errors import Conflict, PermissionDenied, ValidationFailed
 from tracker.operations.indicators import MAX_VALUE
+from tracker.operations.transitions import claim
 from tracker.operations.uploads import check_upload
 
 _OCC_FIELDS = ("due_on", "completed_at", "completed_on", "cancelled_at")
@@ -75,18 +76,22 @@ def submit_report(
     require(actor, Permission.ACT, occurrence.lead_unit)
     _require_actionable(occurrence)
     if occurrence.completed_at is not None:
-        raise Conflict(_l("This task is already done."))
+        raise occurrence_conflict(occurrence)
     body = (body or "").strip()
     if len(body) > MAX_TEXT:
         raise ValidationFailed(_l("The text is too long (at most %(n)s characters)."), field="body", n=MAX_TEXT)
     files = [_check_file(f) for f in attachments]
-    parsed_values = _parse_values(values or {})
+    parsed_values = _parse_values(values or {}, plan_id=occurrence.task.plan_id)
     if actor is None:
         raise PermissionDenied(_l("A report needs a person who submits it."))
 
     now = now or utcnow()
     submitted_on = local_date(now)
     before = audit.snapshot(occurrence, _OCC_FIELDS)
+    # The one guarded step: only a request that finds the occurrence open completes it.
+    if not claim(occurrence, Occurrence.is_open, completed_at=now, completed_on=submitted_on,
+                 completed_by_id=actor.id):
+        raise occurrence_conflict(occurrence)
     report = Report(
         occurrence=occurrence, submitted_by_id=actor.id, submitted_at=now, submitted_on=submitted_on,
         body=body, is_late=submitted_on > occurrence.due_on,
@@ -102,13 +107,25 @@ def submit_report(
         report.values.append(IndicatorValue(
             indicator_id=indicator.id, unit_id=occurrence.lead_unit_id, year=year, value=value, reported_at=now,
         ))
-    occurrence.completed_at = now
-    occurrence.completed_on = submitted_on
-    occurrence.completed_by_id = actor.id
     db.session.flush()
     audit.record("occurrence.complete", occurrence, actor, unit_id=occurrence.lead_unit_id, before=before,
                  after={**audit.snapshot(occurrence, _OCC_FIELDS), "report_id": report.id, "late": report.is_late})
     return report
+
+
+def occurrence_conflict(occurrence: Occurrence) -> Conflict:
+    """The error for an action that found the occurrence no longer open: what happened, by whom, when."""
+    if occurrence.cancelled_at is not None or occurrence.task.status == TaskStatus.CANCELLED:
+        return Conflict(_l("This task has been cancelled."))
+    if occurrence.completed_at is not None:
+        who = occurrence.completed_by.full_name if occurrence.completed_by is not None else "—"
+        return Conflict(_l("This task was already marked done by %(person)s at %(when)s."), person=who,
+                        when=_local_time(occurrence.completed_at))
+    return Conflict(_l("This task changed meanwhile; reload the page."))
+
+
+def _local_time(value: datetime) -> str:
+    return value.astimezone(local_zone()).strftime("%H:%M %d/%m/%Y")
 
 
 def mark_done(actor: Person | None, occurrence: Occurrence, note: str = "", now: datetime | None = None) -> Report:
@@ -123,15 +140,23 @@ def _check_file(f: UploadedFile) -> UploadedFile:
     return UploadedFile(checked.filename, checked.content_type, checked.content)
 
 
-def _parse_values(values: Mapping[int, object]) -> list[tuple[Indicator, Decimal]]:
+def _parse_values(values: Mapping[int, object], *, plan_id: int) -> list[tuple[Indicator, Decimal]]:
+    """The figures of a report, each for an indicator of the occurrence's own plan (scope check: an indicator
+    of another plan, which the officer may not even read, is unknown here)."""
     if not values:
         return []
-    indicators = {i.id: i for i in db.session.scalars(sa.select(Indicator).where(Indicator.id.in_(list(values))))}
+    try:
+        ids = [int(i) for i in values]
+    except (TypeError, ValueError):
+        raise ValidationFailed(_l("Unknown indicator %(id)s."), field="values", id=next(iter(values)))
+    indicators = {i.id: i for i in db.session.scalars(
+        sa.select(Indicator).where(Indicator.id.in_(ids), Indicator.plan_id == plan_id))}
     parsed = []
     for indicator_id, raw in values.items():
         indicator = indicators.get(int(indicator_id))
         if indicator is None:
-            raise ValidationFailed(_l("Unknown indicator %(id)s."), field="values", id=indicator_id)
+            raise ValidationFailed(_l("Indicator %(id)s is not one of this plan's indicators."), field="values",
+                                   id=indicator_id)
         text = str(raw).strip().replace(" ", "")
         if text.count(",") == 1 and "." not in text:
             text = text.replace(",", ".")  # Vietnamese decimal comma: "2,03"
@@ -162,20 +187,25 @@ def review_report(actor: Person | None, report: Report, *, accept: bool, comment
     if not accept and not comment:
         raise ValidationFailed(_l("Say why the report is returned."), field="comment")
     before = {"review_status": report.review_status.value, **audit.snapshot(occurrence, _OCC_FIELDS)}
-    report.review_status = ReviewStatus.ACCEPTED if accept else ReviewStatus.RETURNED
-    report.reviewed_by_id = actor.id if actor else None
-    report.reviewed_at = utcnow()
-    report.review_comment = comment or None
+    status = ReviewStatus.ACCEPTED if accept else ReviewStatus.RETURNED
+    if not claim(report, Report.review_status == ReviewStatus.SUBMITTED, review_status=status,
+                 reviewed_by_id=actor.id if actor else None, reviewed_at=utcnow(), review_comment=comment or None):
+        raise _review_conflict(report)
     if not accept:
-        occurrence.completed_at = None
-        occurrence.completed_on = None
-        occurrence.completed_by_id = None
-    db.session.flush()
+        claim(occurrence, None, completed_at=None, completed_on=None, completed_by_id=None)
     audit.record("report.accept" if accept else "report.return", report, actor, unit_id=occurrence.lead_unit_id,
                  before=before, after={"review_status": report.review_status.value, "comment": comment,
                                        **audit.snapshot(occurrence, _OCC_FIELDS)})
     enqueue(NotificationKind.REPORT_ACCEPTED if accept else NotificationKind.REPORT_RETURNED,
             [report.submitted_by], key=str(report.id), occurrence_id=occurrence.id, payload={"comment": comment})
+
+
+def _review_conflict(report: Report) -> Conflict:
+    who = report.reviewed_by.full_name if report.reviewed_by is not None else "—"
+    when = _local_time(report.reviewed_at) if report.reviewed_at is not None else "—"
+    if report.review_status == ReviewStatus.ACCEPTED:
+        return Conflict(_l("This report was already accepted by %(person)s at %(when)s."), person=who, when=when)
+    return Conflict(_l("This report was already returned by %(person)s at %(when)s."), person=who, when=when)
 
 
 def request_extension(
@@ -197,15 +227,18 @@ def request_extension(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_l("Say why more time is needed."), field="reason")
-    if db.session.scalar(sa.select(ExtensionRequest.id).where(
-        ExtensionRequest.occurrence_id == occurrence.id, ExtensionRequest.status == ExtensionStatus.PENDING
-    )) is not None:
+    pending = _pending_clause(occurrence.id)
+    if db.session.scalar(sa.select(ExtensionRequest.id).where(pending)) is not None:
         raise Conflict(_l("A request for more time is already waiting for a decision."))
     assert actor is not None
     request = ExtensionRequest(occurrence=occurrence, requested_by_id=actor.id, requested_due_on=new_due_on,
                                reason=reason[:MAX_TEXT])
-    db.session.add(request)
-    db.session.flush()
+    # Two requests at once both pass the check above; the unique index of pending requests keeps one.
+    try:
+        with db.session.begin_nested():
+            db.session.add(request)
+    except sa.exc.IntegrityError:
+        raise Conflict(_l("A request for more time is already waiting for a decision."))
     audit.record("extension.request", request, actor, unit_id=occurrence.lead_unit_id,
                  after={"requested_due_on": new_due_on.isoformat(), "reason": reason})
     return request
@@ -218,13 +251,13 @@ def decide_extension(actor: Person | None, request: ExtensionRequest, *, approve
     if request.status != ExtensionStatus.PENDING:
         raise Conflict(_l("This request has already been decided."))
     before = {"status": request.status.value, "due_on": occurrence.due_on.isoformat()}
-    request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
-    request.decided_by_id = actor.id if actor else None
-    request.decided_at = utcnow()
-    request.decision_note = (note or "").strip() or None
+    status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    if not claim(request, ExtensionRequest.status == ExtensionStatus.PENDING, status=status,
+                 decided_by_id=actor.id if actor else None, decided_at=utcnow(),
+                 decision_note=(note or "").strip() or None):
+        raise _decision_conflict(request)
     if approve:
-        occurrence.due_on = request.requested_due_on
-    db.session.flush()
+        claim(occurrence, None, due_on=request.requested_due_on)
     audit.record("extension.approve" if approve else "extension.reject", request, actor,
                  unit_id=occurrence.lead_unit_id, before=before,
                  after={"status": request.status.value, "due_on": occurrence.due_on.isoformat(), "note": note})
@@ -232,16 +265,25 @@ def decide_extension(actor: Person | None, request: ExtensionRequest, *, approve
             occurrence_id=occurrence.id, payload={"approved": approve, "note": note})
 
 
+def _decision_conflict(request: ExtensionRequest) -> Conflict:
+    who = request.decided_by.full_name if request.decided_by is not None else "—"
+    when = _local_time(request.decided_at) if request.decided_at is not None else "—"
+    if request.status == ExtensionStatus.APPROVED:
+        return Conflict(_l("This request was already approved by %(person)s at %(when)s."), person=who, when=when)
+    return Conflict(_l("This request was already rejected by %(person)s at %(when)s."), person=who, when=when)
+
+
+def _pending_clause(occurrence_id: int) -> sa.ColumnElement[bool]:
+    return sa.and_(ExtensionRequest.occurrence_id == occurrence_id, ExtensionRequest.status == ExtensionStatus.PENDING)
+
+
 def cancel_occurrence(actor: Person | None, occurrence: Occurrence, reason: str) -> None:
     """Cancel one period of a task (nothing is deleted)."""
     require(actor, Permission.MANAGE_PLANS, occurrence.task.plan.issuing_unit)
-    if occurrence.cancelled_at is not None:
-        raise Conflict(_l("This task has been cancelled."))
-    if occurrence.completed_at is not None:
-        raise Conflict(_l("This task is already done."))
     if not (reason or "").strip():
         raise ValidationFailed(_l("Say why it is cancelled."), field="reason")
-    occurrence.cancelled_at = utcnow()
+    if not claim(occurrence, Occurrence.is_open, cancelled_at=utcnow()):
+        raise occurrence_conflict(occurrence)
     audit.record("occurrence.cancel", occurrence, actor, unit_id=occurrence.lead_unit_id,
                  before={"cancelled_at": None}, after={"cancelled_at": occurrence.cancelled_at,
                                                        "reason": reason.strip()})

@@ -15,10 +15,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import ApiToken, OrgUnit, Person, Role, RoleAssignment
+from tracker.models import ApiToken, OrgUnit, Person, Role, RoleAssignment, SignInSession
 from tracker.operations import audit
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, NotFound, ValidationFailed
+from tracker.operations.references import require_person_in_scope
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -78,7 +79,16 @@ def set_password(actor: Person | None, person: Person, password: str) -> None:
         for assignment in person.roles:
             require(actor, Permission.ADMIN, assignment.unit)
     _set_password(person, password)
-    audit.record("person.set_password", person, actor)
+    ended = end_all_sessions(person)
+    audit.record("person.set_password", person, actor, after={"sessions_ended": ended})
+
+
+def end_all_sessions(person: Person) -> int:
+    """Revoke every sign-in session of `person`, "keep me signed in" cookies included (the caller commits)."""
+    result = db.session.execute(sa.update(SignInSession).where(SignInSession.person_id == person.id,
+                                                               SignInSession.revoked_at.is_(None))
+                                .values(revoked_at=utcnow()))
+    return int(result.rowcount or 0)
 
 
 def set_locale(actor: Person | None, person: Person, locale: str) -> bool:
@@ -103,8 +113,10 @@ def check_password(person: Person, password: str) -> bool:
 
 
 def assign_role(actor: Person | None, person: Person, unit: OrgUnit, role: Role) -> RoleAssignment:
-    """Give `person` a role on `unit` and its subtree."""
+    """Give `person` a role on `unit` and its subtree (an admin of the unit, over a person of their units or
+    one with no role yet)."""
     require(actor, Permission.ADMIN, unit)
+    require_person_in_scope(actor, person)
     if any(a.unit_id == unit.id and a.role == role for a in person.roles):
         raise Conflict(_l("%(person)s already has this role."), person=person.full_name)
     assignment = RoleAssignment(person=person, unit=unit, role=role)

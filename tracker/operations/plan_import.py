@@ -68,7 +68,7 @@ from tracker.models import (
     PlanStatus,
     UnitKind,
 )
-from tracker.operations import audit
+from tracker.operations import audit, references
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, ValidationFailed
 from tracker.operations.indicators import create_indicator, set_target
@@ -626,7 +626,9 @@ def _add_extracted_row(actor: Person | None, plan: Plan, index: int, row: dict[s
     coordinating_names = [str(n) for n in row.get("coordinating_units") or []]
     coordinating: dict[int, OrgUnit] = {}
     for name in coordinating_names:
-        coordinating.update({u.id: u for u in resolver.coordinating(name)})
+        # A name that matched a unit beyond the plan's reach stays a name (references.py decides the reach).
+        coordinating.update({u.id: u for u in resolver.coordinating(name)
+                             if not u.is_archived and references.coordinating_allowed(plan, u)})
     assignments, leftover, row_warnings = _assignments(row, resolver)
     row_warnings += [{"code": "before_issue", "date": date.fromisoformat(d["date"]).strftime("%d/%m/%Y"),
                       "text": str(d.get("text") or "")} for d in deadlines if d.get("before_issue")]
@@ -644,6 +646,9 @@ def _add_extracted_row(actor: Person | None, plan: Plan, index: int, row: dict[s
             "match": assignment.match, "candidates": assignment.candidates, "fanout": assignment.fanout,
             "warnings": row_warnings + assignment.warnings,
         }
+        if assignment.lead is not None and (assignment.lead.is_archived
+                                            or not references.lead_allowed(plan, assignment.lead)):
+            assignment.lead = None  # beyond the issuer's reach: proposed as a unit of its own instead
         if assignment.lead is None:
             proposal = proposal_for(assignment.unit_text or "Đơn vị", resolver.issuer)
             # One proposal per unit however the document spells it (a hyphen here, an en dash there).
@@ -654,10 +659,13 @@ def _add_extracted_row(actor: Person | None, plan: Plan, index: int, row: dict[s
             else:
                 proposal["name"] = same
             meta["proposed_unit"] = proposal
+        report_to = resolver.report_to(report_to_names, assignment.lead)
+        if report_to is not None and (report_to.is_archived or not references.report_to_allowed(plan, report_to)):
+            report_to = None
         add_task(
             actor, plan, title=(row.get("title") or assignment.unit_text or "Nhiệm vụ")[:2000],
             lead_unit=assignment.lead, section_code=str(row.get("section") or "")[:64] or None,
-            report_to_unit=resolver.report_to(report_to_names, assignment.lead),
+            report_to_unit=report_to,
             coordinating_units=list(coordinating.values()), due_dates=due_dates,
             recurrence_rule=recurrence, source_text=row.get("source"), import_meta=meta,
         )

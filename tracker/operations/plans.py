@@ -23,9 +23,10 @@ from tracker.models import (
     Task,
     TaskStatus,
 )
-from tracker.operations import audit, recurrence
+from tracker.operations import audit, recurrence, references
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.transitions import claim
 
 _PLAN_FIELDS = ("number", "title", "status", "issued_on", "period_start_on", "period_end_on")
 _TASK_FIELDS = ("title", "lead_unit_id", "report_to_unit_id", "due_on", "recurrence", "status")
@@ -61,6 +62,8 @@ def create_plan(
         period_end_on = date(int(year), 12, 31)
     if period_start_on and period_end_on and period_start_on > period_end_on:
         raise ValidationFailed(_l("The plan's period ends before it starts."), field="period_end_on")
+    if focal_unit is not None:
+        references.check_own_unit(issuing_unit, focal_unit, "focal_unit_id")
     plan = Plan(
         title=title, issuing_unit=issuing_unit, number=(number or "").strip() or None, issued_on=issued_on,
         year=year, period_start_on=period_start_on, period_end_on=period_end_on, implements=implements,
@@ -115,8 +118,11 @@ def add_task(
         proposal = (import_meta or {}).get("proposed_unit")
         if plan.status != PlanStatus.DRAFT or not proposal or not proposal.get("name"):
             raise ValidationFailed(_l("Choose the lead unit."), field="lead_unit_id")
-    elif lead_unit.is_archived:
-        raise ValidationFailed(_l("%(unit)s is archived."), field="lead_unit_id", unit=lead_unit.name)
+    else:
+        references.check_lead(plan, lead_unit)
+    if report_to_unit is not None:
+        references.check_report_to(plan, report_to_unit)
+    coordinating_units = [references.check_coordinating(plan, u) for u in coordinating_units]
     dates = sorted({_require_date(d, "due_on") for d in due_dates})
     kinds = recurrence.parse_recurrence(recurrence_rule)
     if not dates and not kinds:
@@ -217,17 +223,21 @@ def _missing_occurrences(task: Task, existing: set[str]) -> list[dict[str, Any]]
 
 
 def activate_plan(actor: Person | None, plan: Plan) -> int:
-    """Confirm a reviewed draft: the plan becomes active and every task gets its occurrences."""
+    """Confirm a reviewed draft: the plan becomes active and every task gets its occurrences.
+
+    Guarded: of two confirmations at once, one activates the plan and the other gets a Conflict before it
+    creates a unit or an occurrence.
+    """
     require(actor, Permission.MANAGE_PLANS, plan.issuing_unit)
     if plan.status != PlanStatus.DRAFT:
         raise Conflict(_l("Only a draft plan can be activated."))
     if not plan.tasks:
         raise ValidationFailed(_l("The plan has no tasks yet."), field="tasks")
+    if not claim(plan, Plan.status == PlanStatus.DRAFT, status=PlanStatus.ACTIVE, activated_at=utcnow()):
+        raise Conflict(_l("This plan was already confirmed (or cancelled) meanwhile."))
     for task in plan.tasks:
         if task.status == TaskStatus.ACTIVE and task.lead_unit_id is None:
             _create_proposed_unit(actor, plan, task)
-    plan.status = PlanStatus.ACTIVE
-    plan.activated_at = utcnow()
     db.session.flush()
     created = generate_plan_occurrences(t for t in plan.tasks if t.status == TaskStatus.ACTIVE)
     audit.record("plan.activate", plan, actor, unit_id=plan.issuing_unit_id, before={"status": "draft"},
@@ -259,8 +269,8 @@ def cancel_task(actor: Person | None, task: Task, reason: str) -> None:
     if not (reason or "").strip():
         raise ValidationFailed(_l("Say why the task is cancelled."), field="reason")
     now = utcnow()
-    task.status = TaskStatus.CANCELLED
-    task.cancelled_at = now
+    if not claim(task, Task.status == TaskStatus.ACTIVE, status=TaskStatus.CANCELLED, cancelled_at=now):
+        raise Conflict(_l("The task is already cancelled."))
     db.session.execute(
         sa.update(Occurrence)
         .where(Occurrence.task_id == task.id, Occurrence.is_open)
@@ -278,7 +288,8 @@ def set_plan_status(actor: Person | None, plan: Plan, status: PlanStatus, reason
     if plan.status not in allowed.get(status, set()):
         raise Conflict(_l("The plan cannot go from %(old)s to %(new)s."), old=plan.status.value, new=status.value)
     before = plan.status
-    plan.status = status
+    if not claim(plan, Plan.status.in_(allowed[status]), status=status):
+        raise Conflict(_l("The plan cannot go from %(old)s to %(new)s."), old=plan.status.value, new=status.value)
     if status == PlanStatus.CANCELLED:
         task_ids = sa.select(Task.id).where(Task.plan_id == plan.id).scalar_subquery()
         db.session.execute(

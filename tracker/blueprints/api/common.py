@@ -13,13 +13,13 @@ from typing import Any, NoReturn, TypeVar
 
 import flask_smorest
 import marshmallow as ma
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from tracker.extensions import db
+from tracker.extensions import db, limiter
 from tracker.models import Person
 from tracker.operations.errors import DomainError, NotFound, ValidationFailed
 from tracker.queries.listing import Page
@@ -123,6 +123,13 @@ class ApiBlueprint(flask_smorest.Blueprint):
         super().__init__(*args, **kwargs)
         self.before_request(authenticate)
         self.after_request(_after)
+        # One budget per token (or address) across every resource (API_RATE_LIMIT, read at each request).
+        # Declared here, once per blueprint object, not at each create_app: limits would add up.
+        limiter.shared_limit(_api_limit, scope="api")(self)
+
+
+def _api_limit() -> str:
+    return str(current_app.config["API_RATE_LIMIT"])
 
 
 def authenticate() -> None:
@@ -148,9 +155,7 @@ def authenticate() -> None:
 def _after(response: Response) -> Response:
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="tracker"'
-    elif response.status_code < 400 and db.session.dirty:
-        db.session.commit()  # a read's only change: the token's last use
-    return response
+    return response  # the request's transaction (the token's last use, a change) ends in transaction.py
 
 
 def actor() -> Person:
@@ -170,11 +175,6 @@ def paged(page: Page[Any], args: Mapping[str, Any]) -> tuple[list[Any], dict[str
     """The page's items and the X-Pagination header (total, total_pages, first/last/previous/next page)."""
     metadata = flask_smorest.Blueprint._make_pagination_metadata(args["page"], args["page_size"], page.total)
     return page.items, {"X-Pagination": json.dumps(metadata)}
-
-
-def commit() -> None:
-    """End the request's one unit of work."""
-    db.session.commit()
 
 
 #: Documented on every list endpoint's 200 response. The value is JSON text, so it is a string to OpenAPI.

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, commit, get_or_404, paged
+from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, get_or_404, paged
 from tracker.models import ExtensionRequest
 from tracker.operations import occurrences as ops
 from tracker.operations.errors import PermissionDenied
@@ -42,5 +42,4 @@ def decide_extension(args: dict[str, Any], request_id: int) -> Any:
         raise PermissionDenied(_l("You do not have permission for this action on %(unit)s."),
                                unit=extension.occurrence.lead_unit.name)
     ops.decide_extension(actor(), extension, approve=args["approve"], note=args["note"])
-    commit()
     return extension

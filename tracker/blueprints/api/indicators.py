@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, commit, get_or_404, paged
+from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, get_or_404, paged
 from tracker.extensions import db
 from tracker.models import Indicator, OrgUnit, Plan
 from tracker.operations import indicators as ops
@@ -55,7 +55,6 @@ def create_indicator(args: dict[str, Any]) -> Any:
         raise ValidationFailed(_l("No plan with id %(id)s."), field="plan_id", id=args["plan_id"])
     indicator = ops.create_indicator(actor(), plan, name=args["name"], unit_of_measure=args["unit_of_measure"],
                                      direction=args["direction"])
-    commit()
     return indicator, 201
 
 
@@ -79,6 +78,5 @@ def set_target(args: dict[str, Any], indicator_id: int, unit_id: int, year: int)
     unit = get_or_404(OrgUnit, unit_id, _l("No unit with id %(id)s."))
     target = ops.set_target(actor(), indicator, unit=unit, year=year, value=args["value"],
                             comparator=args["comparator"])
-    commit()
     return target
 

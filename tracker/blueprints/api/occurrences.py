@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 from flask_babel import lazy_gettext as _l
 
-from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, commit, paged
+from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, paged
 from tracker.blueprints.guard import check_file_names
 from tracker.clock import status_clock
 from tracker.operations import occurrences as ops
@@ -84,7 +84,6 @@ def mark_done(args: dict[str, Any], occurrence_id: int) -> Any:
     """Mark the occurrence done with a short note (officers and heads of the lead unit)."""
     item = visible_occurrence(occurrence_id)
     ops.mark_done(actor(), item.occurrence, note=args["note"])
-    commit()
     return _reload(occurrence_id)
 
 
@@ -115,7 +114,6 @@ def submit_report(args: dict[str, Any], occurrence_id: int) -> Any:
         actor(), item.occurrence, body=args["body"],
         values={v["indicator_id"]: v["value"] for v in args["values"]}, attachments=files,
     )
-    commit()
     return listing.get_report(report.id), 201
 
 
@@ -139,7 +137,6 @@ def add_comment(args: dict[str, Any], occurrence_id: int) -> Any:
     """Comment on the occurrence (anyone who may see it)."""
     item = visible_occurrence(occurrence_id)
     comment = ops.add_comment(actor(), item.occurrence, args["body"])
-    commit()
     return comment, 201
 
 
@@ -154,6 +151,5 @@ def request_extension(args: dict[str, Any], occurrence_id: int) -> Any:
     item = visible_occurrence(occurrence_id)
     extension = ops.request_extension(actor(), item.occurrence, new_due_on=args["requested_due_on"],
                                       reason=args["reason"])
-    commit()
     return extension, 201
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, commit, get_or_404, paged
+from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, get_or_404, paged
 from tracker.blueprints.api.units import unit_or_invalid
 from tracker.models import Plan
 from tracker.operations import plans as ops
@@ -52,7 +52,6 @@ def create_plan(args: dict[str, Any]) -> Any:
         period_start_on=args["period_start_on"], period_end_on=args["period_end_on"],
         implements=args["implements"] or None, focal_unit=unit_or_invalid(args["focal_unit_id"], "focal_unit_id"),
     )
-    commit()
     return plan, 201
 
 
@@ -94,7 +93,6 @@ def add_task(args: dict[str, Any], plan_id: int) -> Any:
         coordinating_units=[u for u in coordinating if u is not None], due_dates=args["due_dates"],
         recurrence_rule=args["recurrence"] or None, source_text=args["source_text"] or None,
     )
-    commit()
     return task, 201
 
 
@@ -107,5 +105,4 @@ def activate_plan(plan_id: int) -> Any:
     """Activate a reviewed draft: every task gets its occurrences and reminders start."""
     plan = visible_plan(plan_id)
     ops.activate_plan(actor(), plan)
-    commit()
     return plan

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import send_file
 from flask_babel import lazy_gettext as _l
 
-from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, commit, paged
+from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, paged
 from tracker.extensions import db
 from tracker.models import Attachment, Report
 from tracker.operations import occurrences as ops
@@ -63,7 +63,6 @@ def accept_report(args: dict[str, Any], report_id: int) -> Any:
     """Accept the report (reviewers of the unit it reports to, or of the plan's issuing unit)."""
     report = visible_report(report_id)
     ops.review_report(actor(), report, accept=True, comment=args["comment"])
-    commit()
     return listing.get_report(report_id)
 
 
@@ -77,7 +76,6 @@ def return_report(args: dict[str, Any], report_id: int) -> Any:
     """Return the report with a reason: the occurrence is open again and the submitter is told."""
     report = visible_report(report_id)
     ops.review_report(actor(), report, accept=False, comment=args["comment"])
-    commit()
     return listing.get_report(report_id)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, commit, get_or_404, paged
+from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, get_or_404, paged
 from tracker.extensions import db
 from tracker.models import OrgUnit
 from tracker.operations import units as ops
@@ -69,5 +69,4 @@ def create_unit(args: dict[str, Any]) -> Any:
         actor(), name=args["name"], kind=args["kind"], parent=parent, short_name=args["short_name"] or None,
         code=args["code"] or None, is_administrative=args["is_administrative"],
     )
-    commit()
     return unit, 201

@@ -1,0 +1,118 @@
+"""Operators' commands: `tracker audit verify|heads|link`, `tracker backup PATH`, `tracker restore PATH`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from tracker.extensions import db
+
+log = logging.getLogger("tracker.audit")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit trail."""
+
+
+def _report_verify() -> bool:
+    from tracker.operations.audit_chain import verify
+
+    result = verify(db.session())
+    for chain, count in sorted(result.chains.items()):
+        click.echo(f"  {chain}: {count} events")
+    if result.unlinked:
+        click.echo(f"{result.unlinked} events were written before the chains existed and are not linked: "
+                   f"run `tracker audit link` once.", err=True)
+    if result.first_break is not None:
+        b = result.first_break
+        where = f"event #{b.event_id}" if b.event_id is not None else "the chain's head"
+        click.echo(f"BROKEN: chain {b.chain}, {where}: {b.reason}.", err=True)
+        return False
+    if result.ok:
+        click.echo(f"OK: {result.checked} events in {len(result.chains)} chains verified.")
+    return result.ok
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Recompute every hash of every chain; exit 1 naming the first broken event."""
+    sys.exit(0 if _report_verify() else 1)
+
+
+@audit_group.command("heads")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document, signed with SECRET_KEY (HMAC-SHA256).")
+@with_appcontext
+def audit_heads(as_json: bool) -> None:
+    """Print each chain's length and last hash: the anchor to keep outside the database (log, e-mail, paper)."""
+    from tracker.clock import utcnow
+    from tracker.operations.audit_chain import heads
+
+    rows = [{"chain": h.chain, "seq": h.seq, "last_event_id": h.last_event_id, "last_hash": h.last_hash}
+            for h in heads(db.session())]
+    digest = {"at": utcnow().isoformat(timespec="seconds"), "heads": rows}
+    body = json.dumps(digest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    signature = hmac.new(current_app.config["SECRET_KEY"].encode(), body.encode(), hashlib.sha256).hexdigest()
+    log.info("audit heads %s hmac=%s", body, signature)
+    if as_json:
+        click.echo(json.dumps({**digest, "hmac_sha256": signature}, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['chain']}\t{row['seq']}\t#{row['last_event_id']}\t{row['last_hash']}")
+
+
+@audit_group.command("link")
+@with_appcontext
+def audit_link() -> None:
+    """Link events written before the chains existed (once, after upgrading)."""
+    from tracker.operations.audit_chain import link_unlinked
+
+    n = link_unlinked(db.session())
+    db.session.commit()
+    click.echo(f"{n} events linked.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path: str) -> None:
+    """Write a consistent snapshot of the database (attachments included) to PATH."""
+    from tracker.backup import BackupError, backup
+
+    try:
+        info = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except BackupError as error:
+        click.echo(f"Lỗi / Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Backup written: {info.path} ({info.kind}, {info.size_bytes:,} bytes).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@with_appcontext
+def restore_command(path: str) -> None:
+    """Restore the backup PATH into this (empty) database, then verify the audit trail."""
+    from tracker.backup import BackupError, restore, rows_in
+
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection may hold the target open (SQLite) or see old catalogs
+    try:
+        kind = restore(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except BackupError as error:
+        click.echo(f"Lỗi / Error: {error}", err=True)
+        sys.exit(1)
+    db.engine.dispose()
+    counts = rows_in(db.engine)
+    click.echo(f"Restored a {kind} backup: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    sys.exit(0 if _report_verify() else 1)
+
+
+COMMANDS = (audit_group, backup_command, restore_command)
