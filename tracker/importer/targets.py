@@ -60,8 +60,30 @@ _COUNT_UNITS = (
     "buổi",
     "cuộc",
     "đợt",
+    "khu công nghiệp",
+    "cụm công nghiệp",
+    "dự án",
+    "chương trình",
+    "giường bệnh",
+    "giường",
+    "bác sĩ",
+    "nhà văn hóa",
+    "tỷ USD",
+    "triệu USD",
+    "nghìn USD",
+    "USD",
+    "m2",
+    "m²",
+    "con",
+    "lần",
+    "tuyến",
+    "chợ",
+    "làng nghề",
+    "hợp đồng",
 )
-_UNIT_ALT = "|".join(re.escape(u) for u in sorted(_COUNT_UNITS, key=len, reverse=True))
+# "2,1 con/phụ nữ", "tấn/ha", "người/vạn dân": a rate written with a slash is a unit whatever its nouns.
+_RATE_UNIT = r"[^\W\d_]+(?:\s[^\W\d_]+)?/[^\W\d_]+(?:\s[^\W\d_]+)?"
+_UNIT_ALT = _RATE_UNIT + "|" + "|".join(re.escape(u) for u in sorted(_COUNT_UNITS, key=len, reverse=True))
 _VALUE = re.compile(rf"(?<![\d/.,])(?P<num>\d+(?:[.,]\d+)*)\s?(?P<uom>%|(?:{_UNIT_ALT})(?![^\W\d_]))")
 _FROM_TO = re.compile(
     rf"từ\s+(?P<a>\d+(?:[.,]\d+)?)\s?(?P<ua>%|(?:{_UNIT_ALT})(?![^\W\d_]))?(?P<mid>[^%;()]{{0,40}}?)\s+"
