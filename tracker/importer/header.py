@@ -361,6 +361,8 @@ def extract_header(segments: Segments, body_text: str, whole_text: str) -> Heade
     facts.issued, facts.issued_month = _issue_date(header_texts, [*captions, *segments.captions])
     facts.title = _title(segments, preamble, whole_text)
     facts.kind = segments.kind.kind
+    if facts.kind == "unknown" and facts.title.startswith("Kế hoạch"):
+        facts.kind = "ke_hoach"  # no "KẾ HOẠCH" line, but the grounds say "UBND xã xây dựng Kế hoạch ..."
     facts.level = level_of(facts.issuer)
     lines = body_text.splitlines()
     # One "Thời gian thực hiện:" line gives the plan's period; when every line of work has its own, none does.

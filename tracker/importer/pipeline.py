@@ -145,10 +145,21 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
     warnings = list(document.warnings)
     blocks = normalize_blocks(document.blocks)
     segments = split_segments(blocks)
+    dropped = segments.dropped_text()
+    if dropped:
+        warnings.append(
+            f"Có {len(dropped)} dòng sau phần nơi nhận và chữ ký không thuộc phụ lục nào nên không được đọc "
+            f'(bắt đầu: "{dropped[0][:80]}"). Nếu đó là phụ lục, hãy thêm tiêu đề "PHỤ LỤC".'
+        )
     body_text = "\n".join(b.text for b in segments.body)
     whole_text = "\n".join(b.text for b in blocks)
     facts = extract_header(segments, body_text, whole_text)
     _issuer_warning(facts, issuer_hint, warnings)
+    if facts.kind == "unknown":
+        warnings.append(
+            "Không nhận ra loại văn bản (kế hoạch, quyết định, nghị quyết, chương trình, công văn, chỉ thị, "
+            "thông báo); tiêu đề để trống, hãy nhập tiêu đề khi xem lại."
+        )
     plan_year = (
         facts.year or (facts.issued.year if facts.issued else None) or (facts.period[0] if facts.period else None)
     )

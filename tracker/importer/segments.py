@@ -50,6 +50,10 @@ class Segments:
     kind: DocumentKind = field(default_factory=lambda: DocumentKind("unknown"))
     kind_line: str = ""  # the type line the title sits under ("CHƯƠNG TRÌNH HÀNH ĐỘNG CỦA CHÍNH PHỦ")
 
+    def dropped_text(self) -> list[str]:
+        """Lines after the recipients and signature that are neither of them nor an appendix: left unread."""
+        return [block.text for block in self.closing if _substantive(block)]
+
 
 # "(Ban hành kèm theo Quyết định số 1520/QĐ-UBND ngày 12/4/2024 ...)" under the title is a caption.
 CAPTION = re.compile(r"^\(?\s*(?:Ban\s+hành\s+)?kèm\s+theo\b", re.IGNORECASE)
@@ -198,3 +202,20 @@ def _has_rest(block: Block) -> bool:
 
 
 _TYPE_REST = re.compile(r"^(?:QUYẾT\s+ĐỊNH|NGHỊ\s+QUYẾT|CHỈ\s+THỊ|THÔNG\s+BÁO|CÔNG\s+ĐIỆN|HƯỚNG\s+DẪN)\s+\S")
+
+
+_CLOSING_LINE = re.compile(
+    r"^(?:[-+•]\s|Nơi\s+nhận|NƠI\s+NHẬN|Như\s|Lưu\s*:|TM\.|T/M|KT\.|TL\.|TUQ\.|Q\.|\(?(?:đã\s+)?ký|\(Chữ\s+ký)",
+    re.IGNORECASE,
+)
+
+
+def _substantive(block: Block) -> bool:
+    """Tell whether a closing line is text of substance (a sentence, a heading), not a recipient or a signature."""
+    if block.is_row:
+        cells = [c for c in block.cells or () if c.strip()]
+        return any(len(c.split()) >= 12 and not _CLOSING_LINE.match(c) for c in cells)
+    text = block.text.strip()
+    if _CLOSING_LINE.match(text) or (is_mostly_upper(text) and len(text.split()) <= 6):
+        return False  # "CHỦ TỊCH", "PHÓ CHỦ TỊCH", the signer's name in capitals
+    return len(text.split()) >= 8 or bool(ROMAN_HEADING.match(text) or parse_marker(text))

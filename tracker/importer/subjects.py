@@ -96,8 +96,26 @@ def _clauses(text: str) -> list[str]:
     for sentence in _SENTENCE.split(text):
         if _CONDITIONAL.match(_OPENER.sub("", sentence.strip())):
             continue
-        out.extend(part.strip() for part in _CLAUSE.split(sentence) if part.strip())
+        pending = ""
+        for part in (p.strip() for p in _CLAUSE.split(sentence) if p.strip()):
+            if part.endswith(";") and _only_units(part):
+                pending = f"{pending} {part}".strip()  # "Các sở, ban, ngành; UBND các huyện tổ chức ...": one subject
+                continue
+            out.append(f"{pending} {part}".strip())
+            pending = ""
+        if pending:
+            out.append(pending)
     return out
+
+
+def _only_units(clause: str) -> bool:
+    """Tell whether a clause holds nothing but unit names ("Các sở, ban, ngành trực thuộc UBND tỉnh;")."""
+    body, _ = strip_request(_OPENER.sub("", clause.strip()))
+    names = unit_list_at(body)
+    if not names:
+        return False
+    end = body.find(names[-1]) + len(names[-1])
+    return not body[end:].strip(" ;,.")
 
 
 def subject_of(sentence: str) -> tuple[list[str], bool, str] | None:
@@ -141,6 +159,26 @@ def subject_of(sentence: str) -> tuple[list[str], bool, str] | None:
     phrase = body[:end].strip(" ,")
     units = [split_alias(piece.strip(" ,"))[0] for piece in phrase.split(";") if piece.strip(" ,")]
     return units, requested, rest
+
+
+# Words a name may be cut after by a line break ("... phối hợp với Trung tâm" / "Phục vụ hành chính công xã").
+_NAME_OPENERS = {"trung", "tâm", "sở", "ban", "hội", "phòng", "ủy", "viện", "bộ", "cục", "và", "các", "của", "với",
+                 "đồng", "văn", "liên", "đoàn", "chi", "tổng", "công", "về", "cho", "tại", "trên", "đến", "theo", "để"}
+
+
+def _title_line(first: str, following: str) -> bool:
+    """Tell whether an item's first line is its title, not the start of a sentence wrapped by the margin.
+
+    It is when the next line opens a sentence of its own: a long paragraph, or a unit that is not the rest
+    of a name cut at the line's end.
+    """
+    first = first.rstrip()
+    words = first.split()
+    if not words or len(words) > 15 or first.endswith((*_ENDS, "-", "–")) or first.count("(") != first.count(")"):
+        return False
+    if not following[:1].isupper() or words[-1].lower() in _NAME_OPENERS:
+        return False
+    return len(following) >= 150 or starts_with_unit(following)
 
 
 def _without_heading(text: str, unit: str) -> str:
@@ -200,9 +238,7 @@ def subject_drafts(root: Node, existing: list[TaskDraft], taken: set[int], heade
             continue
         lines = node.lines[1:] if node.style[0] == "roman" else node.lines
         owner = _owner(node, headed)
-        first = lines[0].rstrip() if lines else ""
-        if (len(lines) > 1 and len(first.split()) <= 15 and not first.endswith((*_ENDS, "-", "–", "và"))
-                and first.count("(") == first.count(")") and lines[1][:1].isupper() and len(lines[1]) >= 150):
+        if node.style[0] in ("dec", "alpha", "paren") and len(lines) > 1 and _title_line(lines[0], lines[1]):
             lines = [f"{lines[0]}.", *lines[1:]]  # an item's title line ("2. Lập kế hoạch chi ...") ends there
         text = "\n".join(lines)
         if id(node) in headed:

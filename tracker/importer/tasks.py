@@ -268,16 +268,18 @@ def build_tasks(
             body = _children_text(node, headed_ids, heading.rest)
             if not body and any(id(d) in headed_ids for d in node.walk() if d is not node):
                 continue  # "1. Các phòng chuyên môn" only groups the units listed under it
-            draft = TaskDraft(
-                node.section(),
-                part_label(node),
-                heading.unit,
-                _node_text(node, headed_ids),
-                heading.requested,
-                heading.aliases,
-            )
-            draft.body = body
-            drafts.append(draft)
+            # "1. Sở Y tế; Sở Giáo dục và Đào tạo:" over a list of duties: the list is each unit's.
+            for unit in [piece.strip(" ,.") for piece in heading.unit.split(";") if piece.strip(" ,.")]:
+                draft = TaskDraft(
+                    node.section(),
+                    part_label(node),
+                    unit,
+                    _node_text(node, headed_ids),
+                    heading.requested,
+                    heading.aliases,
+                )
+                draft.body = body
+                drafts.append(draft)
             continue
         if node.style[0] in ("root", "roman") or node.kind not in TASK_KINDS:
             continue
