@@ -15,22 +15,27 @@ _WORD = re.compile(r"[^\s,;:.()“”\"]+")
 _MAX_RUN = 5
 
 
-def _spellings(reference: str) -> dict[tuple[str, ...], Counter[tuple[str, ...]]]:
-    """Count how the mixed-case text spells each run of up to _MAX_RUN words, sentence starts left out."""
+def _spellings(reference: str, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], Counter[tuple[str, ...]]]:
+    """Count how the mixed-case text spells each run of the title's words (`wanted`, lower-cased), sentence
+    starts left out."""
+    firsts = {run[0] for run in wanted}
     seen: dict[tuple[str, ...], Counter[tuple[str, ...]]] = {}
     for line in reference.splitlines():
         if not line.strip() or sum(c.isupper() for c in line) > 0.6 * sum(c.isalpha() for c in line):
             continue  # another upper-case line teaches nothing
         words = [(m.group(0), m.start()) for m in _WORD.finditer(line)]
-        for i in range(len(words)):
+        lowered = [w.lower() for w, _ in words]
+        for i, first in enumerate(lowered):
+            if first not in firsts:
+                continue
             before = line[: words[i][1]].rstrip()
             if not before or before.endswith((".", ":", ";", "-", "–", "(", "“", '"')):
                 continue  # a sentence or item starts here: its capital says nothing about the word
             for n in range(1, _MAX_RUN + 1):
-                run = tuple(w for w, _ in words[i : i + n])
-                if len(run) < n:
+                key = tuple(lowered[i : i + n])
+                if len(key) < n or key not in wanted:
                     break
-                seen.setdefault(tuple(w.lower() for w in run), Counter())[run] += 1
+                seen.setdefault(key, Counter())[tuple(w for w, _ in words[i : i + n])] += 1
     return seen
 
 
@@ -39,7 +44,9 @@ def restore_case(upper: str, reference: str) -> str:
     words = _WORD.findall(upper)
     if not words:
         return upper
-    spellings = _spellings(reference)
+    lowered = [word.lower() for word in words]
+    wanted = {tuple(lowered[i : i + n]) for n in range(1, _MAX_RUN + 1) for i in range(len(lowered) - n + 1)}
+    spellings = _spellings(reference, wanted)
     out: list[str] = [word.lower() for word in words]
     i = 0
     while i < len(words):

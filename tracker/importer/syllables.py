@@ -124,6 +124,21 @@ def _segment(run: list[str], lexicon: frozenset[str]) -> list[str]:
     return out[::-1]
 
 
+def _may_join(words: list[str]) -> bool:
+    """Tell cheaply whether any fragment could join a neighbour into a syllable (most lines: none could)."""
+    cores = [m.group(1) if (m := _CORE.match(w)) else "" for w in words]
+    for index, core in enumerate(cores):
+        if not core or not _weak(core):
+            continue
+        before = cores[index - 1] if index else ""
+        after = cores[index + 1] if index + 1 < len(cores) else ""
+        if (before and is_syllable(before + core)) or (after and is_syllable(core + after)):
+            return True
+        if after and index + 2 < len(cores) and cores[index + 2] and is_syllable(core + after + cores[index + 2]):
+            return True
+    return False
+
+
 def join_split_syllables(text: str, lexicon: frozenset[str] = frozenset()) -> str:
     """Rejoin syllables that OCR split with spaces ("ỦY B AN" -> "ỦY BAN", "t ỉ nh" -> "tỉnh").
 
@@ -132,8 +147,7 @@ def join_split_syllables(text: str, lexicon: frozenset[str] = frozenset()) -> st
     `lexicon` (`document_lexicon`) breaks ties toward words the document writes whole elsewhere.
     """
     words = text.split(" ")
-    if len(words) < 2 or not any(_LETTERS.match(_CORE.match(w).group(1)) and _weak(_CORE.match(w).group(1))
-                                 for w in words if _CORE.match(w)):
+    if len(words) < 2 or not _may_join(words):
         return text
     out: list[str] = []
     run: list[str] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tracker.importer import vocabulary
 from tracker.importer.textnorm import fold_tones
@@ -36,8 +37,15 @@ class _Tok:
     end: int
 
 
+@lru_cache(maxsize=8192)
 def _tokens(text: str) -> list[_Tok]:
-    return [_Tok(m.group(0), fold_tones(m.group(0).lower()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    """The tokens of `text` (cached: the same lines are scanned by several rules; callers never change them)."""
+    return [_Tok(m.group(0), _lower_folded(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+@lru_cache(maxsize=65536)
+def _lower_folded(word: str) -> str:
+    return fold_tones(word.lower())
 
 
 def _is_capitalised(token: _Tok) -> bool:
