@@ -247,11 +247,14 @@ def build_tree(blocks: list[Block]) -> Node:
         if marker is None:
             target = stack[-1]
             new_paragraph = not previous or previous.rstrip().endswith(_SENTENCE_END)
-            if new_paragraph and _PART_LEVEL.match(line) and len(stack) > 2:
-                # A closing instruction of the part: keep it out of the last item's text.
-                note = Node(("note", 0), "", [line], parent=stack[1], kind=stack[1].kind)
-                stack[1].children.append(note)
-                stack = [*stack[:2], note]
+            top = 2 if stack[1:] and stack[1].style[0] == "roman" else 1  # the part, or the root of a letter
+            if new_paragraph and _PART_LEVEL.match(line) and len(stack) > top:
+                # A closing instruction of the part (or of a document without parts, such as a directive):
+                # keep it out of the last item's text.
+                owner = stack[top - 1]
+                note = Node(("note", 0), "", [line], parent=owner, kind=owner.kind)
+                owner.children.append(note)
+                stack = [*stack[:top], note]
                 previous = line
                 continue
             if paragraphs and new_paragraph and target.style[0] in ("dash", "plus", "star") and len(stack) > 2:

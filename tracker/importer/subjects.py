@@ -64,7 +64,8 @@ _CARRY_OUT = re.compile(
     r"^(?:(?:căn\s+cứ|theo|trên\s+cơ\s+sở)\s[^.;]{0,120}?)?"
     r"(?:(?:nghiêm\s+túc|chủ\s+động|khẩn\s+trương|tập\s+trung|tích\s+cực)\s+)*(?:triển\s+khai|tổ\s+chức)"
     r"(?:\s+triển\s+khai)?\s+thực\s+hiện(?:\s+(?:tốt|nghiêm\s+túc|có\s+hiệu\s+quả|đầy\s+đủ|kịp\s+thời))*"
-    r"(?:\s+(?:các\s+nội\s+dung|nội\s+dung|kế\s+hoạch|chương\s+trình|các\s+nhiệm\s+vụ)[^.;]*)?\s*(?:[.;,]|$)",
+    r"(?:\s+(?:các\s+nội\s+dung|nội\s+dung|kế\s+hoạch|chương\s+trình|các\s+nhiệm\s+vụ|chỉ\s+thị|quyết\s+định"
+    r"|công\s+văn|thông\s+báo|nghị\s+quyết|văn\s+bản)[^.;]*)?\s*(?:[.;,]|$)",
     re.IGNORECASE,
 )
 # "... phối hợp thực hiện." and nothing more: a coordinator, not a task of its own.
@@ -118,12 +119,14 @@ def _only_units(clause: str) -> bool:
     return not body[end:].strip(" ;,.")
 
 
-def subject_of(sentence: str) -> tuple[list[str], bool, str] | None:
+def subject_of(sentence: str, *, closing: bool = True) -> tuple[list[str], bool, str] | None:
     """Read the units a sentence opens with and whether they are asked ("Đề nghị"); None when it does not
     open with units followed by an action verb. Returns (units, requested, the rest of the sentence).
 
     Line breaks are kept in `sentence`: a name never runs on into a line that opens with a verb ("Phòng Tài
-    chính - Kế hoạch" / "Tham mưu UBND huyện ...").
+    chính - Kế hoạch" / "Tham mưu UBND huyện ..."). With `closing`, the sentence may be the closing formula
+    that asks everyone to carry out the document, which hands out no work; a numbered item of a directive
+    ("6. Các sở, ban, ngành ... triển khai thực hiện có hiệu quả Chỉ thị này") is an assignment all the same.
     """
     text = _OPENER.sub("", sentence.strip())
     if _CONDITIONAL.match(text) or re.match(r"^đối\s+với\s[^,;]{0,120}:", text, re.IGNORECASE):
@@ -150,7 +153,7 @@ def subject_of(sentence: str) -> tuple[list[str], bool, str] | None:
     rest = re.sub(r"^\([^()]*\)\s*", "", rest)  # "UBND các xã (Chủ tịch UBND) chỉ đạo ..."
     # After "Giao"/"Đề nghị" the assignment is explicit: any lower-case predicate is the duty ("dự toán đầy đủ").
     acts = opens_with_verb(rest) or _MODAL.match(rest) or (explicit and rest[:1].islower())
-    if not rest or not acts or _CARRY_OUT.match(rest):
+    if not rest or not acts or (closing and _CARRY_OUT.match(rest)):
         return None
     if _ONLY_COORDINATE.match(rest) or re.match(r"^(?:chủ\s+trì|phối\s+hợp|thực\s+hiện)\s*:", rest, re.IGNORECASE):
         return None  # a coordinator only, or a label ("Cơ quan chủ trì: ...") read elsewhere
@@ -243,9 +246,11 @@ def subject_drafts(root: Node, existing: list[TaskDraft], taken: set[int], heade
         text = "\n".join(lines)
         if id(node) in headed:
             text = _without_heading(text, headed[id(node)])
+        # Unnumbered paragraphs and the reporting part close the document; a numbered item assigns.
+        closing = node.style[0] in ("root", "roman", "note") or node.kind == "report"
         current: list[TaskDraft] = []
         for sentence in _clauses(text):
-            found = subject_of(sentence)
+            found = subject_of(sentence, closing=closing)
             if found is None:
                 for draft in current:  # a sentence without a subject goes on with the duty before it
                     draft.body = f"{draft.body} {sentence}"

@@ -99,7 +99,7 @@ def _verb_at(tokens: list[_Tok], i: int) -> bool:
         return False
     if _managed_object_at(tokens, i):
         return False
-    return not (pair == "tổ chức" and previous in ("các", "những"))
+    return not (pair == "tổ chức" and previous in ("các", "những", "là", "mọi", "cho"))  # "chủ rừng là tổ chức"
 
 
 def _managed_object_at(tokens: list[_Tok], i: int) -> bool:
