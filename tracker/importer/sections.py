@@ -190,7 +190,10 @@ def _item_kind(marker: Marker) -> str | None:
     title = marker.rest.split(":")[0].strip()
     if len(title.split()) > 10 or title.endswith("."):
         return None
-    return classify_title(title, anchored=True)
+    kind = classify_title(title, anchored=True)
+    if kind == "purpose" and len(title.split()) > 4:
+        return None  # "Yêu cầu về kỹ thuật và chất lượng" sets duties; only "Mục đích, yêu cầu" itself is aims
+    return kind
 
 
 _LONG_LINE = 150

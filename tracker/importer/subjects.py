@@ -131,6 +131,13 @@ def subject_of(sentence: str, *, closing: bool = True) -> tuple[list[str], bool,
     text = _OPENER.sub("", sentence.strip())
     if _CONDITIONAL.match(text) or re.match(r"^đối\s+với\s[^,;]{0,120}:", text, re.IGNORECASE):
         return None  # conditional boilerplate, or a topic ("Đối với các cơ sở ...: Báo cáo ...")
+    if text is not sentence.strip() and not starts_with_unit(strip_request(text)[0]):
+        # The lead-in went on past its first comma ("Trên cơ sở đề nghị của UBND quận, huyện, Sở Xây dựng
+        # chủ trì ..."): read on from the next comma after which a unit opens.
+        for comma in re.finditer(r",\s+", text[:200]):
+            if starts_with_unit(text[comma.end() :]):
+                text = text[comma.end() :]
+                break
     text = _CONDITION.sub("", text)
     asks = _ISSUER_ASKS.match(text)
     if asks:
