@@ -108,6 +108,10 @@ def _deadlines(draft: TaskDraft, default_year: int | None, floor: date | None = 
             if key not in seen:
                 seen.add(key)
                 found.append(ExtractedDeadline(hit.date.isoformat(), hit.text, hit.precision, kind))
+    if not any(d.kind != "target" for d in found):
+        for cell in draft.section_times:  # the section's "Thời gian hoàn tất: ..." line
+            for hit in parse_time_cell(cell, default_year):
+                found.append(ExtractedDeadline(hit.date.isoformat(), cell.strip(), hit.precision, "completion"))
     return found
 
 

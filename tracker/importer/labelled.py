@@ -31,7 +31,8 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _TIME_LABEL = re.compile(
-    r"^(?:thời\s+(?:gian|hạn)|tiến\s+độ)(?:\s+(?:thực\s+hiện|hoàn\s+thành|triển\s+khai|báo\s+cáo))*\s*:\s*(?P<value>.+)$",
+    r"^(?:thời\s+(?:gian|hạn)|tiến\s+độ)(?:\s+(?:thực\s+hiện|hoàn\s+thành|hoàn\s+tất|triển\s+khai|báo\s+cáo))*"
+    r"\s*:\s*(?P<value>.+)$",
     re.IGNORECASE,
 )
 
@@ -159,3 +160,40 @@ def labelled_drafts(root: Node) -> tuple[list[TaskDraft], set[int]]:
             draft.deadline_cells = list(cells)
             drafts.append(draft)
     return drafts, used
+
+
+def section_times(root: Node) -> dict[str, list[str]]:
+    """The "Thời gian thực hiện/hoàn tất: ..." lines of each section, by section label.
+
+    A time line closing the last item of a step ("2.1. Bước 1: / 2.1.a ... / 2.1.b ... / Thời gian hoàn tất:
+    trước ngày 27/6/2014") times the whole step.
+    """
+    found: dict[str, list[str]] = {}
+    for node in root.walk():
+        if node.style[0] == "root":
+            continue
+        parent = node.parent
+        heading = _TIME_LABEL.match(node.heading.strip(" -+*")) if node.style[0] != "roman" else None
+        if heading and parent is not None and parent.style[0] != "root":
+            # "3. Thời gian thực hiện: ..." or "- Thời gian: ..." as an item of its own: its section's time.
+            found.setdefault(parent.section(), []).append(heading.group("value").strip(" ."))
+            continue
+        for line in node.lines[1:]:
+            match = _TIME_LABEL.match(line.strip(" -+*"))
+            if not match:
+                continue
+            last = parent is not None and parent.style[0] != "root" and parent.children and parent.children[-1] is node
+            owner = parent if last and node.style[0] in ("dec", "alpha", "paren") else node
+            found.setdefault(owner.section(), []).append(match.group("value").strip(" ."))
+    return found
+
+
+def give_section_times(drafts: list[TaskDraft], times: dict[str, list[str]]) -> None:
+    """Let each task know the time line of the nearest section around it."""
+    for draft in drafts:
+        parts = draft.section.split(".")
+        for size in range(len(parts), 0, -1):
+            cells = times.get(".".join(parts[:size]))
+            if cells:
+                draft.section_times = list(cells)
+                break

@@ -21,7 +21,7 @@ from tracker.importer.assemble import PlanTime, assemble_tasks, settle_default_d
 from tracker.importer.budget import Deadline, checkpoint, within
 from tracker.importer.dates import roman_to_int
 from tracker.importer.header import HeaderFacts, extract_header, is_issuer, issuer_names
-from tracker.importer.labelled import labelled_drafts
+from tracker.importer.labelled import give_section_times, labelled_drafts, section_times
 from tracker.importer.normalize import normalize_blocks
 from tracker.importer.readers import Document, Limits, read_document
 from tracker.importer.reporting import apply_reporting
@@ -171,6 +171,7 @@ def _extract(document: Document, issuer_hint: str | None) -> PlanExtraction:
     drafts, report_nodes, headed = build_tasks(root, used)
     drafts.extend(labelled)
     drafts.extend(subject_drafts(root, drafts, used, headed))
+    give_section_times(drafts, section_times(root))
     drafts.extend(table_drafts(tables))
     # The issuer's own duties are not tasks ("Ban Chỉ đạo quốc gia" in a list of leads of its own plan).
     issuer = issuer_names(facts.issuer, whole_text)

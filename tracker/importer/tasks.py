@@ -71,6 +71,8 @@ class TaskDraft:
     deadline_cells: list[str] = field(default_factory=list)
     merged_from: list[str] = field(default_factory=list)
     body: str = ""
+    # The "Thời gian hoàn tất: ..." of the section the task sits in, used when its own text gives no date.
+    section_times: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.body = self.body or self.text
