@@ -149,3 +149,23 @@ def test_targets_keep_their_unit_and_direction() -> None:
     assert targets["Tổng tỷ suất sinh"]["unit_of_measure"] == "con/phụ nữ"
     assert targets["Tổng tỷ suất sinh"]["values"] == {"2025": 2.1}
     assert targets["Trồng mới"]["unit_of_measure"] == "ha"
+
+
+def test_a_meeting_conclusion_gives_each_unit_named_in_it_a_task_and_none_to_the_office_that_announces_it() -> None:
+    result = _result(
+        "ỦY BAN NHÂN DÂN\nTỈNH QUẢNG NINH\nSố: 120/TB-UBND\nQuảng Ninh, ngày 10 tháng 3 năm 2025\n"
+        "THÔNG BÁO\nKết luận của Chủ tịch UBND tỉnh tại cuộc họp về công tác giải phóng mặt bằng\n"
+        "Ngày 05/3/2025, Chủ tịch UBND tỉnh chủ trì cuộc họp. Chủ tịch UBND tỉnh kết luận như sau:\n"
+        "1. Sở Tài nguyên và Môi trường hoàn thành hồ sơ thu hồi đất, báo cáo UBND tỉnh trước ngày 30/3/2025.\n"
+        "2. Giao UBND thành phố Hạ Long chủ trì, phối hợp với Sở Xây dựng bàn giao mặt bằng trong tháng 4/2025.\n"
+        "3. Sở Tài chính thẩm định phương án bồi thường.\n"
+        "Văn phòng UBND tỉnh thông báo để các cơ quan, đơn vị biết, thực hiện./.\n"
+        "Nơi nhận:\n- Như trên;\n- Lưu: VT.\n"
+    )
+    assert result["kind"] == "thong_bao_ket_luan"
+    assert result["title"].startswith("Thông báo kết luận của Chủ tịch UBND tỉnh")
+    assert [(t["section"], t["unit"], [d["date"] for d in t["deadlines"]]) for t in result["tasks"]] == [
+        ("1", "Sở Tài nguyên và Môi trường", ["2025-03-30"]),
+        ("2", "UBND thành phố Hạ Long", ["2025-04-30"]),
+        ("3", "Sở Tài chính", []),
+    ]

@@ -88,6 +88,10 @@ def _normalise(kind_words: str) -> str:
     return KINDS.get(words, "unknown")
 
 
+# How the subject line of a document opens when it is not in capitals.
+_SUBJECT_OPENER = re.compile(r"^(?:Về|V/v|Ban\s+hành|Về\s+việc|Kết\s+luận|Ý\s+kiến\s+chỉ\s+đạo)\b")
+
+
 def _subject_lines(blocks: list[Block], start: int, first: str) -> list[str]:
     """The subject under a type line: its own rest, then upper-case or "Về việc"/"V/v" lines that follow."""
     lines = [first] if first else []
@@ -98,7 +102,7 @@ def _subject_lines(blocks: list[Block], start: int, first: str) -> list[str]:
                 break
             continue
         upper = is_mostly_upper(text, 0.7)
-        if not lines and (upper or re.match(r"^(?:Về|V/v|Ban\s+hành|Về\s+việc)\b", text)):
+        if not lines and (upper or _SUBJECT_OPENER.match(text)):
             lines.append(text)
             continue
         if lines and upper and not _type_of(text) and not re.match(r"^[IVX]+\.", text):

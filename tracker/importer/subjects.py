@@ -68,6 +68,8 @@ _CARRY_OUT = re.compile(
     r"|công\s+văn|thông\s+báo|nghị\s+quyết|văn\s+bản)[^.;]*)?\s*(?:[.;,]|$)",
     re.IGNORECASE,
 )
+# "Văn phòng UBND tỉnh thông báo để các cơ quan, đơn vị biết, thực hiện": how a notice ends, not a duty.
+_NOTIFIES = re.compile(r"^(?:xin\s+)?thông\s+báo\s+(?:để|cho|đến)\b[^.;]{0,80}\bbiết", re.IGNORECASE)
 # "... phối hợp thực hiện." and nothing more: a coordinator, not a task of its own.
 _ONLY_COORDINATE = re.compile(r"^phối\s+hợp(?:\s+(?:thực\s+hiện|triển\s+khai))?\s*[.;]?$", re.IGNORECASE)
 # A report with neither a date nor a period ("báo cáo định kỳ theo quy định") only repeats the usual duty.
@@ -161,6 +163,8 @@ def subject_of(sentence: str, *, closing: bool = True) -> tuple[list[str], bool,
     # After "Giao"/"Đề nghị" the assignment is explicit: any lower-case predicate is the duty ("dự toán đầy đủ").
     acts = opens_with_verb(rest) or _MODAL.match(rest) or (explicit and rest[:1].islower())
     if not rest or not acts or (closing and _CARRY_OUT.match(rest)):
+        return None
+    if _NOTIFIES.match(rest):
         return None
     if _ONLY_COORDINATE.match(rest) or re.match(r"^(?:chủ\s+trì|phối\s+hợp|thực\s+hiện)\s*:", rest, re.IGNORECASE):
         return None  # a coordinator only, or a label ("Cơ quan chủ trì: ...") read elsewhere
