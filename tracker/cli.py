@@ -260,9 +260,10 @@ def register_commands(app: Flask) -> None:
     from tracker.jobs import cli as job_commands  # sweep, dispatch, digest, scheduler
     from tracker.maintenance_cli import COMMANDS as maintenance_commands  # audit, backup, restore
     from tracker.notify.zalo_cli import zalo_group
+    from tracker.people_cli import people_group
 
     for command in (seed_units_command, demo_command, import_plan_command, report_command, serve_command, token_group,
-                    zalo_group):
+                    zalo_group, people_group):
         app.cli.add_command(command)
     for command in maintenance_commands:
         app.cli.add_command(command)
