@@ -93,8 +93,8 @@ def _cell_text(value: object) -> str:
 def read_people_file(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> Sheet:
     """Read the people rows of a .xlsx (first sheet) or .csv file; ValidationFailed for an unusable file."""
     if len(data) > max_bytes:
-        raise ValidationFailed(_l("The file is larger than %(mb)s MB."), field="file",
-                               mb=round(max_bytes / 1024 / 1024, 1))
+        size = f"{max_bytes / 1048576:g} MB" if max_bytes >= 1048576 else f"{max_bytes / 1024:g} KB"
+        raise ValidationFailed(_l("The file is larger than %(size)s."), field="file", size=size)
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix == "xlsx" or (suffix != "csv" and data[:4] == b"PK\x03\x04"):
         raw_rows = _xlsx_rows(data, max_rows)

@@ -386,7 +386,7 @@ class _Planner:
             self.error(row, _l("no unit named %(name)s among the units you administer"), name=name)
             return None, 0
         if len(candidates) > 1:
-            shown = [self._describe(c, unit_names) for c in candidates[:5]]
+            shown = sorted(self._describe(c, unit_names) for c in candidates)[:5]
             more = f" (+{len(candidates) - 5})" if len(candidates) > 5 else ""
             self.error(row, _l("%(count)s units are named %(name)s: %(candidates)s; give the unit's code, or the "
                                "unit above it as 'Parent / Unit'"), count=len(candidates), name=name,
