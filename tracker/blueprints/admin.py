@@ -300,8 +300,10 @@ def import_people_confirm() -> Page:
     try:
         with atomic():
             result = people_import.apply_import(current_user, filename, data, expected_digest=form.digest.data)
-    except people_import.PreviewChanged as changed:
-        return _render_import(changed.preview, data, changed=True, status=409)
+    except people_import.PreviewChanged as refused:
+        preview = refused.preview
+        return _render_import(preview, data, changed=preview.digest != form.digest.data,
+                              status=422 if preview.errors else 409)
     except DomainError as error:
         return _render_import(None, error=error.render(), status=error.status)
     flash(_("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.", file=filename,

@@ -418,7 +418,7 @@ def code_candidates(code: str) -> list[str]:
 # --- Applying ----------------------------------------------------------------------------------------------
 
 class PreviewChanged(Exception):
-    """The data changed since the preview: the caller shows `preview` again instead of applying."""
+    """The plan is not the one previewed, or has errors: the caller shows `preview` instead of applying."""
 
     def __init__(self, preview: ImportPreview) -> None:
         super().__init__("the import changed since its preview")
@@ -428,15 +428,12 @@ class PreviewChanged(Exception):
 def apply_import(actor: Person | None, filename: str, data: bytes, *, expected_digest: str | None) -> ImportResult:
     """Import a people file: plan it again and write exactly that plan (flushes; the caller commits).
 
-    With `expected_digest` (the preview's), a different plan raises PreviewChanged and nothing is written.
-    A file with errors raises ValidationFailed; the caller shows them from a preview.
+    With `expected_digest` (the preview's), a different plan raises PreviewChanged and nothing is written;
+    so does a file with any error (the exception carries the new preview, errors included, to show).
     """
     preview = preview_import(actor, filename, data)
-    if expected_digest is not None and preview.digest != expected_digest:
+    if preview.errors or (expected_digest is not None and preview.digest != expected_digest):
         raise PreviewChanged(preview)
-    if preview.errors:
-        raise ValidationFailed(_l("The file has %(n)s error(s); nothing was imported."), field="file",
-                               n=len(preview.errors))
     creates, updates = preview.of("create"), preview.of("update")
     units = {u.id: u for chunk in _chunks(str(c.unit_id) for c in creates + updates)
              for u in db.session.scalars(sa.select(OrgUnit).where(OrgUnit.id.in_([int(i) for i in chunk])))}
