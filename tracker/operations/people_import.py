@@ -146,12 +146,28 @@ def preview_import(actor: Person | None, filename: str, data: bytes) -> ImportPr
     return preview
 
 
+#: Fields of an account the file may set, compared with what the database holds.
+_COMPARED = ("full_name", "title", "email", "phone", "prefers_digest")
+
+
+@dataclass
+class _Known:
+    """An existing account as the planner needs it: its fields and its roles (unit id, role, path, unit name)."""
+
+    id: int
+    username: str
+    fields: dict[str, object]
+    roles: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+
 class _Planner:
     def __init__(self, actor: Person | None, sheet: Sheet, preview: ImportPreview) -> None:
         self.actor = actor
         self.sheet = sheet
         self.preview = preview
         self.roots = None if actor is None else scope_paths(actor, Permission.ADMIN)
+        self._by_name_cache: dict[tuple[str, ...], tuple[int, object | None, dict[str, object]]] = {}
+        self._ancestors_cache: dict[str, set[str]] = {}
         if self.roots is not None and not self.roots:
             raise PermissionDenied(_l("You do not administer any unit."))
 
@@ -161,19 +177,31 @@ class _Planner:
 
     # --- set-based loading ---------------------------------------------------------------------------
 
-    def _load_people(self) -> tuple[dict[str, Person], dict[str, list[Person]]]:
+    def _load_people(self) -> tuple[dict[str, _Known], dict[str, list[_Known]]]:
+        """The accounts the file names (by username or e-mail), with their roles: plain rows, not ORM objects,
+        so thousands of them cost two or three queries and no identity-map bookkeeping."""
         usernames = {r.values.get("username", "").strip().lower() for r in self.sheet.rows} - {""}
         emails = {r.values.get("email", "").strip().lower() for r in self.sheet.rows} - {""}
-        by_username: dict[str, Person] = {}
-        by_email: dict[str, list[Person]] = defaultdict(list)
-        query = sa.select(Person).options(selectinload(Person.roles))
-        for chunk in _chunks(usernames):
-            for person in db.session.scalars(query.where(Person.username.in_(chunk))):
-                by_username[person.username] = person
-        for chunk in _chunks(emails):
+        known: dict[int, _Known] = {}
+        columns = [Person.id, Person.username, *(getattr(Person, f) for f in _COMPARED)]
+        for values, column in ((usernames, Person.username), (emails, sa.func.lower(Person.email))):
             # E-mail addresses are ASCII in practice, where lower() agrees on every backend.
-            for person in db.session.scalars(query.where(sa.func.lower(Person.email).in_(chunk))):
-                by_email[(person.email or "").lower()].append(person)
+            for chunk in _chunks(values):
+                for row in db.session.execute(sa.select(*columns).where(column.in_(chunk))):
+                    if row.id not in known:
+                        known[row.id] = _Known(row.id, row.username, {f: getattr(row, f) for f in _COMPARED})
+        for chunk in _chunks(str(i) for i in known):
+            query = (sa.select(RoleAssignment.person_id, RoleAssignment.unit_id, RoleAssignment.role, OrgUnit.path,
+                               OrgUnit.name)
+                     .join(OrgUnit, OrgUnit.id == RoleAssignment.unit_id)
+                     .where(RoleAssignment.person_id.in_([int(i) for i in chunk])))
+            for person_id, unit_id, role, path, name in db.session.execute(query):
+                known[person_id].roles.append((unit_id, Role(role).value, path, name))
+        by_username = {k.username: k for k in known.values()}
+        by_email: dict[str, list[_Known]] = defaultdict(list)
+        for k in known.values():
+            if k.fields.get("email"):
+                by_email[str(k.fields["email"]).lower()].append(k)
         return by_username, by_email
 
     def _load_units_by_code(self) -> dict[str, OrgUnit]:
@@ -294,10 +322,10 @@ class _Planner:
             else:
                 self.first_row_of_email[email_key] = row.number
         if person is not None and self.roots is not None:
-            outside = [a.unit for a in person.roles if not _in_scope(a.unit.path, self.roots)]
+            outside = [name for _u, _r, path, name in person.roles if not _in_scope(path, self.roots)]
             if outside:
                 self.error(row.number, _l("the account %(username)s has roles in units you do not administer "
-                                          "(%(unit)s)"), username=person.username, unit=outside[0].name)
+                                          "(%(unit)s)"), username=person.username, unit=outside[0])
         if person is None and not roles and values.get("roles", "").strip() == "":
             self.error(row.number, _l("a new account needs at least one role"))
 
@@ -310,7 +338,7 @@ class _Planner:
                            person_id=person.id if person is not None else None, fields=fields,
                            roles_to_add=[r.value for r in roles])
         if person is not None:
-            change.fields = {k: v for k, v in fields.items() if getattr(person, k) != v}
+            change.fields = {k: v for k, v in fields.items() if person.fields.get(k) != v}
         if unit is not None:
             self._finish_roles(change, unit, person)
         else:
@@ -319,11 +347,11 @@ class _Planner:
             change._person = person  # type: ignore[attr-defined]
         return change
 
-    def _finish_roles(self, change: RowChange, unit: OrgUnit, person: Person | None = None) -> None:
+    def _finish_roles(self, change: RowChange, unit: OrgUnit, person: _Known | None = None) -> None:
         person = person or getattr(change, "_person", None)
         change.unit_id, change.unit_name = unit.id, unit.name
         if person is not None:
-            held = {a.role.value for a in person.roles if a.unit_id == unit.id}
+            held = {role for unit_id, role, _p, _n in person.roles if unit_id == unit.id}
             change.roles_to_add = [r for r in change.roles_to_add if r not in held]
         if hasattr(change, "_person"):
             del change._person  # type: ignore[attr-defined]
@@ -352,7 +380,7 @@ class _Planner:
 
     def _unit(self, row: int, values: dict[str, str]) -> tuple[OrgUnit | None, int]:
         """The row's unit: a loaded OrgUnit (by code), or the id of a unit found by name; errors otherwise."""
-        units_by_code, units_by_name, unit_names = self.units_by_code, self.units_by_name, self.unit_names
+        units_by_code = self.units_by_code
         code = values.get("unit_code", "").strip()
         name = values.get("unit_name", "").strip()
         if code:
@@ -376,23 +404,38 @@ class _Planner:
         if not name:
             self.error(row, _l("give the unit's code or name"))
             return None, 0
-        segments = [s for s in (_fold(p) for p in re.split(r"\s*[/>]\s*", name)) if s]
-        candidates = list(units_by_name.get(segments[-1], []))
+        # Thousands of rows name the same few hundred units: each distinct name is resolved once.
+        key = tuple(s for s in (_fold(p) for p in re.split(r"\s*[/>]\s*", name)) if s)
+        if key not in self._by_name_cache:
+            self._by_name_cache[key] = self._resolve_name(key)
+        unit_id, message, params = self._by_name_cache[key]
+        if message is not None:
+            self.error(row, message, name=name, **params)
+            return None, 0
+        return None, unit_id
+
+    def _resolve_name(self, segments: tuple[str, ...]) -> tuple[int, object | None, dict[str, object]]:
+        """(unit id, None, {}) for the one unit in scope so named, else (0, error message, its parameters)."""
+        candidates = list(self.units_by_name.get(segments[-1], [])) if segments else []
         for parent in reversed(segments[:-1]):  # "Xã A / Trạm Y tế": keep those with an ancestor named "Xã A"
-            candidates = [c for c in candidates
-                          if any(_fold(unit_names.get(int(a), ("", ""))[0]) == parent
-                                 for a in c[2].strip("/").split("/")[:-1])]
+            candidates = [c for c in candidates if parent in self._ancestor_names(c[2])]
         if not candidates:
-            self.error(row, _l("no unit named %(name)s among the units you administer"), name=name)
-            return None, 0
+            return 0, _l("no unit named %(name)s among the units you administer"), {}
         if len(candidates) > 1:
-            shown = sorted(self._describe(c, unit_names) for c in candidates)[:5]
+            shown = sorted(self._describe(c, self.unit_names) for c in candidates)[:5]
             more = f" (+{len(candidates) - 5})" if len(candidates) > 5 else ""
-            self.error(row, _l("%(count)s units are named %(name)s: %(candidates)s; give the unit's code, or the "
-                               "unit above it as 'Parent / Unit'"), count=len(candidates), name=name,
-                       candidates="; ".join(shown) + more)
-            return None, 0
-        return None, candidates[0][0]
+            return 0, _l("%(count)s units are named %(name)s: %(candidates)s; give the unit's code, or the unit "
+                         "above it as 'Parent / Unit'"), {"count": len(candidates),
+                                                          "candidates": "; ".join(shown) + more}
+        return candidates[0][0], None, {}
+
+    def _ancestor_names(self, path: str) -> set[str]:
+        """Folded names of the units above the one at `path` (within the loaded scope)."""
+        parent_path = path[:path.rstrip("/").rfind("/") + 1]
+        if parent_path not in self._ancestors_cache:
+            ids = [int(a) for a in parent_path.strip("/").split("/") if a]
+            self._ancestors_cache[parent_path] = {_fold(self.unit_names[i][0]) for i in ids if i in self.unit_names}
+        return self._ancestors_cache[parent_path]
 
     @staticmethod
     def _describe(candidate: tuple[int, str, str], unit_names: dict[int, tuple[str, str]]) -> str:
@@ -435,30 +478,30 @@ def apply_import(actor: Person | None, filename: str, data: bytes, *, expected_d
     if preview.errors or (expected_digest is not None and preview.digest != expected_digest):
         raise PreviewChanged(preview)
     creates, updates = preview.of("create"), preview.of("update")
-    units = {u.id: u for chunk in _chunks(str(c.unit_id) for c in creates + updates)
-             for u in db.session.scalars(sa.select(OrgUnit).where(OrgUnit.id.in_([int(i) for i in chunk])))}
     people = {p.id: p for chunk in _chunks(str(c.person_id) for c in updates)
               for p in db.session.scalars(sa.select(Person).options(selectinload(Person.roles))
                                           .where(Person.id.in_([int(i) for i in chunk])))}
     # New accounts have no password: they choose one through "Forgot password" (a reset link by e-mail),
     # or an admin sets one; password_hash None can never sign in.
-    new_people = [(change, Person(username=change.username, locale="vi", **change.fields)) for change in creates]
-    db.session.add_all(p for _c, p in new_people)
-    roles_added = 0
-    for change, person in new_people:
-        for role in change.roles_to_add:
-            db.session.add(RoleAssignment(person=person, unit=units[change.unit_id], role=Role(role)))
-            roles_added += 1
-    for change in updates:
-        for role in change.roles_to_add:
-            db.session.add(RoleAssignment(person_id=change.person_id, unit_id=change.unit_id, role=Role(role)))
-            roles_added += 1
-    db.session.flush()  # one batch of INSERTs for the people, one for their roles
-    for change, person in new_people:
-        audit.record("person.create", person, actor, unit_id=change.unit_id, after={
-            "username": person.username, "full_name": person.full_name, "email": person.email,
-            "phone": person.phone, "roles": change.roles_to_add, "unit_id": change.unit_id,
-            "source": "import", "row": change.row})
+    # Bulk INSERT ... RETURNING (batched by SQLAlchemy on both backends), not one flush per person.
+    new_ids: dict[str, int] = {}
+    rows = [{"username": c.username, "locale": "vi", **{k: c.fields.get(k) for k in _COMPARED}} for c in creates]
+    for row in rows:
+        row["prefers_digest"] = bool(row["prefers_digest"])
+    if rows:
+        for person_id, username in db.session.execute(sa.insert(Person).returning(Person.id, Person.username), rows):
+            new_ids[username] = person_id
+    role_rows = [{"person_id": new_ids[c.username] if c.action == "create" else c.person_id, "unit_id": c.unit_id,
+                  "role": Role(role)} for c in creates + updates for role in c.roles_to_add]
+    if role_rows:
+        db.session.execute(sa.insert(RoleAssignment), role_rows)
+    roles_added = len(role_rows)
+    for change in creates:
+        audit.record_about("person.create", Person.__tablename__, new_ids[change.username], actor,
+                           unit_id=change.unit_id, after={
+                               "username": change.username, **{k: change.fields.get(k) for k in _COMPARED},
+                               "roles": change.roles_to_add, "unit_id": change.unit_id, "source": "import",
+                               "row": change.row})
     for change in updates:
         update_person(actor, people[change.person_id], change.fields, audit_extra={
             "roles_added": change.roles_to_add, "unit_id": change.unit_id, "source": "import", "row": change.row})
