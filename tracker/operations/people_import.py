@@ -483,14 +483,17 @@ def apply_import(actor: Person | None, filename: str, data: bytes, *, expected_d
                                           .where(Person.id.in_([int(i) for i in chunk])))}
     # New accounts have no password: they choose one through "Forgot password" (a reset link by e-mail),
     # or an admin sets one; password_hash None can never sign in.
-    # Bulk INSERT ... RETURNING (batched by SQLAlchemy on both backends), not one flush per person.
-    new_ids: dict[str, int] = {}
+    # One executemany INSERT, then the new ids read back by username (unique) in a few queries: not one flush
+    # per person, and not INSERT ... RETURNING, whose batched results SQLAlchemy splices at quadratic cost.
     rows = [{"username": c.username, "locale": "vi", **{k: c.fields.get(k) for k in _COMPARED}} for c in creates]
     for row in rows:
         row["prefers_digest"] = bool(row["prefers_digest"])
+    new_ids: dict[str, int] = {}
     if rows:
-        for person_id, username in db.session.execute(sa.insert(Person).returning(Person.id, Person.username), rows):
-            new_ids[username] = person_id
+        db.session.execute(sa.insert(Person), rows)
+        for chunk in _chunks(c.username for c in creates):
+            new_ids.update(db.session.execute(sa.select(Person.username, Person.id)
+                                              .where(Person.username.in_(chunk))).tuples().all())
     role_rows = [{"person_id": new_ids[c.username] if c.action == "create" else c.person_id, "unit_id": c.unit_id,
                   "role": Role(role)} for c in creates + updates for role in c.roles_to_add]
     if role_rows:
