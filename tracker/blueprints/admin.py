@@ -7,7 +7,7 @@ import binascii
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from tracker.blueprints.args import id_arg
 from tracker.blueprints.transaction import atomic
-from tracker.extensions import csrf, db
+from tracker.extensions import db
 from tracker.forms import first_error
 from tracker.forms.admin import (
     UNIT_KIND_LABELS,
@@ -285,10 +285,9 @@ def import_people_preview() -> Page:
 
 
 @bp.post("/people/import/confirm")
-@csrf.exempt  # the form below checks the CSRF token, once the request may hold the file (see next line)
 def import_people_confirm() -> Page:
-    limit = int(current_app.config.get("PEOPLE_IMPORT_MAX_BYTES", 5 << 20))
-    request.max_form_memory_size = limit * 4 // 3 + 65536  # the file travels back base64-encoded
+    # The file comes back base64-encoded in a url-encoded form: bounded by MAX_CONTENT_LENGTH, not by
+    # MAX_FORM_MEMORY_SIZE (which werkzeug applies to multipart fields only); the import checks its own limit.
     form = PeopleConfirmForm()
     if not form.validate():
         abort(400)
