@@ -489,15 +489,23 @@ def apply_import(actor: Person | None, filename: str, data: bytes, *, expected_d
     for row in rows:
         row["prefers_digest"] = bool(row["prefers_digest"])
     new_ids: dict[str, int] = {}
-    if rows:
-        db.session.execute(sa.insert(Person), rows)
-        for chunk in _chunks(c.username for c in creates):
-            new_ids.update(db.session.execute(sa.select(Person.username, Person.id)
-                                              .where(Person.username.in_(chunk))).tuples().all())
-    role_rows = [{"person_id": new_ids[c.username] if c.action == "create" else c.person_id, "unit_id": c.unit_id,
-                  "role": Role(role)} for c in creates + updates for role in c.roles_to_add]
-    if role_rows:
-        db.session.execute(sa.insert(RoleAssignment), role_rows)
+    role_rows: list[dict[str, object]] = []
+    try:
+        # Two confirms of one file at once both plan "create"; the unique usernames (and role assignments)
+        # let one write and send the other back to a fresh preview, in which the first one's people exist.
+        with db.session.begin_nested():
+            if rows:
+                db.session.execute(sa.insert(Person), rows)
+                for chunk in _chunks(c.username for c in creates):
+                    new_ids.update(db.session.execute(sa.select(Person.username, Person.id)
+                                                      .where(Person.username.in_(chunk))).tuples().all())
+            role_rows = [{"person_id": new_ids[c.username] if c.action == "create" else c.person_id,
+                          "unit_id": c.unit_id, "role": Role(role)}
+                         for c in creates + updates for role in c.roles_to_add]
+            if role_rows:
+                db.session.execute(sa.insert(RoleAssignment), role_rows)
+    except sa.exc.IntegrityError:
+        raise PreviewChanged(preview_import(actor, filename, data)) from None
     roles_added = len(role_rows)
     for change in creates:
         audit.record_about("person.create", Person.__tablename__, new_ids[change.username], actor,
