@@ -57,6 +57,7 @@ from tracker.notify.base import (
     SendError,
     TransientSendError,
 )
+from tracker.notify.links import action_url
 from tracker.notify.render import (
     REMINDER_KINDS,
     MessageFacts,
@@ -425,6 +426,10 @@ class Dispatcher:
                 and row.queued_due_on != row.due_on:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the due date has moved")
+        if row.kind == NotificationKind.ESCALATION and row.acknowledged_due_on is not None \
+                and row.acknowledged_due_on == row.due_on:
+            result.skipped += 1
+            return _Outcome(DeliveryStatus.SKIPPED, "not sent: acknowledged from a reminder")
         if not row.recipient_active:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the person's account is deactivated")
@@ -435,12 +440,16 @@ class Dispatcher:
         if sender is None:
             return self._dead(nid, f"the {row.channel} channel is not configured", result)
         today = self.calendar.local_today(now)
+        links = _LinkMaker(self.settings.base_url, nid) if row.channel in LINKED_CHANNELS \
+            and (row.kind in REMINDER_KINDS or row.kind == NotificationKind.DIGEST) else None
         try:
             context = message_context(row, today=today, base_url=self.settings.base_url, items=items,
                                       overdue_before=today - timedelta(days=self.settings.overdue_grace_days),
-                                      calendar=self.calendar)
+                                      calendar=self.calendar, action_link=links)
             rendered = renderer.render(row.kind, row.channel, row.recipient_locale, context)
             message = self._address(row, rendered, context)
+            if links is not None and links.made:
+                db.session.commit()  # the links exist before the message that carries them leaves
             sent = sender.send(message)
         except RenderError as exc:
             return self._dead(nid, str(exc), result)
@@ -550,6 +559,21 @@ class Dispatcher:
                     # The first retry reconnects at once (pre-ping); later ones give a restarting server time.
                     time_module.sleep(min(RECORD_PAUSE * 2 ** (attempt - 1), 8.0))
         raise AssertionError("unreachable")
+
+
+#: Channels whose reminders carry action links (in-app readers are signed in already).
+LINKED_CHANNELS = frozenset({Channel.EMAIL.value, Channel.ZALO.value})
+
+
+class _LinkMaker:
+    """Makes the action links of one message (one per occurrence it speaks of) and counts them."""
+
+    def __init__(self, base_url: str, notification_id: int) -> None:
+        self.base_url, self.notification_id, self.made = base_url, notification_id, 0
+
+    def __call__(self, occurrence_id: int, recipient_id: int) -> str:
+        self.made += 1
+        return action_url(occurrence_id, recipient_id, notification_id=self.notification_id, base=self.base_url)
 
 
 class Claim(list[int]):
