@@ -275,10 +275,14 @@ class Dispatcher:
         )
         replaced = self._skip([*waiting, n.c.rule_id.is_not(None), superseded],
                               "not sent: superseded by a later reminder")
-        if closed or stale or replaced:
-            log.info("skipped %d reminders of closed tasks, %d about a moved due date and %d superseded ones",
-                     closed, stale, replaced)
-        return closed + stale + replaced
+        # Someone acted from a reminder for this due date: the escalation ladder stops (tracker/operations/
+        # action_links.py); the sweep queues no more, and what was queued before is not sent.
+        acked = sa.select(o.c.id).where(o.c.id == n.c.occurrence_id, o.c.acknowledged_due_on == n.c.due_on).exists()
+        acknowledged = self._skip([*waiting, n.c.kind == NotificationKind.ESCALATION.value, acked], ACKNOWLEDGED)
+        if closed or stale or replaced or acknowledged:
+            log.info("skipped %d reminders of closed tasks, %d about a moved due date, %d superseded ones and %d "
+                     "acknowledged escalations", closed, stale, replaced, acknowledged)
+        return closed + stale + replaced + acknowledged
 
     def _skip(self, where: list[sa.ColumnElement[bool]], reason: str) -> int:
         n = Notification.__table__
@@ -429,7 +433,7 @@ class Dispatcher:
         if row.kind == NotificationKind.ESCALATION and row.acknowledged_due_on is not None \
                 and row.acknowledged_due_on == row.due_on:
             result.skipped += 1
-            return _Outcome(DeliveryStatus.SKIPPED, "not sent: acknowledged from a reminder")
+            return _Outcome(DeliveryStatus.SKIPPED, ACKNOWLEDGED)
         if not row.recipient_active:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the person's account is deactivated")
@@ -561,6 +565,7 @@ class Dispatcher:
         raise AssertionError("unreachable")
 
 
+ACKNOWLEDGED = "not sent: acknowledged from a reminder"
 #: Channels whose reminders carry action links (in-app readers are signed in already).
 LINKED_CHANNELS = frozenset({Channel.EMAIL.value, Channel.ZALO.value})
 
