@@ -3,6 +3,7 @@ revoked), the quick-action page, and the acknowledgement that stops the escalati
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -266,3 +267,43 @@ def test_a_queued_escalation_is_not_sent_once_acknowledged(active_plan: Any, com
     assert len(escalations) == 4  # the unit head and the focal officer, in the app and by e-mail
     assert {(n.status.value, n.last_error) for n in escalations} == {
         ("skipped", "not sent: acknowledged from a reminder")}
+
+
+def test_two_taps_at_once_leave_one_completion(app: Any, backend: str, active_plan: Any, commune: Any,
+                                               issue: Callable[..., str]) -> None:
+    from tracker.models import Person
+    from tracker.operations.action_links import mark_done_from_link
+    from tracker.operations.errors import DomainError
+
+    token = issue(commune.officer).rsplit("/", 1)[1]
+    officer_id = commune.officer.id  # read here: the threads must not touch the test's session
+    barrier = threading.Barrier(2)
+    won: list[int] = []
+    lost: list[BaseException] = []
+
+    def tap() -> None:
+        with app.app_context():
+            try:
+                officer = db.session.get(Person, officer_id)
+                barrier.wait(timeout=10)
+                mark_done_from_link(officer, token, note="xong")
+                db.session.commit()
+                won.append(1)
+            except (DomainError, sa.exc.OperationalError) as exc:
+                db.session.rollback()
+                lost.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=tap) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(won) == 1 and len(lost) == 1
+    if backend == "postgresql":  # the loser waits for the winner's row lock, then finds the task done
+        assert isinstance(lost[0], DomainError)
+    assert reports_of(active_plan) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "occurrence.complete")) == 1
+    assert link_at(f"/r/{token}").used_for == "done"
