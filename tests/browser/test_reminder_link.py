@@ -108,3 +108,5 @@ def test_officer_marks_done_from_the_reminder_email_and_the_ladder_stops(
     # The link is used up: opening it again says so, in Vietnamese, and changes nothing.
     page.goto(url)
     assert "Liên kết này đã được sử dụng" in page.get_by_test_id("link-problem").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "reminder-link-390-used")

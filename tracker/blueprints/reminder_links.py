@@ -23,7 +23,7 @@ from tracker.forms.reminder_links import AcknowledgeForm, QuickDoneForm
 from tracker.models import ExtensionRequest, ExtensionStatus, PlanStatus, TaskStatus
 from tracker.operations import action_links as ops
 from tracker.operations.authz import Permission, can
-from tracker.operations.errors import DomainError, PermissionDenied
+from tracker.operations.errors import DomainError
 
 bp = Blueprint("reminder_links", __name__)
 
@@ -38,8 +38,7 @@ def _private(response: Response) -> Response:
 
 
 def _problem(error: DomainError) -> Response:
-    page = render_template("reminder_links/problem.html", message=error.render(),
-                           wrong_person=isinstance(error, PermissionDenied))
+    page = render_template("reminder_links/problem.html", message=error.render())
     return _private(Response(page, status=error.status, mimetype="text/html"))
 
 

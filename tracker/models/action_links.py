@@ -23,7 +23,7 @@ class ActionLink(Base):
 
     __tablename__ = "action_links"
     __table_args__ = (
-        # Revoking a person's or an occurrence's open links, and the purge of old ones.
+        # Revoking a person's unexpired links (a new password); an occurrence's links (and the cascade).
         sa.Index("ix_action_links_recipient_id_expires_at", "recipient_id", "expires_at"),
         sa.Index("ix_action_links_occurrence_id", "occurrence_id"),
     )
