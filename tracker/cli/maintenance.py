@@ -13,8 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from tracker.cli import committed
-from tracker.extensions import db
+from tracker.cli.common import committed
 
 log = logging.getLogger("tracker.audit")
 
@@ -25,6 +24,7 @@ def audit_group() -> None:
 
 
 def _report_verify() -> bool:
+    from tracker.extensions import db
     from tracker.operations.audit_chain import verify
 
     result = verify(db.session())
@@ -56,6 +56,7 @@ def audit_verify() -> None:
 def audit_heads(as_json: bool) -> None:
     """Print each chain's length and last hash: the anchor to keep outside the database (log, e-mail, paper)."""
     from tracker.clock import utcnow
+    from tracker.extensions import db
     from tracker.operations.audit_chain import heads
 
     rows = [{"chain": h.chain, "seq": h.seq, "last_event_id": h.last_event_id, "last_hash": h.last_hash}
@@ -75,6 +76,7 @@ def audit_heads(as_json: bool) -> None:
 @with_appcontext
 def audit_link() -> None:
     """Link events written before the chains existed (once, after upgrading)."""
+    from tracker.extensions import db
     from tracker.operations.audit_chain import link_unlinked
 
     n = link_unlinked(db.session())
@@ -103,6 +105,7 @@ def backup_command(path: str) -> None:
 def restore_command(path: str) -> None:
     """Restore the backup PATH into this (empty) database, then verify the audit trail."""
     from tracker.backup import BackupError, restore, rows_in
+    from tracker.extensions import db
 
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the target open (SQLite) or see old catalogs
