@@ -9,9 +9,9 @@ Variables every template gets: app_name, recipient_name, recipient_title, link, 
 Occurrence kinds add: task_title, plan_number, plan_title, plan_label, unit_name, report_to_name, due_on
 (dd/mm/yyyy), period_label, days_left (calendar days), working_days_left, days_late, is_overdue,
 is_due_today, escalation_level, and action_link: in an e-mail or Zalo reminder, escalation or digest item,
-a single-use link for this recipient that opens the task ready to act (tracker/notify/links.py); elsewhere
-(in-app, previews) the same as link. A digest
-adds items (each with the occurrence variables and its own link and action_link), item_count, overdue_count. Event kinds
+a single-use link for this recipient that opens the task ready to act (tracker/notify/links.py; made only
+if the template prints it); elsewhere (in-app, previews) the same as link. A digest adds items (each with
+the occurrence variables and its own link and action_link), item_count, overdue_count. Event kinds
 add their payload: comment (report_*), approved and note (extension_decided), reset_url (password_reset).
 """
 
