@@ -1,18 +1,18 @@
 """`tracker people`: create one account, import many from a spreadsheet, write the template to fill in.
 
-Thin wrappers over tracker/operations/people.py and people_import.py; heavy modules load inside the commands.
+Thin wrappers over tracker/operations/people.py and people_import.py; like every module of this package it
+imports only click at its top, the rest inside the commands.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker.extensions import db
-from tracker.operations.errors import DomainError
+from tracker.cli.common import fail
 
 if TYPE_CHECKING:
     from tracker.models import Person
@@ -29,6 +29,7 @@ def _actor(username: str | None) -> Person | None:
         return None
     import sqlalchemy as sa
 
+    from tracker.extensions import db
     from tracker.models import Person
 
     person = db.session.scalar(sa.select(Person).where(Person.username == username.strip().lower()))
@@ -37,10 +38,12 @@ def _actor(username: str | None) -> Person | None:
     return person
 
 
-def _fail(error: DomainError, code: int = 1) -> None:
+def _fail(error: Any, code: int = 1) -> None:
+    """Roll back and print a domain error the way every command does."""
+    from tracker.extensions import db
+
     db.session.rollback()
-    click.echo(f"Lỗi / Error: {error.render()}", err=True)
-    sys.exit(code)
+    fail(error.render(), code)
 
 
 @people_group.command("template")
@@ -62,6 +65,8 @@ def template_command(path: str) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking after the preview.")
 def import_command(path: str, username: str | None, dry_run: bool, yes: bool) -> None:
     """Import people from PATH (.xlsx or .csv): preview, then confirm; idempotent by username or e-mail."""
+    from tracker.extensions import db
+    from tracker.operations.errors import DomainError
     from tracker.operations.people_import import PreviewChanged, apply_import, preview_import
 
     data = Path(path).read_bytes()
@@ -127,7 +132,9 @@ def create_command(username: str, full_name: str, unit_code: str, roles: tuple[s
     """Create one account with its roles on a unit; it has no password until the person sets one."""
     import sqlalchemy as sa
 
+    from tracker.extensions import db
     from tracker.models import OrgUnit, Role
+    from tracker.operations.errors import DomainError
     from tracker.operations.people import assign_role, clean_zalo_phone, create_person
     from tracker.operations.people_import import code_candidates
 
@@ -149,3 +156,6 @@ def create_command(username: str, full_name: str, unit_code: str, roles: tuple[s
         _fail(error)
     click.echo(f"created {person.username} (id {person.id}): {', '.join(roles)} — {unit.name}")
     click.echo("No password yet: the person uses \"Forgot password\" (e-mail link), or an admin sets one.")
+
+
+COMMANDS = (people_group,)
