@@ -99,13 +99,16 @@ def _page_context(occurrence: Occurrence) -> dict[str, Any]:
     is_open = occurrence.completed_at is None and occurrence.cancelled_at is None
     actionable = is_open and task.status == TaskStatus.ACTIVE and plan.status == PlanStatus.ACTIVE
     review_units = [u for u in (task.report_to_unit, plan.issuing_unit) if u is not None]
+    # The people named on the page are loaded without their roles (lazyload: only if touched). Not noload:
+    # that would also set an empty role list on the signed-in person when they are among them and a refused
+    # form has just expired them (rollback), and the page would render as if they had no roles.
     comments = db.session.scalars(
-        sa.select(Comment).options(joinedload(Comment.author).noload(Person.roles))
+        sa.select(Comment).options(joinedload(Comment.author).lazyload(Person.roles))
         .where(Comment.occurrence_id == occurrence.id).order_by(Comment.created_at, Comment.id).limit(500)
     ).all()
     extensions = db.session.scalars(
-        sa.select(ExtensionRequest).options(joinedload(ExtensionRequest.requested_by).noload(Person.roles),
-                                            joinedload(ExtensionRequest.decided_by).noload(Person.roles))
+        sa.select(ExtensionRequest).options(joinedload(ExtensionRequest.requested_by).lazyload(Person.roles),
+                                            joinedload(ExtensionRequest.decided_by).lazyload(Person.roles))
         .where(ExtensionRequest.occurrence_id == occurrence.id).order_by(ExtensionRequest.created_at)
     ).all()
     indicators = db.session.scalars(
