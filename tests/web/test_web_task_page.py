@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tracker.extensions import db
-from tracker.models import Occurrence, Report
+from tracker.models import Report
 
 
 def _reports(occ_id: int) -> int:
@@ -13,10 +13,6 @@ def _reports(occ_id: int) -> int:
 
 
 def test_a_number_error_keeps_the_roles_the_forms_and_the_input_of_a_person_who_commented(login, client, web_data):
-    from tracker.operations.indicators import set_target
-
-    set_target(None, web_data.indicator, unit=web_data.commune.health, year=2030, value="2")
-    db.session.commit()
     login("yte")
     occ_id = web_data.later.id
     assert client.post(f"/occurrences/{occ_id}/comments", data={"body": "Đang làm"}).status_code == 302
