@@ -85,7 +85,7 @@ def test_every_figure_that_is_not_a_number_is_named(active_plan, commune):
     assert refused.value.as_errors() == {"values": ["mười không phải là số.", "1e400 không phải là số."]}
 
 
-def test_the_form_asks_for_the_indicators_assigned_to_the_unit_only(active_plan, commune):
+def test_the_form_asks_for_the_indicators_assigned_to_the_unit_only(active_plan, commune, make_task):
     plan = active_plan.plan
     commune_wide = create_indicator(None, plan, name="Tỷ lệ hộ nghèo toàn xã", unit_of_measure="%")
     set_target(None, commune_wide, unit=commune.xa, year=2024, value="2")
@@ -96,7 +96,36 @@ def test_the_form_asks_for_the_indicators_assigned_to_the_unit_only(active_plan,
     reported = create_indicator(None, plan, name="Hộ được khám tại nhà", unit_of_measure="hộ")
     ops.submit_report(commune.officer, active_plan.occurrence, values={reported.id: "12"}, now=ON_TIME)
     db.session.flush()
-    assert report_indicators(plan.id, commune.health.id) == [health, reported]
-    assert report_indicators(plan.id, commune.school.id) == [school]
-    assert report_indicators(plan.id, commune.xa.id) == [commune_wide]
-    assert report_indicators(plan.id, commune.village.id) == []
+    school_task = make_task(plan, commune.school, title="Miễn học phí", due=active_plan.occurrence.due_on)
+    commune_task = make_task(plan, commune.xa, title="Tổng hợp", due=active_plan.occurrence.due_on)
+    assert report_indicators(active_plan.task, commune.health.id) == [health, reported]
+    assert report_indicators(school_task, commune.school.id) == [school]
+    assert report_indicators(commune_task, commune.xa.id) == [commune_wide]
+
+
+def test_a_unit_is_asked_for_what_the_units_of_the_same_duty_reported(active_plan, commune, make_task, make_unit):
+    """A plan's duty fanned out to the villages: the village that has not reported yet is asked for the figures
+    the others gave on it, and a village on another duty is not."""
+    from datetime import date
+
+    from tracker.models import Occurrence, UnitKind
+    from tracker.operations.plans import add_task
+
+    plan = active_plan.plan
+    poor = create_indicator(None, plan, name="Số hộ nghèo của thôn", unit_of_measure="hộ")
+    second = make_unit("Thôn 2", UnitKind.VILLAGE, parent=commune.xa)
+    third = make_unit("Thôn 3", UnitKind.VILLAGE, parent=commune.xa)
+    duty = "Rà soát hộ nghèo của thôn"
+    first_task = add_task(None, plan, title=duty, lead_unit=commune.village, due_dates=[date(2024, 10, 15)])
+    second_task = add_task(None, plan, title=duty, lead_unit=second, due_dates=[date(2024, 10, 15)])
+    other_task = add_task(None, plan, title="Tuyên truyền", lead_unit=third, due_dates=[date(2024, 10, 15)])
+    db.session.flush()
+    from tracker.models import Role
+    from tracker.operations.people import assign_role
+
+    assign_role(None, commune.officer, commune.village, Role.OFFICER)
+    occurrence = db.session.scalar(sa.select(Occurrence).where(Occurrence.task_id == first_task.id))
+    ops.submit_report(commune.officer, occurrence, values={poor.id: "7"}, now=ON_TIME)
+    db.session.flush()
+    assert report_indicators(second_task, second.id) == [poor]
+    assert report_indicators(other_task, third.id) == []

@@ -134,7 +134,7 @@ def _page_context(occurrence: Occurrence) -> dict[str, Any]:
 def _render(occurrence: Occurrence, *, status: int = 200, error: str | None = None, **forms: Any) -> Page:
     context = _page_context(occurrence)
     if "report_form" not in forms and context["can_act"]:
-        forms["report_form"] = report_form_for(report_indicators(occurrence.task.plan_id, occurrence.lead_unit_id),
+        forms["report_form"] = report_form_for(report_indicators(occurrence.task, occurrence.lead_unit_id),
                                                formdata=None)
     forms.setdefault("done_form", MarkDoneForm(formdata=None))
     forms.setdefault("extension_form", ExtensionForm(formdata=None))
@@ -210,7 +210,7 @@ def _act(occurrence: Occurrence, form_name: str, form: Any, action: Callable[[],
 def submit_report(occurrence_id: int) -> Page:
     occurrence = load_occurrence(occurrence_id)
     # The form takes the figures of the indicators assigned to the unit, the ones it shows.
-    form: ReportForm = report_form_for(report_indicators(occurrence.task.plan_id, occurrence.lead_unit_id))
+    form: ReportForm = report_form_for(report_indicators(occurrence.task, occurrence.lead_unit_id))
 
     def submit() -> str:
         files = [
