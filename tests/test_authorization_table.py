@@ -88,7 +88,7 @@ TABLE: dict[str, Case] = {
     "profile.revoke_token": _web("/profile/tokens/{officer_token}/revoke", ["officer"]),
     "profile.new_calendar_link": _web("/profile/calendar", SIGNED_IN),
     # --- An occurrence and its report ---------------------------------------------------------------------
-    "tasks.mark_done": _web("/occurrences/{occ}/done", ACT, data={"note": "Xong"}),
+    "tasks.mark_done": _web("/occurrences/{occ}/done", ACT, data={"note": "Xong", "confirm": "y"}),
     "tasks.submit_report": _web("/occurrences/{occ}/report", ACT, data={"body": "Báo cáo"}),
     "tasks.request_extension": _web("/occurrences/{occ}/extension", ACT,
                                     data={"new_due_on": "15/10/2024", "reason": "Chờ số liệu"}),
