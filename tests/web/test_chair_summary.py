@@ -66,7 +66,7 @@ def test_the_overview_starts_with_the_live_counts_of_every_unit(chair: Any, web_
     # It comes first: before the counts by status and the overdue list.
     assert html.index('data-testid="unit-summary"') < html.index('data-testid="status-counts"')
     # The unit with something overdue heads the list.
-    assert list(_summary(html))[0] == commune.labour.id
+    assert next(iter(_summary(html))) == commune.labour.id
 
 
 def test_a_unit_and_each_of_its_counts_lead_to_its_filtered_list(chair: Any, web_data: Any) -> None:
