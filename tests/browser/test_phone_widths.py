@@ -29,14 +29,29 @@ PAGES: dict[str | None, list[str]] = {
     "yte.caongoc": ["/tasks", "/occurrences/{health_occurrence}", "/plans", "/plans/{plan}", "/reports",
                     "/profile", "/notifications"],
     "ldtbxh.caongoc": ["/tasks", "/overview", "/overview/print", "/plans", "/plans/{plan}", "/plans/import",
-                       "/reports", "/rollup", "/occurrences/{labour_occurrence}"],
+                       "/plans/{draft}/review", "/reports", "/rollup", "/occurrences/{labour_occurrence}"],
     "chutich.caongoc": ["/overview", "/overview?unit={health}", "/overview?unit={health}&show=done",
                         "/overview/print", "/rollup", "/reports", "/plans", "/occurrences/{health_occurrence}",
                         "/profile"],
     "tinh.thanhhoa": ["/rollup", "/rollup?unit={commune}", "/rollup/indicators", "/plans"],
     "quantri": ["/admin/units", "/admin/people", "/admin/people/{officer}", "/admin/channels", "/admin/outbox",
-                "/admin/policies", "/admin/templates", "/plans/import", "/plans", "/overview", "/api/docs"],
+                "/admin/policies", "/admin/templates", "/plans/import", "/plans", "/plans/{draft}/review",
+                "/overview", "/api/docs"],
 }
+# A short plan imported as a draft, so that the importer's review page is measured too.
+DRAFT = """UỶ BAN NHÂN DÂN
+XÃ CAO NGỌC
+Số: 99/KH-UBND
+Cao Ngọc, ngày 02 tháng 12 năm 2026
+KẾ HOẠCH
+Tổ chức các hoạt động hưởng ứng Tháng hành động vì người cao tuổi Việt Nam năm 2026 trên địa bàn xã
+I. TỔ CHỨC THỰC HIỆN
+1. Trạm Y tế xã chủ trì tổ chức khám sức khỏe định kỳ cho người cao tuổi; báo cáo kết quả về UBND xã trước \
+ngày 25/12/2026.
+2. Công chức Văn hóa - Xã hội phối hợp với Hội Người cao tuổi xã tuyên truyền trên hệ thống loa truyền thanh, \
+hoàn thành trước ngày 20/12/2026.
+3. Các thôn rà soát, lập danh sách người cao tuổi có hoàn cảnh khó khăn, gửi về UBND xã trước ngày 15/12/2026.
+"""
 
 # What stretches a page, to say in a failure which element is too wide.
 WIDEST = """(limit) => [...document.querySelectorAll('body *')]
@@ -54,6 +69,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
     from tracker import create_app
     from tracker.demo import build_demo
     from tracker.jobs.runner import run_job
+    from tracker.operations.plan_import import import_plan
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     shutil.copy(sqlite_template, path)
@@ -63,6 +79,9 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
         db.session.commit()
         # A Monday morning in working hours (messages other than in-app wait for them).
         run_job("sweep", now=datetime(2026, 12, 7, 2, 0, tzinfo=UTC), app=app)
+        commune = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "Xã Cao Ngọc"))
+        import_plan(None, filename="nguoi-cao-tuoi.txt", data=DRAFT.encode(), issuing_unit=commune)
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return path
@@ -89,7 +108,9 @@ def _names() -> dict[str, int]:
     plan = db.session.scalar(sa.select(Plan.id).join(Task, Task.plan_id == Plan.id)
                              .where(Task.lead_unit_id == health.id, Plan.status == PlanStatus.ACTIVE).limit(1))
     officer = db.session.scalar(sa.select(Person.id).where(Person.username == "yte.caongoc"))
-    return {"commune": commune.id, "health": health.id, "plan": plan, "officer": officer,
+    draft = db.session.scalar(sa.select(Plan.id).where(Plan.status == PlanStatus.DRAFT,
+                                                       Plan.issuing_unit_id == commune.id))
+    return {"commune": commune.id, "health": health.id, "plan": plan, "officer": officer, "draft": draft,
             "health_occurrence": first_occurrence(health), "labour_occurrence": first_occurrence(labour)}
 
 
