@@ -61,8 +61,11 @@ def test_the_overview_starts_with_the_live_counts_of_every_unit(chair: Any, web_
     commune = web_data.commune
     expected = _live_counts(commune.xa.path)
     assert _summary(html) == expected
-    # Every status appears, so the comparison covers each column.
-    assert all(sum(c[key] for c in expected.values()) for key in KEYS)
+    # Every status appears, so the comparison covers each column; the commune's totals head the table.
+    totals = [sum(c[key] for c in expected.values()) for key in KEYS]
+    assert all(totals)
+    total_row = html.split('data-testid="unit-summary-total"')[1].split("</tr>")[0]
+    assert [int(n) for n in re.findall(r'class="num n-\w+[^"]*">([\d.]+)<', total_row)] == totals
     # It comes first: before the counts by status and the overdue list.
     assert html.index('data-testid="unit-summary"') < html.index('data-testid="status-counts"')
     # The unit with something overdue heads the list.
