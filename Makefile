@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
+# `make run PORT=5001` serves elsewhere; the links in reminders follow (unless TRACKER_PUBLIC_BASE_URL is set).
 PORT   ?= 5000
 
 .PHONY: run test setup lint clean
@@ -19,7 +20,7 @@ setup: $(VENV)/.installed
 run: setup
 	$(BIN)/tracker db upgrade
 	$(BIN)/tracker demo --if-empty
-	$(BIN)/tracker serve --host $(HOST) --port $(PORT)
+	TRACKER_PUBLIC_BASE_URL=$${TRACKER_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/tracker serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

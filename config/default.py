@@ -179,7 +179,7 @@ PROXY_COUNT = 0
 #: How long a new API token is valid; the person makes a new one when it runs out (0: never expires).
 API_TOKEN_LIFETIME_DAYS = 365
 
-API_TITLE = "Tracker API"
+API_TITLE = "API Theo dõi nhiệm vụ (Tracker API)"
 API_VERSION = "v1"
 OPENAPI_VERSION = "3.0.3"
 OPENAPI_URL_PREFIX = "/api"
