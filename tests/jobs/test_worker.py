@@ -157,7 +157,20 @@ def test_the_scheduler_dispatches_only_while_no_worker_drains_the_outbox(app: An
     assert not scheduler.should_dispatch()
 
 
-# --- A real worker process ---------------------------------------------------------------------------------------
+def test_the_admin_page_lists_the_workers_beside_the_scheduler(app: Any, client: Any, commune: Any) -> None:
+    _beat("a", ago=1)
+    db.session.execute(sa.update(WorkerHeartbeat).where(WorkerHeartbeat.name == "a")
+                       .values(current_job_id=42, imports_done=3, notifications_sent=120, host="may-1", pid=4321))
+    _beat("b", ago=3600, queues="outbox")
+    db.session.commit()
+    assert client.post("/login", data={"username": "quantri", "password": "secret-pass-1"}).status_code == 302
+    html = client.get("/admin/outbox").get_data(as_text=True)
+    assert html.count('data-testid="worker-row"') == 2
+    assert "may-1 · pid 4321" in html and "#42" in html and "Đang chạy" in html
+    assert "Không phản hồi" in html  # b has been silent for an hour
+
+
+# --- Real worker processes -----------------------------------------------------------------------------------
 
 @pytest.fixture
 def worker_env(app: Any) -> dict[str, str]:
@@ -244,3 +257,35 @@ def test_sigint_stops_an_idle_worker_with_exit_code_zero(
     assert proc.wait(60) == 0, log.read_text()
     db.session.rollback()
     assert db.session.scalar(sa.select(WorkerHeartbeat.state)) == "stopped"
+
+
+def test_two_worker_processes_read_each_upload_once(
+        app: Any, commune: Any, worker_env: dict[str, str], processes: list[subprocess.Popen[str]],
+        tmp_path: Path) -> None:
+    from tests.importer_web.plans import COMMUNE_PLAN
+    from tracker.models import AuditEvent, Plan
+
+    queued = [import_jobs.enqueue_import(
+        None, filename=f"kh-{k}.txt", data=COMMUNE_PLAN.replace("Số: 12/KH-UBND", f"Số: {k + 1}/KH-UBND").encode(),
+        issuing_unit=commune.xa, max_bytes=1 << 20).id for k in range(8)]
+    db.session.commit()
+    logs = [tmp_path / f"worker-{k}.log" for k in range(2)]
+    procs = [subprocess.Popen([TRACKER, "worker", "--queues", "imports"], env=worker_env, stdout=log.open("w"),
+                              stderr=subprocess.STDOUT, text=True) for log in logs]
+    processes.extend(procs)
+
+    def all_done() -> bool:
+        db.session.rollback()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(ImportJob).where(
+            ImportJob.status == ImportJobStatus.DONE)) == len(queued)
+
+    wait_for(all_done, "both workers to read every upload", procs[0])
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    assert [proc.wait(60) for proc in procs] == [0, 0], [log.read_text() for log in logs]
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Plan.id))) == len(queued)  # one draft per upload
+    imports = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                .where(AuditEvent.action == "plan.import"))
+    assert imports == len(queued)
+    assert {j.attempts for j in db.session.scalars(sa.select(ImportJob))} == {1}
