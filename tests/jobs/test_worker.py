@@ -160,13 +160,14 @@ def test_the_scheduler_dispatches_only_while_no_worker_drains_the_outbox(app: An
 def test_the_admin_page_lists_the_workers_beside_the_scheduler(app: Any, client: Any, commune: Any) -> None:
     _beat("a", ago=1)
     db.session.execute(sa.update(WorkerHeartbeat).where(WorkerHeartbeat.name == "a")
-                       .values(current_job_id=42, imports_done=3, notifications_sent=120, host="may-1", pid=4321))
+                       .values(current_job_id=42, imports_done=3, notifications_sent=120, host="may-1", pid=4321,
+                               last_dispatch_at=utcnow()))
     _beat("b", ago=3600, queues="outbox")
     db.session.commit()
     assert client.post("/login", data={"username": "quantri", "password": "secret-pass-1"}).status_code == 302
     html = client.get("/admin/outbox").get_data(as_text=True)
     assert html.count('data-testid="worker-row"') == 2
-    assert "may-1 · pid 4321" in html and "#42" in html and "Đang chạy" in html
+    assert "may-1 · pid 4321" in html and "#42" in html and "Đang chạy" in html and "lần gửi gần nhất" in html
     assert "Không phản hồi" in html  # b has been silent for an hour
 
 

@@ -264,7 +264,7 @@ def job_page(job_id: int) -> Page:
 def job_status(job_id: int) -> Response:
     """The job's state as JSON, for a page or script that polls it."""
     job = _job_or_404(job_id)
-    data = import_jobs.job_for(job)
+    data = import_jobs.job_state(job)
     data["page_url"] = url_for("plan_import.job_page", job_id=job.id)
     if job.plan_id is not None:
         data["review_url"] = url_for("plan_import.review", plan_id=job.plan_id)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 
@@ -39,7 +40,8 @@ class Stopping(Exception):
     """The worker is shutting down: the job goes back to the queue for the next worker."""
 
 
-def lease_of(config: dict) -> timedelta:  # type: ignore[type-arg]
+def lease_of(config: Mapping[str, Any]) -> timedelta:
+    """How long a worker's claim on an import lasts before it must be renewed (IMPORT_JOB_LEASE_SECONDS)."""
     return timedelta(seconds=float(config.get("IMPORT_JOB_LEASE_SECONDS", 120)))
 
 
@@ -89,7 +91,7 @@ def _process(job_id: int, worker: str, lease: timedelta, should_stop: Callable[[
     if job is None or job.content is None:
         raise JobLost(job_id)
     interval = float(current_app.config.get("IMPORT_PROGRESS_INTERVAL_SECONDS", 1.0))
-    last: dict[str, object] = {"phase": None, "at": 0.0}
+    recorded = _Recorded()
 
     def on_progress(phase: str, done: int, total: int) -> None:
         if should_stop():
@@ -97,9 +99,9 @@ def _process(job_id: int, worker: str, lease: timedelta, should_stop: Callable[[
         moment = time.monotonic()
         # Every page would be one commit a millisecond for a text PDF: record a change of phase, the last
         # page, and otherwise at most one page count per interval.
-        if phase == last["phase"] and done < total and moment - float(last["at"]) < interval:  # type: ignore[arg-type]
+        if phase == recorded.phase and done < total and moment - recorded.at < interval:
             return
-        last.update(phase=phase, at=moment)
+        recorded.phase, recorded.at = phase, moment
         with db.engine.begin() as connection:  # its own transaction: the uploader sees it now
             record_progress(connection, job_id, worker, now=utcnow(), lease=lease, phase=phase, done=done,
                             total=total)
@@ -116,3 +118,10 @@ def _process(job_id: int, worker: str, lease: timedelta, should_stop: Callable[[
                    tasks_created=result.tasks_created)
     db.session.commit()
     log.info("import job %s done by %s: %s", job_id, worker, result.summary())
+
+
+class _Recorded:
+    """The last progress written for a job (phase and when), to throttle the writes."""
+
+    phase: str | None = None
+    at: float = 0.0

@@ -185,7 +185,7 @@ def queue_position(job: ImportJob) -> int:
     ) or 0
 
 
-def job_for(job: ImportJob) -> dict[str, Any]:
+def job_state(job: ImportJob) -> dict[str, Any]:
     """The job's state as the progress page's JSON endpoint returns it."""
     return {
         "id": job.id, "status": job.status.value, "phase": job.phase, "pages_done": job.pages_done,
