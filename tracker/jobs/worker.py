@@ -211,8 +211,10 @@ class Worker:
                 if job_id is not None and state != "stopped":
                     with contextlib.suppress(JobLost):  # finished meanwhile, or taken over: the import loop sees it
                         record_progress(conn, job_id, self.name, now=now, lease=lease_of(self.app.config))
-        except SQLAlchemyError:
-            log.exception("worker %s cannot record its heartbeat", self.name)
+        except SQLAlchemyError as error:
+            # SQLite answers "database is locked" at once (no waiting) while the import's own transaction
+            # is committing: the next beat, a few seconds later, goes through.
+            log.warning("worker %s cannot record its heartbeat: %s", self.name, error)
 
 
 def parse_queues(text: str | Iterable[str]) -> tuple[str, ...]:
