@@ -14,6 +14,9 @@ DATABASE_URL = None
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 #: Base URL used in links inside e-mails and Zalo messages.
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+#: Days an action link in a reminder (PUBLIC_BASE_URL/r/<token>: mark done, report, ask for more time)
+#: stays usable. Each link is single-use, for its recipient only, and still asks for sign-in.
+ACTION_LINK_DAYS = 14
 
 # --- Time and calendar ------------------------------------------------------------------------------
 TIMEZONE = "Asia/Ho_Chi_Minh"

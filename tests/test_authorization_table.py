@@ -91,6 +91,10 @@ TABLE: dict[str, Case] = {
     "tasks.add_comment": _web("/occurrences/{occ}/comments", VIEW, data={"body": "Ý kiến"}),
     "tasks.review_report": _web("/reports/{report}/review", REVIEW, data={"decision": "accept"}),
     "tasks.decide_extension": _web("/extensions/{extension}/decide", DECIDE, data={"decision": "reject"}),
+    # A reminder's action link works only for the person it was sent to (the officer; the focal officer's
+    # escalation), whatever else the others may do on the task page.
+    "reminder_links.mark_done": _web("/r/{officer_link}/done", ["officer"], data={"note": "Xong"}),
+    "reminder_links.acknowledge": _web("/r/{focal_link}/acknowledge", ["focal"]),
     # --- Importing and reviewing a draft plan ---------------------------------------------------------------
     "plan_import.upload": _web("/plans/import", MANAGE, data={"issuing_unit_id": "{xa}"}, files=True,
                                invalid_when_outside=True),
@@ -182,6 +186,7 @@ def database_url(tmp_path: Any, sqlite_template: Any) -> Iterator[str]:
 def _seed(commune: Any, active_plan: Any, make_person: Any, make_plan: Any, make_task: Any) -> dict[str, Any]:
     from tracker.auth import make_reset_token
     from tracker.models import Channel, DeliveryStatus, MessageTemplate, Notification, NotificationKind
+    from tracker.notify.links import issue_link
     from tracker.notify.outbox import enqueue
     from tracker.operations import drafts
     from tracker.operations import occurrences as ops
@@ -223,6 +228,8 @@ def _seed(commune: Any, active_plan: Any, make_person: Any, make_plan: Any, make
                                subject="Nhắc", body_text="Nhắc {{ title }}")
     db.session.add(template)
     officer_token = create_api_token(commune.officer, commune.officer, "bảng tính")[0]
+    officer_link = issue_link(active_plan.occurrence.id, commune.officer.id)[0]
+    focal_link = issue_link(active_plan.occurrence.id, commune.focal.id)[0]
     tokens = {}
     people = {"officer": commune.officer, "focal": commune.focal, "chair": commune.chair, "viewer": commune.viewer,
               "admin": commune.admin, "other_officer": commune.other_officer}
@@ -241,7 +248,8 @@ def _seed(commune: Any, active_plan: Any, make_person: Any, make_plan: Any, make
                 "village": commune.village.id, "officer_id": commune.officer.id, "assignment": assignment.id,
                 "officer_token": officer_token.id, "dead": db.session.scalar(sa.select(Notification.id)),
                 "policy": policy.id, "rule": rule.id, "template": template.id, "indicator": indicator.id,
-                "reset_token": make_reset_token(commune.officer)},
+                "reset_token": make_reset_token(commune.officer), "officer_link": officer_link,
+                "focal_link": focal_link},
         "usernames": {name: person.username for name, person in people.items()},
         "tokens": tokens,
     }

@@ -192,7 +192,9 @@ def review_report(actor: Person | None, report: Report, *, accept: bool, comment
                  reviewed_by_id=actor.id if actor else None, reviewed_at=utcnow(), review_comment=comment or None):
         raise _review_conflict(report)
     if not accept:
-        claim(occurrence, None, completed_at=None, completed_on=None, completed_by_id=None)
+        # Open again: an acknowledgement from before no longer holds back the escalation ladder.
+        claim(occurrence, None, completed_at=None, completed_on=None, completed_by_id=None,
+              acknowledged_at=None, acknowledged_by_id=None, acknowledged_due_on=None)
     audit.record("report.accept" if accept else "report.return", report, actor, unit_id=occurrence.lead_unit_id,
                  before=before, after={"review_status": report.review_status.value, "comment": comment,
                                        **audit.snapshot(occurrence, _OCC_FIELDS)})

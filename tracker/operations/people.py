@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import ApiToken, OrgUnit, Person, Role, RoleAssignment, SignInSession
+from tracker.notify.links import revoke_links
 from tracker.operations import audit
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, NotFound, ValidationFailed
@@ -80,7 +81,9 @@ def set_password(actor: Person | None, person: Person, password: str) -> None:
             require(actor, Permission.ADMIN, assignment.unit)
     _set_password(person, password)
     ended = end_all_sessions(person)
-    audit.record("person.set_password", person, actor, after={"sessions_ended": ended})
+    # A new password is often a response to a leak: the reminders' action links sent so far go too.
+    links = revoke_links(recipient_id=person.id)
+    audit.record("person.set_password", person, actor, after={"sessions_ended": ended, "links_revoked": links})
 
 
 def end_all_sessions(person: Person) -> int:

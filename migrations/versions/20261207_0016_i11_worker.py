@@ -1,7 +1,7 @@
 """worker: the import-job queue and worker heartbeats (tracker worker)
 
-Revision ID: 0015_i11_worker
-Revises: 0014_hardening
+Revision ID: 0016_i11_worker
+Revises: 0015_i10_links
 Create Date: 2026-12-07 01:51:20.469767
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_i11_worker'
-down_revision = '0014_hardening'
+revision = '0016_i11_worker'
+down_revision = '0015_i10_links'
 branch_labels = None
 depends_on = None
 
