@@ -93,6 +93,12 @@ MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "png", "jpg", "jpeg", "txt", "zip"]
 
+# --- People import (tracker people import, Administration > People) -------------------------------
+#: Largest people file (.xlsx or .csv); a province's officers (~10,000 rows) fit in well under 2 MB.
+PEOPLE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+#: Most people rows read from one file; more is refused (split the file) rather than read without end.
+PEOPLE_IMPORT_MAX_ROWS = 20_000
+
 # --- Plan import ------------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_PDF_PAGES = 300

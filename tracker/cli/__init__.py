@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "tracker.cli.jobs",  # sweep, dispatch, digest, scheduler, worker
     "tracker.cli.zalo",  # zalo ...
     "tracker.cli.maintenance",  # audit, backup, restore, synth
+    "tracker.cli.people",  # people create / import / template
 )
 
 # Commands that extensions add to `app.cli` when the app is built; listed here so that the help can name them
