@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -17,8 +18,10 @@ from werkzeug.wrappers import Response
 from tracker.blueprints.args import int_arg
 from tracker.blueprints.auth import safe_next
 from tracker.blueprints.transaction import atomic
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.jobs.runner import heartbeats
+from tracker.jobs.worker import stale_seconds, worker_rows
 from tracker.models import (
     Audience,
     Channel,
@@ -170,6 +173,7 @@ def outbox() -> Page:
         "admin_notify/outbox.html", rows=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE, page=page,
         counts=counts, status=status, channel=channel, statuses=list(DeliveryStatus), channels=list(Channel),
         heartbeats=heartbeats(), beat_summary=beat_summary, job_label=job_label, dead_count=dead_count,
+        workers=worker_rows(), worker_silent_before=utcnow() - timedelta(seconds=stale_seconds(current_app.config)),
     )
 
 
