@@ -36,7 +36,8 @@ def test_demo_command_builds_every_role_and_is_idempotent(app):
     listed = runner.invoke(args=["demo", "--if-empty"])
     assert listed.exit_code == 0 and "already" in listed.stderr and "demo-tracker-2024" in listed.stderr
     assert [line.split("\t") for line in listed.stdout.splitlines()][:3] == lines[:3]
-    assert {("officer", "yte.caongoc"), ("admin", "quantri")} <= {tuple(x.split("\t")) for x in listed.stdout.splitlines()}
+    listed_accounts = {tuple(line.split("\t")) for line in listed.stdout.splitlines()}
+    assert {("officer", "yte.caongoc"), ("admin", "quantri")} <= listed_accounts
     assert _counts() == counts
 
 
