@@ -164,3 +164,14 @@ def test_a_document_assigning_nothing_is_refused_with_a_message_saying_so(login,
     assert "Không tìm thấy nhiệm vụ nào được giao" in response.get_data(as_text=True)
     assert counts() == before
     assert db.session.scalar(sa.select(sa.func.count(OrgUnit.id))) == before["org_units"]
+
+
+def test_the_cli_refuses_to_activate_a_draft_with_a_blocking_warning(app, commune, tmp_path):
+    path = tmp_path / "kh.txt"
+    path.write_bytes(plan_bytes(PLAN_004))
+    before = counts()
+    result = app.test_cli_runner().invoke(
+        args=["import-plan", str(path), "--issuer-unit", str(commune.xa.id), "--activate"])
+    assert result.exit_code == 2 and "cảnh báo" in result.output, result.output
+    db.session.rollback()
+    assert counts() == before

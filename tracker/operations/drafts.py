@@ -357,9 +357,14 @@ def confirm_draft(actor: Person | None, plan: Plan) -> int:
     if not any(t.status == TaskStatus.ACTIVE for t in plan.tasks):
         raise ValidationFailed(_l("Every row was dropped; keep at least one task or cancel the plan."),
                                field="tasks")
+    require_no_blocking_warnings(plan)
+    return activate_plan(actor, plan)
+
+
+def require_no_blocking_warnings(plan: Plan) -> None:
+    """Refuse to activate a draft while a blocking warning stands (every way in: review page, API, CLI)."""
     blocking = blocking_warnings(plan)
     if blocking:
         raise ValidationFailed(
             _l("%(n)s rows still have a warning to resolve before the plan can be confirmed: correct or drop "
                "them (they are listed above the button)."), field="tasks", n=len({t.id for t, _ in blocking}))
-    return activate_plan(actor, plan)
