@@ -145,7 +145,7 @@ def build_demo(password: str, *, as_issued: bool = False) -> list[tuple[str, str
     db.session.flush()
 
     accounts = _ensure_people(cao_ngoc, password)
-    _write_history(cao_ngoc, story_day=STORY_DAY + timedelta(days=offset), offset=offset)
+    _write_history(cao_ngoc, story_day=None if as_issued else STORY_DAY + timedelta(days=offset), offset=offset)
     return accounts
 
 
@@ -298,8 +298,8 @@ def _at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC) - timedelta(hours=7)  # local 09:00 in UTC
 
 
-def _write_history(commune: OrgUnit, *, story_day: date, offset: int) -> None:
-    """The plans as they stand on `story_day` (today, or STORY_DAY as issued): what fell due two weeks or more
+def _write_history(commune: OrgUnit, *, story_day: date | None, offset: int) -> None:
+    """The plans as they stand on `story_day` (today, the documents' dates moved): what fell due two weeks or more
     before it was reported, on time or late; of what fell due since, some reports on time, one late, some
     requests for more time (for a date after the story day), the rest overdue by a few days; of what is
     still ahead, a few reports given early and the rest open, the nearest deadlines left for the reminders.
@@ -307,8 +307,11 @@ def _write_history(commune: OrgUnit, *, story_day: date, offset: int) -> None:
     approved; the units that report a plan's figures (its villages when it fans out to them, else its
     labour office) give values for its indicators, one village staying silent.
 
-    Nothing is dated after the story day. Written once, on the first build (when no report exists yet), so
-    rerunning adds nothing.
+    Nothing is dated after the story day. With no story day (the documents' own dates, long past) the
+    history is the one the demo always had: every occurrence one of on time, six days late, a request for
+    more time (in the commune) or still open, in turn.
+
+    Written once, on the first build (when no report exists yet), so rerunning adds nothing.
     """
     if db.session.scalar(sa.select(sa.func.count(Report.id))):
         return
@@ -323,7 +326,7 @@ def _write_history(commune: OrgUnit, *, story_day: date, offset: int) -> None:
     reporters, silent = _figure_reporters()
     targets = _targets_by_plan()
     journey_day = date(2024, 9, 25) + timedelta(days=offset)  # the commune's deadline of the story
-    yesterday = story_day - timedelta(days=1)
+    yesterday = story_day - timedelta(days=1) if story_day else date.max
     submitted: list[Report] = []
     extensions: list[ExtensionRequest] = []
     for index, occurrence in enumerate(occurrences):
@@ -334,8 +337,8 @@ def _write_history(commune: OrgUnit, *, story_day: date, offset: int) -> None:
             continue
         due = occurrence.due_on
         in_commune = occurrence.lead_unit.parent_id == commune.id
-        settled = due <= story_day - timedelta(days=SETTLED_DAYS)
-        if in_commune and occurrence.lead_unit.kind == UnitKind.HEALTH_STATION and not settled:
+        settled = story_day is None or due <= story_day - timedelta(days=SETTLED_DAYS)
+        if in_commune and occurrence.lead_unit.kind == UnitKind.HEALTH_STATION and not (story_day and settled):
             continue  # left open for the officer's journey: the 25/9 report of the health station
         plan_id = occurrence.task.plan_id
         reports_figures = lead.id in reporters.get(plan_id, ())
@@ -343,7 +346,7 @@ def _write_history(commune: OrgUnit, *, story_day: date, offset: int) -> None:
             continue  # the village that never reports: "3/4 thôn đã báo cáo"
         if in_commune and due == journey_day and index % 2 == 1 and not reports_figures:
             continue  # still open, a few days overdue: the reminders have someone to chase
-        if story_day < due <= story_day + timedelta(days=DUE_SOON_KEPT_DAYS):
+        if story_day and story_day < due <= story_day + timedelta(days=DUE_SOON_KEPT_DAYS):
             continue  # due soon: the first sweep reminds its officers
         choice = index % 5
         if reports_figures and choice > 1:
@@ -353,31 +356,33 @@ def _write_history(commune: OrgUnit, *, story_day: date, offset: int) -> None:
             days=0 if occurrence.period_end_on else offset)).year
         values = _demo_values(targets.get(plan_id, {}), year, lead.id, reporters.get(plan_id, ())) \
             if reports_figures else None
-        if settled:
+        if choice == 2 and in_commune and not (story_day and settled):
+            # A request for more time (as issued, for any deadline; anchored, for a recent or coming one, so
+            # the date asked for lies ahead).
+            extensions.append(occurrence_ops.request_extension(
+                officer, occurrence, new_due_on=due + timedelta(days=SETTLED_DAYS),
+                reason="Chờ kết quả rà soát hộ nghèo của các thôn."))
+            continue
+        if story_day is None:
+            when = {0: due - timedelta(days=2), 1: due + timedelta(days=6)}.get(choice)  # on time, late or open
+        elif settled:
             # History: every report given, on time or six days late.
             when = due - timedelta(days=2) if choice in (0, 3) else due + timedelta(days=6)
         elif due <= story_day:
-            # Fell due in the last two weeks: on time, late yesterday, a request for more time, or overdue.
-            if choice == 2 and in_commune:
-                extensions.append(occurrence_ops.request_extension(
-                    officer, occurrence, new_due_on=due + timedelta(days=SETTLED_DAYS),
-                    reason="Chờ kết quả rà soát hộ nghèo của các thôn."))
-                continue
+            # Fell due in the last two weeks: on time, late yesterday, or overdue by a few days.
             when = {0: due - timedelta(days=2), 1: yesterday}.get(choice)
         else:
-            # Still ahead: a few reports sent early, a request for more time, the rest open.
-            if choice == 2 and in_commune:
-                extensions.append(occurrence_ops.request_extension(
-                    officer, occurrence, new_due_on=due + timedelta(days=SETTLED_DAYS),
-                    reason="Chờ kết quả rà soát hộ nghèo của các thôn."))
-                continue
+            # Still ahead: a few reports sent early, the rest open.
             when = min(due - timedelta(days=2), yesterday) if choice == 0 else None
         if when is None or when > yesterday:
             continue
         late = when > due
-        submitted.append(occurrence_ops.submit_report(
+        report = occurrence_ops.submit_report(
             officer, occurrence, values=values, now=_at(when),
-            body="Báo cáo chậm do chờ số liệu thôn." if late else "Đã hoàn thành, báo cáo kèm theo."))
+            body="Báo cáo chậm do chờ số liệu thôn." if late else "Đã hoàn thành, báo cáo kèm theo.")
+        for value in report.values:
+            value.year = year  # figures count toward the document's year, as its targets and named periods do
+        submitted.append(report)
     _review(commune, submitted, extensions)
 
 
