@@ -1,8 +1,18 @@
 """The demo: real plans of ../shared/plans imported into the communes that issued them, people in every
 role, and a history (some reports on time, some late, one awaiting review, one extension asked).
 
-Idempotent: units and people are reused, a plan already imported is not imported again, and the
-history is written only for occurrences that have none yet. Passwords are reset on every run.
+Anchored to today: the plans were issued in 2023-2024, so opened as issued every task would be hundreds
+of days overdue and no reminder would ever fire. By default every date the plans give (issue date,
+deadlines, recurrence anchors, the due dates of their occurrences) moves by one offset, the same for all
+five plans, so that today falls where the story needs it: STORY_DAY, two days after the commune's 25/9
+deadlines and three before its 30/9 one. The history (reports, extension requests, reviews) is then
+written relative to that day. `as_issued=True` keeps the documents' own dates (the story day is then
+STORY_DAY itself). A named reporting period ("Năm 2024", "6 tháng đầu năm 2023") keeps its name and
+bounds, as do the indicators' target years: they are what the document reports on, not when.
+
+Idempotent: units and people are reused, a plan already imported is not imported again (nor moved
+again), and the history is written only for occurrences that have none yet. Passwords are reset on
+every run.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tracker.clock import local_today
 from tracker.extensions import db
 from tracker.models import (
     ExtensionRequest,
@@ -31,6 +42,7 @@ from tracker.models import (
     Task,
     UnitKind,
 )
+from tracker.operations import audit
 from tracker.operations import occurrences as occurrence_ops
 from tracker.operations.people import create_person, set_password
 from tracker.operations.plan_import import extract_document, import_plan
@@ -42,6 +54,15 @@ log = logging.getLogger("tracker.demo")
 DEFAULT_PASSWORD = "demo-tracker-2024"
 PLANS_DIR = Path(__file__).resolve().parent / "data" / "demo_plans"
 EMAIL_DOMAIN = "example.org"  # reserved for documentation (RFC 2606)
+
+#: The day of the documents' calendar that plays "today" in the story: the commune's 25/9/2024 deadlines
+#: (the health station's report among them) are two days overdue, its 30/9 one is due in three days, the
+#: March reports and the 2023 plan are done (on time or late), the year-end reports still ahead.
+STORY_DAY = date(2024, 9, 27)
+#: An occurrence due this many days or more before the story day is history: its report was given.
+SETTLED_DAYS = 14
+#: An open occurrence due within this many days after the story day stays open: it is what is due soon.
+DUE_SOON_KEPT_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -74,8 +95,30 @@ def has_plans() -> bool:
     return (db.session.scalar(sa.select(sa.func.count(Plan.id))) or 0) > 0
 
 
-def build_demo(password: str) -> list[tuple[str, str]]:
-    """Build or refresh the demo and return (role, username) for every demo account."""
+def existing_accounts() -> list[tuple[str, str]]:
+    """(role, username) of the demo accounts already in the database (their e-mail is @EMAIL_DOMAIN), in the
+    order they were created; the role is the first one granted."""
+    first_grant = (sa.select(RoleAssignment.person_id, sa.func.min(RoleAssignment.id).label("grant_id"))
+                   .group_by(RoleAssignment.person_id).subquery())
+    rows = db.session.execute(
+        sa.select(RoleAssignment.role, Person.username)
+        .join(first_grant, first_grant.c.grant_id == RoleAssignment.id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(Person.email.like(f"%@{EMAIL_DOMAIN}"), Person.username.is_not(None))
+        .order_by(Person.id)).all()
+    return [(role.value, username) for role, username in rows]
+
+
+def anchor_offset(today: date | None = None) -> int:
+    """Days to add to every date of the documents so that STORY_DAY falls on `today` (default: local today)."""
+    return ((today or local_today()) - STORY_DAY).days
+
+
+def build_demo(password: str, *, as_issued: bool = False) -> list[tuple[str, str]]:
+    """Build or refresh the demo and return (role, username) for every demo account.
+
+    Plans imported by this call are moved to today (see the module's docstring) unless `as_issued`."""
+    offset = 0 if as_issued else anchor_offset()
     country = ensure_unit(None, "Việt Nam", UnitKind.COUNTRY, code="VN")
     issuers: dict[str, OrgUnit] = {}
     for demo in DEMO_PLANS:
@@ -97,11 +140,52 @@ def build_demo(password: str) -> list[tuple[str, str]]:
         result = import_plan(None, filename=demo.filename, data=data, issuing_unit=issuer)
         if result.plan is not None and result.plan.status == PlanStatus.DRAFT:
             activate_plan(None, result.plan)
+            if offset:
+                _shift_plan(result.plan, offset)
     db.session.flush()
 
     accounts = _ensure_people(cao_ngoc, password)
-    _write_history(cao_ngoc)
+    _write_history(cao_ngoc, story_day=None if as_issued else STORY_DAY + timedelta(days=offset), offset=offset)
     return accounts
+
+
+def _plus(day: date | None, days: int) -> date | None:
+    return day + timedelta(days=days) if day is not None else None
+
+
+def _shift_plan(plan: Plan, days: int) -> None:
+    """Move every date of a freshly activated demo plan by `days`, keeping their order and spacing.
+
+    The demo's five plans hold about a hundred tasks and occurrences, a fixed size: one pass over the ORM
+    objects is clearer than dialect-specific date arithmetic in SQL and costs nothing that grows."""
+    before = {"issued_on": plan.issued_on.isoformat() if plan.issued_on else None}
+    plan.issued_on = _plus(plan.issued_on, days)
+    tasks = db.session.scalars(sa.select(Task).where(Task.plan_id == plan.id)).all()
+    for task in tasks:
+        task.due_on = _plus(task.due_on, days)
+        task.starts_on = _plus(task.starts_on, days)
+        task.ends_on = _plus(task.ends_on, days)
+        if task.extra_due_dates:
+            task.extra_due_dates = [_plus(date.fromisoformat(d), days).isoformat()  # type: ignore[union-attr]
+                                    for d in task.extra_due_dates]
+    occurrences = db.session.scalars(
+        sa.select(Occurrence).join(Task, Task.id == Occurrence.task_id).where(Task.plan_id == plan.id)).all()
+    plain = [o for o in occurrences if o.period_start_on is None and o.period_end_on is None]
+    for occurrence in plain:
+        # Two-step rename: a moved key may equal one not moved yet ((task, key) is unique).
+        occurrence.period_key = f"moving-{occurrence.id}"
+    db.session.flush()
+    for occurrence in occurrences:
+        occurrence.due_on = occurrence.due_on + timedelta(days=days)
+        occurrence.original_due_on = occurrence.original_due_on + timedelta(days=days)
+    for occurrence in plain:
+        # A plain deadline is its own period ("Hạn 25/09/2024"): its key and label are the date.
+        occurrence.period_key = occurrence.due_on.isoformat()
+        occurrence.period_label = f"Hạn {occurrence.due_on:%d/%m/%Y}"
+    db.session.flush()
+    audit.record("plan.demo_anchor", plan, None, unit_id=plan.issuing_unit_id, before=before,
+                 after={"issued_on": plan.issued_on.isoformat() if plan.issued_on else None, "shift_days": days,
+                        "tasks": len(tasks), "occurrences": len(occurrences)})
 
 
 def _ensure(parent: OrgUnit, name: str, kind: UnitKind, code: str | None) -> OrgUnit:
@@ -214,11 +298,18 @@ def _at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC) - timedelta(hours=7)  # local 09:00 in UTC
 
 
-def _write_history(commune: OrgUnit) -> None:
-    """Some reports on time, some late, one awaiting review, one extension asked, the rest still open; the
-    commune's reports reviewed (most accepted, one returned, a few still waiting), one extension approved; the
-    units that report a plan's figures (its villages when it fans out to them, else its labour office) give
-    values for its indicators, one village staying silent.
+def _write_history(commune: OrgUnit, *, story_day: date | None, offset: int) -> None:
+    """The plans as they stand on `story_day` (today, the documents' dates moved): what fell due two weeks or more
+    before it was reported, on time or late; of what fell due since, some reports on time, one late, some
+    requests for more time (for a date after the story day), the rest overdue by a few days; of what is
+    still ahead, a few reports given early and the rest open, the nearest deadlines left for the reminders.
+    The commune's reports are reviewed (most accepted, one returned, a few still waiting), one extension
+    approved; the units that report a plan's figures (its villages when it fans out to them, else its
+    labour office) give values for its indicators, one village staying silent.
+
+    Nothing is dated after the story day. With no story day (the documents' own dates, long past) the
+    history is the one the demo always had: every occurrence one of on time, six days late, a request for
+    more time (in the commune) or still open, in turn.
 
     Written once, on the first build (when no report exists yet), so rerunning adds nothing.
     """
@@ -234,6 +325,8 @@ def _write_history(commune: OrgUnit) -> None:
     officers = _officers_by_unit()
     reporters, silent = _figure_reporters()
     targets = _targets_by_plan()
+    journey_day = date(2024, 9, 25) + timedelta(days=offset)  # the commune's deadline of the story
+    yesterday = story_day - timedelta(days=1) if story_day else date.max
     submitted: list[Report] = []
     extensions: list[ExtensionRequest] = []
     for index, occurrence in enumerate(occurrences):
@@ -242,33 +335,54 @@ def _write_history(commune: OrgUnit) -> None:
                         if u in officers), None)
         if officer is None:
             continue
+        due = occurrence.due_on
         in_commune = occurrence.lead_unit.parent_id == commune.id
-        if in_commune and occurrence.lead_unit.kind == UnitKind.HEALTH_STATION:
+        settled = story_day is None or due <= story_day - timedelta(days=SETTLED_DAYS)
+        if in_commune and occurrence.lead_unit.kind == UnitKind.HEALTH_STATION and not (story_day and settled):
             continue  # left open for the officer's journey: the 25/9 report of the health station
         plan_id = occurrence.task.plan_id
         reports_figures = lead.id in reporters.get(plan_id, ())
         if lead.id in silent:
             continue  # the village that never reports: "3/4 thôn đã báo cáo"
-        if in_commune and occurrence.due_on == date(2024, 9, 25) and index % 2 == 1 and not reports_figures:
-            continue  # still open: the reminders of 18/9, 26/9 and 1/10 have someone to chase
+        if in_commune and due == journey_day and index % 2 == 1 and not reports_figures:
+            continue  # still open, a few days overdue: the reminders have someone to chase
+        if story_day and story_day < due <= story_day + timedelta(days=DUE_SOON_KEPT_DAYS):
+            continue  # due soon: the first sweep reminds its officers
         choice = index % 5
         if reports_figures and choice > 1:
             choice = index % 2
-        year = (occurrence.period_end_on or occurrence.due_on).year
+        # Targets are keyed by the document's years: look them up in the document's calendar.
+        year = ((occurrence.period_end_on or due) - timedelta(
+            days=0 if occurrence.period_end_on else offset)).year
         values = _demo_values(targets.get(plan_id, {}), year, lead.id, reporters.get(plan_id, ())) \
             if reports_figures else None
-        if choice == 0:
-            submitted.append(occurrence_ops.submit_report(
-                officer, occurrence, body="Đã hoàn thành, báo cáo kèm theo.", values=values,
-                now=_at(occurrence.due_on - timedelta(days=2))))
-        elif choice == 1:
-            submitted.append(occurrence_ops.submit_report(
-                officer, occurrence, body="Báo cáo chậm do chờ số liệu thôn.", values=values,
-                now=_at(occurrence.due_on + timedelta(days=6))))
-        elif choice == 2 and in_commune:
+        if choice == 2 and in_commune and not (story_day and settled):
+            # A request for more time (as issued, for any deadline; anchored, for a recent or coming one, so
+            # the date asked for lies ahead).
             extensions.append(occurrence_ops.request_extension(
-                officer, occurrence, new_due_on=occurrence.due_on + timedelta(days=14),
+                officer, occurrence, new_due_on=due + timedelta(days=SETTLED_DAYS),
                 reason="Chờ kết quả rà soát hộ nghèo của các thôn."))
+            continue
+        if story_day is None:
+            when = {0: due - timedelta(days=2), 1: due + timedelta(days=6)}.get(choice)  # on time, late or open
+        elif settled:
+            # History: every report given, on time or six days late.
+            when = due - timedelta(days=2) if choice in (0, 3) else due + timedelta(days=6)
+        elif due <= story_day:
+            # Fell due in the last two weeks: on time, late yesterday, or overdue by a few days.
+            when = {0: due - timedelta(days=2), 1: yesterday}.get(choice)
+        else:
+            # Still ahead: a few reports sent early, the rest open.
+            when = min(due - timedelta(days=2), yesterday) if choice == 0 else None
+        if when is None or when > yesterday:
+            continue
+        late = when > due
+        report = occurrence_ops.submit_report(
+            officer, occurrence, values=values, now=_at(when),
+            body="Báo cáo chậm do chờ số liệu thôn." if late else "Đã hoàn thành, báo cáo kèm theo.")
+        for value in report.values:
+            value.year = year  # figures count toward the document's year, as its targets and named periods do
+        submitted.append(report)
     _review(commune, submitted, extensions)
 
 

@@ -99,3 +99,20 @@ def test_add_task_refuses_unknown_units_and_other_communes(api_as, commune, acti
     response = other.post(f"/api/v1/plans/{active_plan.plan.id}/tasks", json={
         "title": "Việc mới", "lead_unit_id": commune.other_health.id})
     assert response.status_code == 403
+
+
+def test_activating_an_imported_draft_with_a_blocking_warning_is_refused(api_as, commune):
+    """"Các tổ chức chính trị xã hội" found no unit of its kind: the row must get a lead first (422), as on the
+    review page."""
+    from tests.importer_web.conftest import PLAN_004, plan_bytes
+    from tracker.models import Plan, PlanStatus
+    from tracker.operations.plan_import import import_plan
+
+    draft = import_plan(commune.focal, filename="kh.txt", data=plan_bytes(PLAN_004), issuing_unit=commune.xa).plan
+    db.session.commit()
+    assert api_as(commune.viewer).post(f"/api/v1/plans/{draft.id}/activate").status_code in (403, 404)
+    response = api_as(commune.focal).post(f"/api/v1/plans/{draft.id}/activate")
+    assert response.status_code == 422, response.get_json()
+    assert "tasks" in str(response.get_json())
+    db.session.expire_all()
+    assert db.session.get(Plan, draft.id).status == PlanStatus.DRAFT

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import PHONE, SCREENSHOTS, sign_in
 from tests.importer_web.conftest import DEMO_PLANS, PLAN_004, run_worker
 from tracker.extensions import db
 from tracker.models import Occurrence, Plan, PlanStatus, Task, TaskStatus, UnitKind
@@ -114,3 +114,24 @@ def test_focal_officer_imports_reviews_and_confirms_plan_004(page_factory, shot,
     with_occurrences = set(db.session.scalars(sa.select(Occurrence.task_id).distinct()))
     assert {t.id for t in active} == with_occurrences
     assert db.session.scalar(sa.select(sa.func.count(Task.id)).where(Task.lead_unit_id.is_(None))) == 0
+
+
+def test_on_a_phone_the_blocking_warning_comes_before_the_disabled_confirm_button(page_factory, commune):
+    """The fixture commune has no mass organisations: "Các tổ chức chính trị xã hội" blocks the confirmation,
+    and at 390 px the reviewer reads why before reaching the button."""
+    from tests.importer_web.conftest import plan_bytes
+    from tracker.operations.plan_import import import_plan
+
+    draft = import_plan(commune.focal, filename="kh.txt", data=plan_bytes(PLAN_004), issuing_unit=commune.xa).plan
+    db.session.commit()
+    page = page_factory(PHONE)
+    sign_in(page, "ldtbxh")
+    page.goto(f"/plans/{draft.id}/review")
+    warnings = page.get_by_test_id("blocking-warnings").first
+    button = page.get_by_test_id("confirm").first
+    assert "Các tổ chức chính trị xã hội" in warnings.inner_text()
+    assert warnings.bounding_box()["y"] + warnings.bounding_box()["height"] <= button.bounding_box()["y"]
+    assert button.is_disabled()
+    _screen(page, "importer-phone-blocking-warning")
+    db.session.expire_all()
+    assert db.session.get(Plan, draft.id).status == PlanStatus.DRAFT

@@ -12,6 +12,7 @@ from tests.importer_web.conftest import PLAN_004, counts, finish_import, plan_by
 from tests.importer_web.plans import COMMUNE_PLAN
 from tracker.extensions import db
 from tracker.models import Occurrence, Plan, PlanDocument, PlanStatus, Task, UnitKind
+from tracker.operations import drafts
 
 
 def _zip_bomb(size: int = 16 << 20) -> bytes:
@@ -168,6 +169,8 @@ def test_reimporting_into_an_active_plan_is_a_conflict(login, client, upload, co
     login("ldtbxh")
     upload("kh.txt", plan_bytes(PLAN_004))
     plan_id = db.session.scalar(sa.select(Plan.id))
+    for task, _warning in drafts.blocking_warnings(db.session.get(Plan, plan_id)):
+        client.post(f"/plans/{plan_id}/tasks/{task.id}/drop")  # the rows to resolve before confirming
     assert client.post(f"/plans/{plan_id}/confirm").status_code == 302
     again = upload("kh.txt", plan_bytes(PLAN_004))
     assert again.status_code == 409

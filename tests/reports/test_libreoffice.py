@@ -76,7 +76,7 @@ def test_every_demo_plans_report_opens_in_libreoffice_with_what_it_must_say(app,
 
     from tracker.demo import build_demo
 
-    build_demo("demo-pass-1234")
+    build_demo("demo-pass-1234", as_issued=True)  # the documents' own years: a year of reports, figures, overdue
     db.session.commit()
     plans = db.session.scalars(sa.select(Plan).order_by(Plan.id)).all()
     assert len(plans) == 5

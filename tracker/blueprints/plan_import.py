@@ -173,11 +173,28 @@ def _issuing_units() -> list[OrgUnit]:
 
 # --- Upload -----------------------------------------------------------------------------------------------
 
-def _upload_form(formdata: Any = None) -> tuple[UploadForm, list[OrgUnit]]:
+#: The issuing unit select's value meaning "the unit the document's header names" (matched in the person's scope);
+#: 0 is the empty "choose" option, which the required validator refuses.
+FROM_DOCUMENT = -1
+CHOOSE = 0
+
+
+def _upload_form(formdata: Any = None, *, ask: bool = False) -> tuple[UploadForm, list[OrgUnit]]:
+    """The upload form. A person who may issue plans for more than one administrative unit gets, first and
+    preselected, the unit the document names (never a default such as the country); `ask` replaces that
+    option with an empty one when the document named none of theirs."""
     units = _issuing_units()
     form = UploadForm(formdata=formdata) if formdata is not None else UploadForm(formdata=None)
     base = min((u.depth for u in units), default=0)
-    form.issuing_unit_id.choices = choices([(u.id, unit_label(u, base)) for u in units])
+    options = [(u.id, unit_label(u, base)) for u in units]
+    several = sum(1 for u in units if u.is_administrative) > 1
+    if several:
+        first = (CHOOSE, _("– Choose the issuing unit –")) if ask else \
+            (FROM_DOCUMENT, _("The unit named in the document's header"))
+        options.insert(0, first)
+    form.issuing_unit_id.choices = choices(options)
+    if several and (formdata is None or ask):
+        form.issuing_unit_id.data = CHOOSE if ask else FROM_DOCUMENT
     return form, units
 
 
@@ -207,7 +224,8 @@ def upload() -> Page:
         return _render_upload(form, error=_("Choose the plan's file."), status=422)
     limit = int(current_app.config.get("IMPORT_MAX_BYTES", 20 << 20))
     data = upload_file.stream.read(limit + 1)  # anything over the limit is refused, not stored
-    issuer = db.session.get(OrgUnit, form.issuing_unit_id.data)
+    from_document = form.issuing_unit_id.data == FROM_DOCUMENT
+    issuer = None if from_document else db.session.get(OrgUnit, form.issuing_unit_id.data)
     try:
         with atomic():
             job = import_jobs.enqueue_import(current_user, filename=upload_file.filename or "plan", data=data,
@@ -251,8 +269,11 @@ def job_page(job_id: int) -> Page:
                                filename=job.filename)
         return html, 409
     if job.status == ImportJobStatus.FAILED:
-        form, _units = _upload_form()
-        form.issuing_unit_id.data = job.issuing_unit_id  # preselected again for the next try
+        # A job that was to take its issuer from the document's header and failed asks for the unit outright
+        # on the next try (the header may be what it could not read); otherwise the unit is preselected again.
+        form, _units = _upload_form(ask=job.issuing_unit_id is None)
+        if job.issuing_unit_id is not None:
+            form.issuing_unit_id.data = job.issuing_unit_id
         return _render_upload(form, error=_("%(file)s could not be read: %(error)s", file=job.filename,
                                             error=job.error or ""), status=422)
     workers = live_workers(utcnow(), stale_after=stale_seconds(current_app.config), queue="imports")
@@ -380,8 +401,9 @@ def _render_review(plan: Plan, *, error: str | None = None, status: int = 200, e
                                             issued_on=plan.issued_on, period_start_on=plan.period_start_on,
                                             period_end_on=plan.period_end_on)
     active = [r for r in rows if not r.dropped]
+    blocking = [(task, warning_text(warning)) for task, warning in drafts.blocking_warnings(plan)]
     html = render_template(
-        "importer/review.html", plan=plan, rows=rows, years=years, targets=targets, error=error,
+        "importer/review.html", plan=plan, rows=rows, years=years, targets=targets, error=error, blocking=blocking,
         error_task_id=error_task_id, extraction=extraction or {}, header_form=header_form,
         counts={"rows": len(active), "dropped": len(rows) - len(active),
                 "new": sum(1 for r in active if r.badge == "new"),

@@ -24,17 +24,25 @@ def seed_units_command(provinces: tuple[str, ...], load_all: bool, no_offices: b
 
 @click.command("demo")
 @click.option("--password", default=None, help="Password for every demo account (default printed).")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has plans.")
+@click.option("--if-empty", is_flag=True, help="Build nothing when the database already has plans; list the accounts.")
+@click.option("--as-issued", is_flag=True,
+              help="Keep the documents' own dates (2023-2024) instead of moving the plans to today.")
 @committed
-def demo_command(password: str | None, if_empty: bool) -> None:
-    """Build (or refresh) the demo: a commune with people in every role and real plans."""
-    from tracker.demo import DEFAULT_PASSWORD, build_demo, has_plans
+def demo_command(password: str | None, if_empty: bool, as_issued: bool) -> None:
+    """Build (or refresh) the demo: a commune with people in every role and real plans, dated around today."""
+    from tracker.demo import DEFAULT_PASSWORD, build_demo, existing_accounts, has_plans
 
     if if_empty and has_plans():
-        click.echo("Demo data already present; nothing to do.")
+        click.echo("Demo data already present; nothing to do.", err=True)
+        # `make run` shows how to sign in every time, not only on the first run.
+        click.echo("# password: the one given when the demo was built "
+                   f"(default {DEFAULT_PASSWORD}; `tracker demo --password ...` resets it)", err=True)
+        for role, username in existing_accounts():
+            click.echo(f"{role}\t{username}")
         return
-    accounts = build_demo(password or DEFAULT_PASSWORD)
-    click.echo(f"# password: {password or DEFAULT_PASSWORD}", err=True)
+    accounts = build_demo(password or DEFAULT_PASSWORD, as_issued=as_issued)
+    source = "given with --password" if password else "the default"
+    click.echo(f"# password: {password or DEFAULT_PASSWORD} ({source})", err=True)
     for role, username in accounts:
         click.echo(f"{role}\t{username}")
 

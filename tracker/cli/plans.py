@@ -39,8 +39,10 @@ def import_plan_command(path: str, dry_run: bool, as_json: bool, issuer_unit: st
         issuer = find_unit(issuer_unit) if issuer_unit else None
         result = import_plan(None, filename=Path(path).name, data=data, issuing_unit=issuer, update=update)
         if activate and result.plan is not None:
+            from tracker.operations.drafts import require_no_blocking_warnings
             from tracker.operations.plans import activate_plan
 
+            require_no_blocking_warnings(result.plan)  # rows to resolve on the review page first
             activate_plan(None, result.plan)
         db.session.commit()
     except DomainError as error:

@@ -186,6 +186,8 @@ def update_draft_task(
         task.lead_unit = check_lead(plan, lead_unit)
         meta.pop("proposed_unit", None)
         meta.update(match="reviewer", confidence=1.0, reviewed=True)
+    if naming or (lead_unit is not KEEP and lead_unit is not None):
+        _without_warnings(meta, "lead")
     elif lead_unit is None and not naming:
         raise ValidationFailed(_l("Choose the lead unit."), field="lead_unit_id")
     if report_to_unit is not KEEP:
@@ -322,11 +324,47 @@ def update_draft_header(
         audit.record("plan.update_draft", plan, actor, unit_id=plan.issuing_unit_id, before=before, after=after)
 
 
+#: Row warnings that stop a confirmation until the row's lead is chosen or the row dropped: a plural group
+#: that found no unit of its kind, or too many ("Các thôn" under a unit with no villages would otherwise
+#: become a new unit named "Các thôn"). The value names what clears it (the reviewer choosing the lead).
+#: A deadline before the plan's issue date is shown but does not block: plans do cite past report dates.
+BLOCKING_WARNINGS = {"fanout_empty": "lead", "fanout_too_many": "lead"}
+
+
+def _without_warnings(meta: dict[str, Any], cleared_by: str) -> None:
+    """Drop the row's blocking warnings that the reviewer's change of `cleared_by` answers."""
+    warnings = [w for w in meta.get("warnings") or []
+                if not (isinstance(w, dict) and BLOCKING_WARNINGS.get(str(w.get("code"))) == cleared_by)]
+    if warnings:
+        meta["warnings"] = warnings
+    else:
+        meta.pop("warnings", None)
+
+
+def blocking_warnings(plan: Plan) -> list[tuple[Task, dict[str, Any]]]:
+    """(row, warning) for every blocking warning still standing on an active row of the draft."""
+    return [(task, warning) for task in sorted(plan.tasks, key=lambda t: (t.position, t.id))
+            if task.status == TaskStatus.ACTIVE
+            for warning in (task.import_meta or {}).get("warnings") or []
+            if isinstance(warning, dict) and str(warning.get("code")) in BLOCKING_WARNINGS]
+
+
 def confirm_draft(actor: Person | None, plan: Plan) -> int:
     """Confirm a reviewed draft: proposed units are created, the plan becomes active, occurrences appear
-    (and with them reminders). Returns how many occurrences were created."""
+    (and with them reminders). Returns how many occurrences were created. Refused while a blocking warning
+    stands (see BLOCKING_WARNINGS): the reviewer corrects or drops those rows first."""
     _require_draft(actor, plan)
     if not any(t.status == TaskStatus.ACTIVE for t in plan.tasks):
         raise ValidationFailed(_l("Every row was dropped; keep at least one task or cancel the plan."),
                                field="tasks")
+    require_no_blocking_warnings(plan)
     return activate_plan(actor, plan)
+
+
+def require_no_blocking_warnings(plan: Plan) -> None:
+    """Refuse to activate a draft while a blocking warning stands (every way in: review page, API, CLI)."""
+    blocking = blocking_warnings(plan)
+    if blocking:
+        raise ValidationFailed(
+            _l("%(n)s rows still have a warning to resolve before the plan can be confirmed: correct or drop "
+               "them (they are listed above the button)."), field="tasks", n=len({t.id for t, _ in blocking}))

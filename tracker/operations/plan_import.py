@@ -15,7 +15,8 @@ How the engine's extras are used (decisions, kept here beside the code that appl
   can map ("các tổ chức thành viên") cannot become a task and is kept as a coordinating name of its
   siblings' tasks, with a warning. The same org unit named twice in one heading gets one task.
 * ``fanout_kind``: one task per unit of the mapped kinds (FANOUT_KINDS) among the issuing unit's children
-  (or, for kinds that live further down such as schools under communes, its descendants). "mass
+  (or, for kinds that live further down such as schools under communes, its descendants; never villages,
+  which are always the issuer's own). "mass
   organisation", "department", "official" and "locality" fan out only when the phrase is plural as a whole
   (it starts with "các"/"những"): "Các tổ chức chính trị - xã hội" fans out, "Ủy ban MTTQ và các tổ chức
   thành viên" does not. A plural phrase with no unit of its kind in the tree stays one row with a proposed
@@ -69,7 +70,7 @@ from tracker.models import (
     UnitKind,
 )
 from tracker.operations import audit, references
-from tracker.operations.authz import Permission, require
+from tracker.operations.authz import Permission, require, scope_clause
 from tracker.operations.errors import Conflict, ValidationFailed
 from tracker.operations.indicators import create_indicator, set_target
 from tracker.operations.plans import add_task, create_plan
@@ -104,7 +105,9 @@ FANOUT_KINDS: dict[str, tuple[UnitKind, ...]] = {
 #: Kinds that fan out only when the phrase is plural as a whole ("Các tổ chức chính trị - xã hội").
 WHOLE_PHRASE_KINDS = frozenset({"mass_organization", "department", "official", "locality"})
 #: Kinds looked for below the issuer's children when none is a child (schools and stations of communes).
-DEEP_KINDS = frozenset({UnitKind.COMMUNE, UnitKind.VILLAGE, UnitKind.SCHOOL, UnitKind.HEALTH_STATION})
+#: Villages (thôn, bản, tổ dân phố) are not among them: they belong to their commune, so "các thôn" means the
+#: issuer's own villages, never those of the communes below a district (nor of other communes).
+DEEP_KINDS = frozenset({UnitKind.COMMUNE, UnitKind.SCHOOL, UnitKind.HEALTH_STATION})
 #: Words every other unit name has: sharing only these says nothing about two names.
 _COMMON_WORDS = frozenset({
     "xã", "phường", "thị", "trấn", "huyện", "quận", "tỉnh", "thành", "phố", "và", "các", "của", "ủy", "ban",
@@ -219,11 +222,16 @@ def import_plan(
         require(actor, Permission.MANAGE_PLANS, issuing_unit)  # before reading a byte
     extraction = extract_document(filename, data,
                                   issuer_hint=issuer_hint_for(issuing_unit) if issuing_unit else None)
+    if not extraction.get("tasks"):
+        # A plan assigns work; a document that assigns nothing (a letter, a shopping list) is not one, and a
+        # draft of 0 tasks would only be discarded.
+        raise ValidationFailed(_l("No assigned task was found in this document (no unit is given work to do), "
+                                  "so it was not imported. Check that it is the plan itself."), field="file")
     sha256 = hashlib.sha256(data).hexdigest()
-    issuing_unit = issuing_unit or resolve_issuer(extraction.get("issuer"))
+    issuing_unit = issuing_unit or resolve_issuer(extraction.get("issuer"), actor)
     require(actor, Permission.MANAGE_PLANS, issuing_unit)
 
-    existing, reason = find_duplicate(sha256, issuing_unit, extraction)
+    existing, reason = find_duplicate(sha256, issuing_unit, extraction, actor)
     if existing is not None:
         if not update:
             notice = str(_l("This plan was already imported (plan #%(id)s).")) % {"id": existing.id}
@@ -281,15 +289,18 @@ def _content_type(filename: str) -> str:
     }.get(suffix, "application/octet-stream")
 
 
-def resolve_issuer(issuer: str | None) -> OrgUnit:
-    """The administrative unit a document's issuer names ("UBND xã Cao Ngọc" -> Xã Cao Ngọc)."""
+def resolve_issuer(issuer: str | None, actor: Person | None = None) -> OrgUnit:
+    """The administrative unit a document's issuer names ("UBND xã Cao Ngọc" -> Xã Cao Ngọc), among the units
+    where `actor` may issue plans (a commune of the same name elsewhere is not theirs to import for)."""
     from tracker.importer.units import match_unit
 
     if not issuer:
         raise ValidationFailed(_l("The document does not name its issuing unit; choose it."), field="issuing_unit")
     name = re.sub(r"^(?:ubnd|ủy ban nhân dân|uỷ ban nhân dân)\s+", "", issuer.strip(), flags=re.IGNORECASE)
     candidates = db.session.execute(
-        sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.is_administrative, OrgUnit.is_archived.is_(False))
+        sa.select(OrgUnit.id, OrgUnit.name).where(
+            OrgUnit.is_administrative, OrgUnit.is_archived.is_(False),
+            scope_clause(actor, OrgUnit.path, Permission.MANAGE_PLANS))
     ).all()
     ranked = match_unit(name, [(row.id, row.name) for row in candidates], min_score=0.85)
     if not ranked:
@@ -298,20 +309,29 @@ def resolve_issuer(issuer: str | None) -> OrgUnit:
     return db.session.get(OrgUnit, ranked[0][0])  # type: ignore[return-value]
 
 
-def find_duplicate(sha256: str, issuing_unit: OrgUnit,
-                   extraction: dict[str, Any]) -> tuple[Plan | None, str | None]:
-    """The issuing unit's live plan imported from the same bytes, or with the same number and date of issue."""
-    live = sa.and_(Plan.issuing_unit_id == issuing_unit.id, Plan.status != PlanStatus.CANCELLED)
+def find_duplicate(sha256: str, issuing_unit: OrgUnit, extraction: dict[str, Any],
+                   actor: Person | None = None) -> tuple[Plan | None, str | None]:
+    """A live plan this import would repeat: imported from the same bytes, or with the same number and date
+    of issue, by the issuing unit or a unit on its line (an ancestor or a unit below it: the same plan once
+    filed under the country or the district is still the same plan); the same bytes also count anywhere
+    the actor may import plans."""
+    issuers = sa.select(OrgUnit.id).where(sa.or_(
+        OrgUnit.id.in_(issuing_unit.ancestor_ids), OrgUnit.subtree_clause(issuing_unit.path)))
+    live = Plan.status != PlanStatus.CANCELLED
+    in_scope = sa.select(OrgUnit.id).where(scope_clause(actor, OrgUnit.path, Permission.MANAGE_PLANS))
     same_bytes = db.session.scalar(
         sa.select(Plan).join(PlanDocument, PlanDocument.id == Plan.document_id)
-        .where(PlanDocument.sha256 == sha256, live).order_by(Plan.id).limit(1)
+        .where(PlanDocument.sha256 == sha256, live,
+               sa.or_(Plan.issuing_unit_id.in_(issuers), Plan.issuing_unit_id.in_(in_scope)))
+        .order_by((Plan.issuing_unit_id != issuing_unit.id), Plan.id).limit(1)
     )
     if same_bytes is not None:
         return same_bytes, "same_file"
     number, issued = extraction.get("plan_number"), _iso_date(extraction.get("issued"))
     if number and issued:  # the same plan saved in another format
         same_plan = db.session.scalar(sa.select(Plan).where(
-            live, Plan.number == number, Plan.issued_on == issued).order_by(Plan.id).limit(1))
+            live, Plan.issuing_unit_id.in_(issuers), Plan.number == number, Plan.issued_on == issued)
+            .order_by((Plan.issuing_unit_id != issuing_unit.id), Plan.id).limit(1))
         if same_plan is not None:
             return same_plan, "same_number"
     return None, None

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from tracker.blueprints.api.common import PAGINATION_HEADERS, ApiBlueprint, actor, get_or_404, paged
 from tracker.blueprints.api.units import unit_or_invalid
-from tracker.models import Plan
+from tracker.models import Plan, PlanStatus
 from tracker.operations import plans as ops
 from tracker.operations.errors import PermissionDenied
 from tracker.queries import listing
@@ -102,8 +102,15 @@ def add_task(args: dict[str, Any], plan_id: int) -> Any:
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def activate_plan(plan_id: int) -> Any:
     """Activate a reviewed draft: every task gets its occurrences and reminders start."""
+    from tracker.operations.authz import Permission, require
+    from tracker.operations.drafts import require_no_blocking_warnings
+
     plan = visible_plan(plan_id)
+    require(actor(), Permission.MANAGE_PLANS, plan.issuing_unit)  # 403 before anything about the rows
+    if plan.status == PlanStatus.DRAFT:
+        require_no_blocking_warnings(plan)  # an imported draft's unresolved rows (422), as on the review page
     ops.activate_plan(actor(), plan)
     return plan
