@@ -1,5 +1,5 @@
-# The two commands of the README: `make run` (set up, migrate, load the demo, serve with one worker) and
-# `make test`.
+# The two commands of the README: `make run` (set up, migrate, load the demo, serve with gunicorn, one worker and
+# the scheduler) and `make test`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -18,16 +18,19 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# One `tracker worker` runs beside the web server (it reads uploaded plans and sends the outbox) and is
-# stopped with SIGTERM when the server stops, however it stops (Ctrl+C, an error): the EXIT trap.
+# The web app is served by gunicorn (config/gunicorn.conf.py), never the development server. Beside it run one
+# `tracker worker` (reads uploaded plans, sends the outbox) and `tracker scheduler` (the sweep and digests on
+# their schedule); both get SIGTERM when the server stops, however it stops (Ctrl+C, an error): the EXIT trap.
 run: setup
 	$(BIN)/tracker db upgrade
 	$(BIN)/tracker demo --if-empty
-	export TRACKER_PUBLIC_BASE_URL=$${TRACKER_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}; \
+	export TRACKER_PUBLIC_BASE_URL=$${TRACKER_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} TRACKER_BIND=$(HOST):$(PORT); \
 	$(BIN)/tracker worker & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	$(BIN)/tracker scheduler & scheduler=$$!; \
+	trap 'kill -TERM $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(BIN)/tracker serve --host $(HOST) --port $(PORT)
+	echo "Tracker: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"; \
+	$(BIN)/gunicorn --config config/gunicorn.conf.py
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
