@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from tracker.extensions import db
+from tracker.jobs.bundle import BundleSettings, run_bundle
 from tracker.models import (
     Audience,
     Channel,
@@ -92,6 +93,9 @@ class SweepResult:
     by_channel: dict[str, int] = field(default_factory=dict)
     held: int = 0
     occurrences: int = 0
+    #: Bundle messages queued, and the queued rows they carry (see tracker/jobs/bundle.py).
+    bundles: int = 0
+    bundled: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +107,8 @@ class SweepResult:
             "by_channel": dict(sorted(self.by_channel.items())),
             "held_for_digest": self.held,
             "occurrences": self.occurrences,
+            "bundles": self.bundles,
+            "bundled_items": self.bundled,
         }
 
 
@@ -336,8 +342,12 @@ def run_sweep(now: datetime, *, dry_run: bool = False, calendar: WorkCalendar | 
         if str(status) == DeliveryStatus.HELD.value:
             result.held += count
     result.occurrences = touched
-    log.info("sweep %s (%s): %d queued %s", now.isoformat(), "dry run" if dry_run else "live", result.inserted,
-             result.by_rule)
+    if result.inserted:
+        # Same transaction as the INSERT: the rows are bundled before any dispatcher can see them.
+        bundled = run_bundle(now, BundleSettings.from_config(current_app.config))
+        result.bundles, result.bundled = bundled.bundles, bundled.items
+    log.info("sweep %s (%s): %d queued %s, %d in %d bundles", now.isoformat(), "dry run" if dry_run else "live",
+             result.inserted, result.by_rule, result.bundled, result.bundles)
     return result
 
 

@@ -58,6 +58,7 @@ from tracker.notify.base import (
     TransientSendError,
 )
 from tracker.notify.render import (
+    CARRIER_KINDS,
     REMINDER_KINDS,
     MessageFacts,
     MessageRenderer,
@@ -402,7 +403,7 @@ class Dispatcher:
             if row is None:
                 return None
             items = load_digest_items([notification_id]).get(notification_id, []) \
-                if row.kind == NotificationKind.DIGEST else []
+                if row.kind in CARRIER_KINDS else []
             return row, items, int(attempts)
 
         return self._durably(take, notification_id)
@@ -428,7 +429,7 @@ class Dispatcher:
         if not row.recipient_active:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the person's account is deactivated")
-        if row.kind == NotificationKind.DIGEST and not items:
+        if row.kind in CARRIER_KINDS and not items:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: every listed task is done or cancelled")
         sender = self.channels.get(Channel(row.channel))

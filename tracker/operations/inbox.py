@@ -17,7 +17,7 @@ from flask import current_app, has_app_context
 from tracker.clock import local_today, utcnow
 from tracker.extensions import db
 from tracker.models import Channel, DeliveryStatus, Notification, Person
-from tracker.notify.render import MessageRenderer, RenderError, load_digest_items, load_facts, message_context
+from tracker.notify.render import CARRIER_KINDS, MessageRenderer, RenderError, load_digest_items, load_facts, message_context
 from tracker.operations import audit
 from tracker.operations.reminders import work_calendar
 
@@ -69,7 +69,7 @@ def recent(person: Person, limit: int = 20, *, unread_only: bool = False) -> lis
         return []
     facts = load_facts(r.id for r in rows)
     config = current_app.config if has_app_context() else {}
-    digests = load_digest_items(i for i, f in facts.items() if f.kind == "digest")
+    digests = load_digest_items(i for i, f in facts.items() if f.kind in CARRIER_KINDS)
     renderer = MessageRenderer.from_database(config)
     today = local_today()
     calendar = work_calendar(config)

@@ -1,0 +1,179 @@
+"""Bundling: the reminders and escalations one sweep queued for one person on one channel become one message.
+
+Exactly-once stays where the sweep puts it: one outbox row per (occurrence, rule, due date, recipient,
+channel), unique by `dedupe_key`. Right after the sweep's INSERT, in the same transaction, this step
+1. picks the groups (recipient, channel) of the rows this sweep queued that are to be bundled: at least
+   BUNDLE_MIN_ITEMS items, or any escalation to a person at a level above the commune (see
+   `upper_admin_units`);
+2. inserts one BUNDLE row per group, keyed bundle:<recipient>:<channel>:<sweep time>, so a rerun of the
+   same sweep adds nothing (ON CONFLICT DO NOTHING);
+3. marks the group's rows as carried by the bundle just inserted (status "digested", digest_id = the
+   bundle), with a conditional UPDATE: only rows still pending, unclaimed and carried by no other
+   bundle move, so each item is carried by exactly one bundle;
+4. deletes the bundles of this run that ended up carrying nothing (a concurrent run took the rows).
+Everything is set-based and nothing commits here: a failure at any point rolls the sweep back with it,
+and the rerun produces the same rows. The dispatcher sends a bundle like a digest (its items are read
+fresh, and those done meanwhile are dropped at render time; an empty bundle is skipped).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tracker.extensions import db
+from tracker.models import Channel, DeliveryStatus, Notification, NotificationKind, OrgUnit, RoleAssignment
+from tracker.sqlutil import insert_ignoring_conflicts
+
+log = logging.getLogger("tracker.jobs")
+
+_CHUNK = 5000
+_ITEM_KINDS = (NotificationKind.REMINDER.value, NotificationKind.ESCALATION.value)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleSettings:
+    enabled: bool = True
+    #: A person with at least this many items on a channel in one sweep gets them as one message.
+    min_items: int = 3
+    #: Every escalation to a person above the commune level goes as a bundle, whatever the count.
+    escalations_above_commune: bool = True
+    channels: tuple[Channel, ...] = (Channel.EMAIL, Channel.ZALO, Channel.IN_APP)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BundleSettings:
+        channels = config.get("BUNDLE_CHANNELS")
+        if isinstance(channels, str):  # from the environment: "email,zalo"
+            channels = [c.strip() for c in channels.split(",") if c.strip()]
+        return cls(
+            enabled=bool(config.get("BUNDLE_ENABLED", True)),
+            min_items=max(1, int(config.get("BUNDLE_MIN_ITEMS", 3))),
+            escalations_above_commune=bool(config.get("BUNDLE_ESCALATIONS_ABOVE_COMMUNE", True)),
+            channels=tuple(Channel(c) for c in channels) if channels is not None else cls.channels,
+        )
+
+
+@dataclass
+class BundleResult:
+    bundles: int = 0
+    items: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"bundles": self.bundles, "bundled_items": self.items, "bundles_by_channel": dict(self.by_channel)}
+
+
+def bundle_key(stamp: str) -> Any:
+    """SQL for a bundle's dedupe key from an item row's recipient and channel, for one sweep `stamp`."""
+    n = Notification.__table__
+    as_text = sa.String()
+    return (sa.literal("bundle:") + sa.cast(n.c.recipient_id, as_text) + sa.literal(":")
+            + sa.cast(n.c.channel, as_text) + sa.literal(":" + stamp))
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def upper_admin_units() -> sa.Select[Any]:
+    """Administrative units above the commune level: those with another administrative unit below them.
+
+    The tree has any depth (a district level or none, communes with or without villages as units), so
+    the level is read from the data: the commune level is the lowest administrative level, and a unit
+    is above it when some administrative unit's parent lies in it (its parent's nearest administrative
+    unit is this one).
+    """
+    child, parent = OrgUnit.__table__.alias("child_unit"), OrgUnit.__table__.alias("parent_unit")
+    return (
+        sa.select(parent.c.admin_unit_id)
+        .select_from(child.join(parent, parent.c.id == child.c.parent_id))
+        .where(child.c.is_administrative.is_(sa.true()), child.c.is_archived.is_(sa.false()),
+               parent.c.admin_unit_id.is_not(None))
+    )
+
+
+def _candidates(now: datetime, channels: Iterable[Channel]) -> list[sa.ColumnElement[bool]]:
+    """The rows this sweep queued that may go into a bundle: waiting, untouched, carried by nothing."""
+    n = Notification.__table__
+    return [
+        n.c.status == DeliveryStatus.PENDING.value,
+        n.c.created_at == sa.literal(now, Notification.created_at.type),
+        n.c.kind.in_(_ITEM_KINDS),
+        n.c.channel.in_([c.value for c in channels]),
+        n.c.digest_id.is_(None),
+        n.c.attempts == 0,
+        n.c.claimed_by.is_(None),
+    ]
+
+
+def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
+    """Bundle the rows the sweep at `now` queued (in the caller's transaction, right after the sweep)."""
+    result = BundleResult()
+    if not settings.enabled or not settings.channels:
+        return result
+    n = Notification.__table__
+    ra, unit = RoleAssignment.__table__, OrgUnit.__table__
+    stamp = _stamp(now)
+    where = _candidates(now, settings.channels)
+    wanted = sa.func.count() >= settings.min_items
+    if settings.escalations_above_commune:
+        upper_recipient = (
+            sa.select(ra.c.person_id)
+            .select_from(ra.join(unit, unit.c.id == ra.c.unit_id))
+            .where(unit.c.admin_unit_id.in_(upper_admin_units()))
+        )
+        is_upper_escalation = sa.and_(n.c.kind == NotificationKind.ESCALATION.value,
+                                      n.c.recipient_id.in_(upper_recipient))
+        wanted = sa.or_(wanted, sa.func.max(sa.case((is_upper_escalation, 1), else_=0)) == 1)
+    groups = (
+        sa.select(
+            bundle_key(stamp).label("dedupe_key"),
+            sa.literal(NotificationKind.BUNDLE.value).label("kind"),
+            n.c.channel,
+            n.c.recipient_id,
+            sa.func.max(n.c.escalation_level).label("escalation_level"),
+            sa.literal(DeliveryStatus.PENDING.value).label("status"),
+            sa.literal(0).label("attempts"),
+            # The sweep queued e-mail and Zalo for the working window, in-app for now: the bundle follows.
+            sa.func.min(n.c.next_attempt_at).label("next_attempt_at"),
+            sa.literal(now, Notification.created_at.type).label("created_at"),
+        )
+        .where(*where)
+        .group_by(n.c.recipient_id, n.c.channel)
+        .having(wanted)
+        # One insertion order for every run: two concurrent runs wait on each other, never deadlock.
+        .order_by(n.c.recipient_id, n.c.channel)
+    )
+    columns = ("dedupe_key", "kind", "channel", "recipient_id", "escalation_level", "status", "attempts",
+               "next_attempt_at", "created_at")
+    insert = insert_ignoring_conflicts(db.session, n, ["dedupe_key"]).from_select(columns, groups)  # type: ignore[arg-type]
+    # Only bundles inserted by this run take rows: nobody can have claimed them yet (not committed).
+    new_ids = list(db.session.scalars(insert.returning(n.c.id)))
+    if not new_ids:
+        return result
+    carrier = n.alias("bundle")
+    carrier_id = sa.select(carrier.c.id).where(carrier.c.dedupe_key == bundle_key(stamp)).scalar_subquery()
+    for start in range(0, len(new_ids), _CHUNK):
+        chunk = new_ids[start:start + _CHUNK]
+        attached = db.session.execute(
+            sa.update(n).where(*where, carrier_id.in_(chunk))
+            .values(status=DeliveryStatus.DIGESTED.value, digest_id=carrier_id)
+        ).rowcount
+        result.items += int(attached or 0)
+    item = n.alias("item")
+    for start in range(0, len(new_ids), _CHUNK):
+        chunk = new_ids[start:start + _CHUNK]
+        # A concurrent run may have carried a group's rows first: its bundle here would be empty.
+        db.session.execute(sa.delete(n).where(n.c.id.in_(chunk), ~sa.exists().where(item.c.digest_id == n.c.id)))
+        for channel, count in db.session.execute(
+            sa.select(n.c.channel, sa.func.count()).where(n.c.id.in_(chunk)).group_by(n.c.channel)
+        ):
+            result.by_channel[str(channel)] = result.by_channel.get(str(channel), 0) + int(count)
+    result.bundles = sum(result.by_channel.values())
+    log.info("bundle %s: %d bundles carrying %d reminders", now.isoformat(), result.bundles, result.items)
+    return result
