@@ -3,8 +3,8 @@
 Exactly-once stays where the sweep puts it: one outbox row per (occurrence, rule, due date, recipient,
 channel), unique by `dedupe_key`. Right after the sweep's INSERT, in the same transaction, this step
 1. picks the groups (recipient, channel) of the rows this sweep queued that are to be bundled: at least
-   BUNDLE_MIN_ITEMS items, or any escalation to a person at a level above the commune (see
-   `upper_admin_units`);
+   BUNDLE_MIN_ITEMS items, or any escalation to a person holding a role in a unit above the commune
+   level (see `upper_admin_units`);
 2. inserts one BUNDLE row per group, keyed bundle:<recipient>:<channel>:<sweep time>, so a rerun of the
    same sweep adds nothing (ON CONFLICT DO NOTHING);
 3. marks the group's rows as carried by the bundle just inserted (status "digested", digest_id = the
@@ -27,7 +27,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from tracker.extensions import db
-from tracker.models import Channel, DeliveryStatus, Notification, NotificationKind, OrgUnit, RoleAssignment
+from tracker.models import (
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    OrgUnit,
+    RoleAssignment,
+    UnitKind,
+)
 from tracker.sqlutil import insert_ignoring_conflicts
 
 log = logging.getLogger("tracker.jobs")
@@ -80,20 +88,27 @@ def _stamp(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def upper_admin_units() -> sa.Select[Any]:
-    """Administrative units above the commune level: those with another administrative unit below them.
+def upper_admin_units() -> Any:
+    """Administrative units above the commune level: every administrative unit that contains a commune.
 
-    The tree has any depth (a district level or none, communes with or without villages as units), so
-    the level is read from the data: the commune level is the lowest administrative level, and a unit
-    is above it when some administrative unit's parent lies in it (its parent's nearest administrative
-    unit is this one).
+    The tree has any depth (a district level or none, ministries, provinces), so no depth or name is
+    assumed: the commune level is the unit kind COMMUNE (xã, phường, đặc khu), and "above" is read from
+    the tree by climbing from each commune through the nearest administrative unit of each parent.
     """
-    child, parent = OrgUnit.__table__.alias("child_unit"), OrgUnit.__table__.alias("parent_unit")
-    return (
-        sa.select(parent.c.admin_unit_id)
-        .select_from(child.join(parent, parent.c.id == child.c.parent_id))
-        .where(child.c.is_administrative.is_(sa.true()), child.c.is_archived.is_(sa.false()),
+    unit, parent = OrgUnit.__table__.alias("commune_unit"), OrgUnit.__table__.alias("parent_unit")
+    upper = (
+        sa.select(parent.c.admin_unit_id.label("unit_id"))
+        .select_from(unit.join(parent, parent.c.id == unit.c.parent_id))
+        .where(unit.c.kind == UnitKind.COMMUNE.value, unit.c.is_archived.is_(sa.false()),
                parent.c.admin_unit_id.is_not(None))
+        .cte("upper_units", recursive=True)
+    )
+    here, above = OrgUnit.__table__.alias("upper_unit"), OrgUnit.__table__.alias("above_unit")
+    # UNION (not UNION ALL) drops repeats, so the climb ends at the root.
+    return upper.union(
+        sa.select(above.c.admin_unit_id)
+        .select_from(upper.join(here, here.c.id == upper.c.unit_id).join(above, above.c.id == here.c.parent_id))
+        .where(above.c.admin_unit_id.is_not(None))
     )
 
 
@@ -122,10 +137,11 @@ def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
     where = _candidates(now, settings.channels)
     wanted = sa.func.count() >= settings.min_items
     if settings.escalations_above_commune:
+        upper_units = upper_admin_units()
         upper_recipient = (
             sa.select(ra.c.person_id)
             .select_from(ra.join(unit, unit.c.id == ra.c.unit_id))
-            .where(unit.c.admin_unit_id.in_(upper_admin_units()))
+            .where(unit.c.admin_unit_id.in_(sa.select(upper_units.c.unit_id)))
         )
         is_upper_escalation = sa.and_(n.c.kind == NotificationKind.ESCALATION.value,
                                       n.c.recipient_id.in_(upper_recipient))

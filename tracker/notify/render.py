@@ -11,7 +11,7 @@ Occurrence kinds add: task_title, plan_number, plan_title, plan_label, unit_name
 is_due_today, escalation_level. A digest or bundle
 adds items (each with the occurrence variables and its own link, most overdue first), groups (the same
 items by lead unit: unit_name and tasks, the unit with the most overdue item first), item_count,
-overdue_count, and link: the page listing the message's items. Event kinds
+overdue_count, escalation_level (the highest of its items), and link: the page listing its items. Event kinds
 add their payload: comment (report_*), approved and note (extension_decided), reset_url (password_reset).
 """
 
@@ -519,9 +519,10 @@ def message_context(
         for item in items:
             values = _occurrence_context(item, today, overdue_before, base_url, calendar)
             values["link"] = item_link(base_url, item.occurrence_id, facts.recipient_id)
+            values["occurrence_id"] = item.occurrence_id
             listed.append(values)
         context.update(items=listed, groups=group_by_unit(listed), item_count=len(listed),
-                       overdue_count=sum(1 for i in listed if i["is_overdue"]))
+                       overdue_count=sum(1 for i in listed if i["is_overdue"]), escalation_level=facts.escalation_level)
     for key, value in (facts.payload or {}).items():
         # Payload variables never shadow the facts read fresh from the database.
         context.setdefault(str(key), value)
