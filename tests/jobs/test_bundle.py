@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.fakes.smtp_server import FakeSmtpServer
 from tests.fakes.zalo_server import FakeZaloServer
-from tests.jobs.conftest import ZNS_TEMPLATE, at, rows, run
+from tests.jobs.conftest import ZNS_TEMPLATE, at, rows, run, sqlite_only
 from tracker.extensions import db
 from tracker.jobs.bundle import upper_admin_units
 from tracker.jobs.runner import run_job
@@ -285,3 +285,17 @@ def test_a_bundle_goes_to_zalo_as_a_count_and_a_link(overdue: dict[str, Any], co
     assert zns.body["template_data"] == {"officer_name": "Hoàng Văn Huyện", "item_count": "5", "overdue_count": "5",
                                          "link": f"{BASE}/notifications/{bundle.id}"}
     assert bundle.status == DeliveryStatus.SENT
+
+
+@sqlite_only
+def test_bundle_templates_render_on_every_channel_in_both_languages(app: Any) -> None:
+    from tracker.models import Channel
+    from tracker.operations.reminders import preview_template
+
+    for channel in Channel:
+        for locale in ("vi", "en"):
+            rendered = preview_template(NotificationKind.BUNDLE, channel, locale, None)
+            assert "Trạm Y tế" in rendered.text and "2" in rendered.text
+    english = preview_template(NotificationKind.BUNDLE, Channel.EMAIL, "en", None)
+    assert english.subject == "[Escalation] 2 tasks to act on, 1 late (26/09/2024)"
+    assert "Trạm Y tế (2 tasks):" in english.text and "1 day late" in english.text
