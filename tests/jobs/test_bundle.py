@@ -18,6 +18,7 @@ from tracker.jobs.runner import run_job
 from tracker.models import AuditEvent, DeliveryStatus, Notification, NotificationKind, Occurrence, UnitKind
 from tracker.operations.inbox import recent
 from tracker.operations.occurrences import mark_done
+from tracker.queries.dashboard import reminders_for
 
 BASE = "https://tracker.example.vn"
 BUNDLE_ZNS = "300001"  # a ZNS template with a count and a link to the list
@@ -97,6 +98,10 @@ def test_many_overdue_items_make_one_escalation_email_per_recipient(overdue: dic
     assert email_bundle.status == DeliveryStatus.SENT
     assert {i.status for i in bundles[email_bundle.id]} == {DeliveryStatus.DIGESTED}
     assert run("dispatch", at("2024-10-07 08:20"))["sent"] == 0
+    # The chair's overview says who was reminded: a carried item went out with its bundle.
+    shown = reminders_for(overdue["Báo cáo sĩ số"].occurrence.id)
+    assert {(r.channel, r.status) for r in shown if r.recipient == "Hoàng Văn Huyện"} == {
+        ("email", "sent"), ("in_app", "sent")}
 
 
 def test_below_the_threshold_items_go_one_by_one(app: Any, active_plan: Any, commune: Any,
