@@ -173,12 +173,14 @@ def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
     if not new_ids:
         return result
     carrier = n.alias("bundle")
-    carrier_id = sa.select(carrier.c.id).where(carrier.c.dedupe_key == bundle_key(stamp)).scalar_subquery()
     for start in range(0, len(new_ids), _CHUNK):
         chunk = new_ids[start:start + _CHUNK]
+        # UPDATE ... FROM the new bundles (PostgreSQL, SQLite 3.33+): one hash join, not a key lookup per row.
+        ours = sa.select(carrier.c.id, carrier.c.recipient_id, carrier.c.channel).where(carrier.c.id.in_(chunk)) \
+            .subquery("new_bundle")
         attached = db.session.execute(
-            sa.update(n).where(*where, carrier_id.in_(chunk))
-            .values(status=DeliveryStatus.DIGESTED.value, digest_id=carrier_id)
+            sa.update(n).where(*where, n.c.recipient_id == ours.c.recipient_id, n.c.channel == ours.c.channel)
+            .values(status=DeliveryStatus.DIGESTED.value, digest_id=ours.c.id)
         ).rowcount
         result.items += int(attached or 0)
     item = n.alias("item")
