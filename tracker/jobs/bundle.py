@@ -175,9 +175,11 @@ def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
     carrier = n.alias("bundle")
     for start in range(0, len(new_ids), _CHUNK):
         chunk = new_ids[start:start + _CHUNK]
-        # UPDATE ... FROM the new bundles (PostgreSQL, SQLite 3.33+): one hash join, not a key lookup per row.
+        # UPDATE ... FROM the new bundles (PostgreSQL, SQLite 3.33+), fetched first by id (MATERIALIZED): the
+        # planner, misled by statistics taken before the sweep grew the table, would otherwise look each
+        # item's bundle up through the (recipient, channel) index and visit the whole group for every item.
         ours = sa.select(carrier.c.id, carrier.c.recipient_id, carrier.c.channel).where(carrier.c.id.in_(chunk)) \
-            .subquery("new_bundle")
+            .cte("new_bundle").prefix_with("MATERIALIZED")
         attached = db.session.execute(
             sa.update(n).where(*where, n.c.recipient_id == ours.c.recipient_id, n.c.channel == ours.c.channel)
             .values(status=DeliveryStatus.DIGESTED.value, digest_id=ours.c.id)
