@@ -180,11 +180,12 @@ def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
         # item's bundle up through the (recipient, channel) index and visit the whole group for every item.
         ours = sa.select(carrier.c.id, carrier.c.recipient_id, carrier.c.channel).where(carrier.c.id.in_(chunk)) \
             .cte("new_bundle").prefix_with("MATERIALIZED")
+        # Counted from RETURNING: drivers report no row count for an UPDATE led by a WITH clause.
         attached = db.session.execute(
             sa.update(n).where(*where, n.c.recipient_id == ours.c.recipient_id, n.c.channel == ours.c.channel)
-            .values(status=DeliveryStatus.DIGESTED.value, digest_id=ours.c.id)
-        ).rowcount
-        result.items += int(attached or 0)
+            .values(status=DeliveryStatus.DIGESTED.value, digest_id=ours.c.id).returning(n.c.id)
+        ).all()
+        result.items += len(attached)
     item = n.alias("item")
     for start in range(0, len(new_ids), _CHUNK):
         chunk = new_ids[start:start + _CHUNK]
