@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.fakes.smtp_server import FakeSmtpServer
 from tests.fakes.zalo_server import FakeZaloServer
-from tests.jobs.conftest import ZNS_TEMPLATE, at, rows, run, sqlite_only
+from tests.jobs.conftest import FOLLOWER_ID, ZNS_TEMPLATE, at, rows, run, sqlite_only
 from tracker.extensions import db
 from tracker.jobs.bundle import upper_admin_units
 from tracker.jobs.runner import run_job
@@ -304,3 +304,18 @@ def test_bundle_templates_render_on_every_channel_in_both_languages(app: Any) ->
     english = preview_template(NotificationKind.BUNDLE, Channel.EMAIL, "en", None)
     assert english.subject == "[Escalation] 2 tasks to act on, 1 late (26/09/2024)"
     assert "Trạm Y tế (2 tasks):" in english.text and "1 day late" in english.text
+
+
+def test_without_a_bundle_zns_template_zalo_bundles_reach_only_followers(overdue: dict[str, Any], commune: Any,
+                                                                       app: Any, zalo: FakeZaloServer) -> None:
+    # ZNS templates for reminders and escalations only (the `zalo` fixture): the district focal, known by
+    # phone, keeps one ZNS per item on Zalo while e-mail and in-app are bundled; a follower gets one OA text.
+    commune.district_focal.phone = "0912 345 678"
+    commune.chair.zalo_user_id = FOLLOWER_ID
+    app.config["BUNDLE_MIN_ITEMS"] = 1
+    db.session.commit()
+    run("sweep", at("2024-10-07 08:00"))
+    bundled = {(b.recipient.username, b.channel) for b in rows(kind=NotificationKind.BUNDLE)}
+    assert bundled == {("huyen", "email"), ("huyen", "in_app"), ("chutich", "email"), ("chutich", "in_app"),
+                       ("chutich", "zalo")}
+    assert _outgoing("zalo") == {"huyen": 5, "chutich": 1}

@@ -30,9 +30,11 @@ from tracker.extensions import db
 from tracker.models import (
     Channel,
     DeliveryStatus,
+    MessageTemplate,
     Notification,
     NotificationKind,
     OrgUnit,
+    Person,
     RoleAssignment,
     UnitKind,
 )
@@ -52,6 +54,10 @@ class BundleSettings:
     #: Every escalation to a person above the commune level goes as a bundle, whatever the count.
     escalations_above_commune: bool = True
     channels: tuple[Channel, ...] = (Channel.EMAIL, Channel.ZALO, Channel.IN_APP)
+    #: A ZNS template for bundles exists (ZALO_TEMPLATE_IDS["bundle"]). Without one, a bundle reaches only
+    #: the OA's followers (a text message to their Zalo id): people known by phone alone keep their single
+    #: ZNS messages, so a deployment with ZNS templates for reminders only loses nothing.
+    zalo_bundle_template: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> BundleSettings:
@@ -63,6 +69,7 @@ class BundleSettings:
             min_items=max(1, int(config.get("BUNDLE_MIN_ITEMS", 3))),
             escalations_above_commune=bool(config.get("BUNDLE_ESCALATIONS_ABOVE_COMMUNE", True)),
             channels=tuple(Channel(c) for c in channels) if channels is not None else cls.channels,
+            zalo_bundle_template=bool((config.get("ZALO_TEMPLATE_IDS") or {}).get(NotificationKind.BUNDLE.value)),
         )
 
 
@@ -126,6 +133,17 @@ def _candidates(now: datetime, channels: Iterable[Channel]) -> list[sa.ColumnEle
     ]
 
 
+def _zalo_bundle_template(settings: BundleSettings) -> bool:
+    """Whether bundles have a ZNS template: in the configuration, or an admin's override in the database."""
+    if settings.zalo_bundle_template:
+        return True
+    return db.session.scalar(
+        sa.select(MessageTemplate.id).where(MessageTemplate.kind == NotificationKind.BUNDLE,
+                                            MessageTemplate.channel == Channel.ZALO,
+                                            MessageTemplate.zalo_template_id.is_not(None)).limit(1)
+    ) is not None
+
+
 def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
     """Bundle the rows the sweep at `now` queued (in the caller's transaction, right after the sweep)."""
     result = BundleResult()
@@ -135,6 +153,10 @@ def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
     ra, unit = RoleAssignment.__table__, OrgUnit.__table__
     stamp = _stamp(now)
     where = _candidates(now, settings.channels)
+    if Channel.ZALO in settings.channels and not _zalo_bundle_template(settings):
+        people = Person.__table__
+        follower = sa.select(people.c.id).where(people.c.zalo_user_id.is_not(None), people.c.zalo_user_id != "")
+        where.append(sa.or_(n.c.channel != Channel.ZALO.value, n.c.recipient_id.in_(follower)))
     wanted = sa.func.count() >= settings.min_items
     if settings.escalations_above_commune:
         upper_units = upper_admin_units()
