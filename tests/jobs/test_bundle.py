@@ -98,6 +98,9 @@ def test_many_overdue_items_make_one_escalation_email_per_recipient(overdue: dic
     assert email_bundle.status == DeliveryStatus.SENT
     assert {i.status for i in bundles[email_bundle.id]} == {DeliveryStatus.DIGESTED}
     assert run("dispatch", at("2024-10-07 08:20"))["sent"] == 0
+    # Every item is in exactly one delivered bundle.
+    carriers = Counter(db.session.get(Notification, i.digest_id).status for i in rows(status=DeliveryStatus.DIGESTED))
+    assert carriers == {DeliveryStatus.SENT: 10}
     # The chair's overview says who was reminded: a carried item went out with its bundle.
     shown = reminders_for(overdue["Báo cáo sĩ số"].occurrence.id)
     assert {(r.channel, r.status) for r in shown if r.recipient == "Hoàng Văn Huyện"} == {
