@@ -19,7 +19,7 @@ fresh, and those done meanwhile are dropped at render time; an empty bundle is s
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,9 +83,9 @@ class BundleResult:
         return {"bundles": self.bundles, "bundled_items": self.items, "bundles_by_channel": dict(self.by_channel)}
 
 
-def bundle_key(stamp: str) -> Any:
+def bundle_key(stamp: str, source: Any = None) -> Any:
     """SQL for a bundle's dedupe key from an item row's recipient and channel, for one sweep `stamp`."""
-    n = Notification.__table__
+    n = source if source is not None else Notification.__table__
     as_text = sa.String()
     return (sa.literal("bundle:") + sa.cast(n.c.recipient_id, as_text) + sa.literal(":")
             + sa.cast(n.c.channel, as_text) + sa.literal(":" + stamp))
@@ -119,14 +119,11 @@ def upper_admin_units() -> Any:
     )
 
 
-def _candidates(now: datetime, channels: Iterable[Channel]) -> list[sa.ColumnElement[bool]]:
+def _candidates(now: datetime) -> list[sa.ColumnElement[bool]]:
     """The rows this sweep queued that may go into a bundle: waiting, untouched, carried by nothing."""
     n = Notification.__table__
     return [
-        n.c.status == DeliveryStatus.PENDING.value,
         n.c.created_at == sa.literal(now, Notification.created_at.type),
-        n.c.kind.in_(_ITEM_KINDS),
-        n.c.channel.in_([c.value for c in channels]),
         n.c.digest_id.is_(None),
         n.c.attempts == 0,
         n.c.claimed_by.is_(None),
@@ -144,19 +141,24 @@ def _zalo_bundle_template(settings: BundleSettings) -> bool:
     ) is not None
 
 
-def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
-    """Bundle the rows the sweep at `now` queued (in the caller's transaction, right after the sweep)."""
-    result = BundleResult()
-    if not settings.enabled or not settings.channels:
-        return result
-    n = Notification.__table__
-    ra, unit = RoleAssignment.__table__, OrgUnit.__table__
-    stamp = _stamp(now)
-    where = _candidates(now, settings.channels)
+def eligible(source: Any, settings: BundleSettings) -> list[sa.ColumnElement[bool]]:
+    """Which of `source`'s rows (the outbox, or the rows a sweep is about to insert) may be bundled."""
+    where = [
+        source.c.status == DeliveryStatus.PENDING.value,
+        source.c.kind.in_(_ITEM_KINDS),
+        source.c.channel.in_([c.value for c in settings.channels]),
+    ]
     if Channel.ZALO in settings.channels and not _zalo_bundle_template(settings):
         people = Person.__table__
         follower = sa.select(people.c.id).where(people.c.zalo_user_id.is_not(None), people.c.zalo_user_id != "")
-        where.append(sa.or_(n.c.channel != Channel.ZALO.value, n.c.recipient_id.in_(follower)))
+        where.append(sa.or_(source.c.channel != Channel.ZALO.value, source.c.recipient_id.in_(follower)))
+    return where
+
+
+def bundle_groups(source: Any, where: list[sa.ColumnElement[bool]], now: datetime,
+                  settings: BundleSettings) -> sa.Select[Any]:
+    """One bundle row per (recipient, channel) of `source`'s rows that is to be bundled (see the module doc)."""
+    ra, unit = RoleAssignment.__table__, OrgUnit.__table__
     wanted = sa.func.count() >= settings.min_items
     if settings.escalations_above_commune:
         upper_units = upper_admin_units()
@@ -165,31 +167,43 @@ def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
             .select_from(ra.join(unit, unit.c.id == ra.c.unit_id))
             .where(unit.c.admin_unit_id.in_(sa.select(upper_units.c.unit_id)))
         )
-        is_upper_escalation = sa.and_(n.c.kind == NotificationKind.ESCALATION.value,
-                                      n.c.recipient_id.in_(upper_recipient))
+        is_upper_escalation = sa.and_(source.c.kind == NotificationKind.ESCALATION.value,
+                                      source.c.recipient_id.in_(upper_recipient))
         wanted = sa.or_(wanted, sa.func.max(sa.case((is_upper_escalation, 1), else_=0)) == 1)
-    groups = (
+    return (
         sa.select(
-            bundle_key(stamp).label("dedupe_key"),
+            bundle_key(_stamp(now), source).label("dedupe_key"),
             sa.literal(NotificationKind.BUNDLE.value).label("kind"),
-            n.c.channel,
-            n.c.recipient_id,
-            sa.func.max(n.c.escalation_level).label("escalation_level"),
+            source.c.channel,
+            source.c.recipient_id,
+            sa.func.max(source.c.escalation_level).label("escalation_level"),
             sa.literal(DeliveryStatus.PENDING.value).label("status"),
             sa.literal(0).label("attempts"),
             # The sweep queued e-mail and Zalo for the working window, in-app for now: the bundle follows.
-            sa.func.min(n.c.next_attempt_at).label("next_attempt_at"),
+            sa.func.min(source.c.next_attempt_at).label("next_attempt_at"),
             sa.literal(now, Notification.created_at.type).label("created_at"),
         )
         .where(*where)
-        .group_by(n.c.recipient_id, n.c.channel)
+        .group_by(source.c.recipient_id, source.c.channel)
         .having(wanted)
         # One insertion order for every run: two concurrent runs wait on each other, never deadlock.
-        .order_by(n.c.recipient_id, n.c.channel)
+        .order_by(source.c.recipient_id, source.c.channel)
     )
-    columns = ("dedupe_key", "kind", "channel", "recipient_id", "escalation_level", "status", "attempts",
-               "next_attempt_at", "created_at")
-    insert = insert_ignoring_conflicts(db.session, n, ["dedupe_key"]).from_select(columns, groups)  # type: ignore[arg-type]
+
+
+BUNDLE_COLUMNS = ("dedupe_key", "kind", "channel", "recipient_id", "escalation_level", "status", "attempts",
+                  "next_attempt_at", "created_at")
+
+
+def run_bundle(now: datetime, settings: BundleSettings) -> BundleResult:
+    """Bundle the rows the sweep at `now` queued (in the caller's transaction, right after the sweep)."""
+    result = BundleResult()
+    if not settings.enabled or not settings.channels:
+        return result
+    n = Notification.__table__
+    where = [*_candidates(now), *eligible(n, settings)]
+    groups = bundle_groups(n, where, now, settings)
+    insert = insert_ignoring_conflicts(db.session, n, ["dedupe_key"]).from_select(BUNDLE_COLUMNS, groups)  # type: ignore[arg-type]
     # Only bundles inserted by this run take rows: nobody can have claimed them yet (not committed).
     new_ids = list(db.session.scalars(insert.returning(n.c.id)))
     if not new_ids:
