@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -15,6 +16,7 @@ from tests.jobs.conftest import FOLLOWER_ID, ZNS_TEMPLATE, at, rows, run, sqlite
 from tracker.extensions import db
 from tracker.jobs.bundle import upper_admin_units
 from tracker.jobs.runner import run_job
+from tracker.jobs.sweep import run_sweep
 from tracker.models import AuditEvent, DeliveryStatus, Notification, NotificationKind, Occurrence, UnitKind
 from tracker.operations.inbox import recent
 from tracker.operations.occurrences import mark_done
@@ -162,8 +164,10 @@ def test_escalations_above_the_commune_can_go_one_by_one(app: Any, commune: Any,
 def test_a_failure_between_steps_rolls_back_and_the_rerun_gives_the_same_rows(overdue: dict[str, Any],
                                                                              app: Any) -> None:
     def fail_on_attach(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "UPDATE notifications SET" in statement and "digest_id" in statement:
-            raise RuntimeError("power cut while attaching items to their bundles")
+        # After the rows and bundles are written (SQLite: attached by an UPDATE; PostgreSQL: inserted
+        # attached), the step that drops empty bundles fails.
+        if statement.lstrip().startswith("DELETE FROM notifications"):
+            raise RuntimeError("power cut after attaching items to their bundles")
 
     sa.event.listen(db.engine, "before_cursor_execute", fail_on_attach)
     try:
@@ -322,3 +326,33 @@ def test_without_a_bundle_zns_template_zalo_bundles_reach_only_followers(overdue
     assert bundled == {("huyen", "email"), ("huyen", "in_app"), ("chutich", "email"), ("chutich", "in_app"),
                        ("chutich", "zalo")}
     assert _outgoing("zalo") == {"huyen": 5, "chutich": 1}
+
+
+@pytest.mark.parametrize("second", ["2024-10-07 08:00", "2024-10-07 08:00:01"])
+def test_concurrent_sweeps_bundle_each_item_once(overdue: dict[str, Any], app: Any, second: str) -> None:
+    # Two sweeps at once, at the same instant or one second apart (different bundle keys): every item
+    # exactly once, carried by exactly one bundle, and no bundle left carrying nothing.
+    barrier = threading.Barrier(2)
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+
+    def sweep(when: str) -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                outcome = run_sweep(at(when))
+                db.session.commit()
+                results.append((outcome.inserted, outcome.bundled))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweep, args=(when,)) for when in ("2024-10-07 08:00", second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert sum(r[0] for r in results) == 12 and sum(r[1] for r in results) == 10
+    bundles = _items_by_bundle()
+    assert len(bundles) == 2 and sorted(len(items) for items in bundles.values()) == [5, 5]
+    assert _outgoing("email") == {"huyen": 1, "chutich": 1}
