@@ -491,61 +491,41 @@ def _outgoing_email(now: datetime) -> dict[str, int]:
 
 
 def _time_bundling(app: Any, repeat: int) -> None:
-    """The first sweep without and with bundling, rolled back after each run, in turns (cache effects even out).
-
-    With bundling, the sweep and its bundling step (what run_sweep does at its end, in its transaction) are
-    timed apart, so the step's own cost is measured inside the same run.
-    """
+    """The first sweep without and with bundling, rolled back after each run, in turns (cache effects even out)."""
     from tracker.extensions import db
-    from tracker.jobs.bundle import BundleSettings, run_bundle
     from tracker.jobs.sweep import run_sweep
     from tracker.models import Notification, NotificationKind
 
     print("first sweep, bundling off and on (each rolled back)")
-    times: dict[str, list[float]] = {"off": [], "sweep": [], "bundling": [], "on": []}
+    times: dict[bool, list[float]] = {False: [], True: []}
     figures: dict[bool, dict[str, int]] = {}
-    app.config["BUNDLE_ENABLED"] = False
     for _ in range(max(1, repeat)):
         for enabled in (False, True):
+            app.config["BUNDLE_ENABLED"] = enabled
             start = time.perf_counter()
             result = run_sweep(SWEEP_AT)
             db.session.flush()
-            swept = time.perf_counter()
-            bundled = run_bundle(SWEEP_AT, BundleSettings.from_config({**app.config, "BUNDLE_ENABLED": True})) \
-                if enabled else None
-            db.session.flush()
-            done = time.perf_counter()
+            times[enabled].append((time.perf_counter() - start) * 1000)
+            figures[enabled] = {"rows": result.inserted, "bundles": result.bundles, **_outgoing_email(SWEEP_AT)}
             if enabled:
-                times["sweep"].append((swept - start) * 1000)
-                times["bundling"].append((done - swept) * 1000)
-                times["on"].append((done - start) * 1000)
-            else:
-                times["off"].append((swept - start) * 1000)
-            figures[enabled] = {"rows": result.inserted, "bundles": bundled.bundles if bundled else 0,
-                                **_outgoing_email(SWEEP_AT)}
-            if bundled is not None:
                 n = Notification.__table__
                 # Every item of the sweep's bundled groups is carried, by exactly one bundle (one digest_id).
                 bundles = db.session.scalar(sa.select(sa.func.count()).where(
                     n.c.created_at == SWEEP_AT, n.c.kind == NotificationKind.BUNDLE.value))
-                assert figures[True]["bundles_with_items"] == bundles == bundled.bundles, (bundles, figures[True])
-                assert figures[True]["bundled_items"] == bundled.items
+                assert figures[True]["bundles_with_items"] == bundles == result.bundles, (bundles, figures[True])
+                assert figures[True]["bundled_items"] == result.bundled
             db.session.rollback()
     app.config["BUNDLE_ENABLED"] = True
-    for enabled, key in ((False, "off"), (True, "on")):
-        label = f"first sweep, bundling {key}"
+    for enabled in (False, True):
+        label = f"first sweep, bundling {'on' if enabled else 'off'}"
         f = figures[enabled]
-        split = (f" = sweep {statistics.median(times['sweep']):.1f} + bundling "
-                 f"{statistics.median(times['bundling']):.1f} (min {min(times['bundling']):.1f})") if enabled else ""
-        print(f"{label:<30} {statistics.median(times[key]):>9.1f} ms (min {min(times[key]):.1f}){split}; "
+        print(f"{label:<30} {statistics.median(times[enabled]):>9.1f} ms (min {min(times[enabled]):.1f}); "
               f"{f['rows']:,} rows; {f['escalation_emails']:,} escalation e-mails to {f['escalated_people']:,} "
               f"people, at most {f['max_per_person']:,} each; at most {f['max_messages_per_person_and_channel']:,} "
               f"messages per person and channel; {f['bundles']:,} bundles carrying {f['bundled_items']:,} rows",
               flush=True)
-        RESULTS.append({"query": label, "rows": f["rows"], "median_ms": round(statistics.median(times[key]), 1),
-                        "min_ms": round(min(times[key]), 1), "runs": len(times[key]), **f,
-                        **({"bundling_step_median_ms": round(statistics.median(times["bundling"]), 1)}
-                           if enabled else {})})
+        RESULTS.append({"query": label, "rows": f["rows"], "median_ms": round(statistics.median(times[enabled]), 1),
+                        "min_ms": round(min(times[enabled]), 1), "runs": len(times[enabled]), **f})
 
 
 def _time_sweeps() -> None:
