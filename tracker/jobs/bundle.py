@@ -1,7 +1,9 @@
 """Bundling: the reminders and escalations one sweep queued for one person on one channel become one message.
 
 Exactly-once stays where the sweep puts it: one outbox row per (occurrence, rule, due date, recipient,
-channel), unique by `dedupe_key`. Right after the sweep's INSERT, in the same transaction, this step
+channel), unique by `dedupe_key`. On PostgreSQL the sweep's one statement inserts the bundles and then the
+rows already attached (tracker/jobs/sweep.py, `_insert_bundled_postgres`, with `bundle_groups` and
+`eligible` from here). On SQLite, right after the sweep's INSERT, in the same transaction, `run_bundle`
 1. picks the groups (recipient, channel) of the rows this sweep queued that are to be bundled: at least
    BUNDLE_MIN_ITEMS items, or any escalation to a person holding a role in a unit above the commune
    level (see `upper_admin_units`);
