@@ -14,6 +14,9 @@ DATABASE_URL = None
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 #: Base URL used in links inside e-mails and Zalo messages.
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+#: Days an action link in a reminder (PUBLIC_BASE_URL/r/<token>: mark done, report, ask for more time)
+#: stays usable. Each link is single-use, for its recipient only, and still asks for sign-in.
+ACTION_LINK_DAYS = 14
 
 # --- Time and calendar ------------------------------------------------------------------------------
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -89,6 +92,12 @@ PASSWORD_RESET_MAX_PER_IP = 20
 MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "png", "jpg", "jpeg", "txt", "zip"]
+
+# --- People import (tracker people import, Administration > People) -------------------------------
+#: Largest people file (.xlsx or .csv); a province's officers (~10,000 rows) fit in well under 2 MB.
+PEOPLE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+#: Most people rows read from one file; more is refused (split the file) rather than read without end.
+PEOPLE_IMPORT_MAX_ROWS = 20_000
 
 # --- Plan import ------------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = 20 * 1024 * 1024

@@ -17,7 +17,7 @@ from tracker.extensions import db
 from tracker.jobs.bundle import upper_admin_units
 from tracker.jobs.runner import run_job
 from tracker.jobs.sweep import run_sweep
-from tracker.models import AuditEvent, DeliveryStatus, Notification, NotificationKind, Occurrence, UnitKind
+from tracker.models import ActionLink, AuditEvent, DeliveryStatus, Notification, NotificationKind, Occurrence, UnitKind
 from tracker.operations.inbox import recent
 from tracker.operations.occurrences import mark_done
 from tracker.queries.dashboard import reminders_for
@@ -92,10 +92,13 @@ def test_many_overdue_items_make_one_escalation_email_per_recipient(overdue: dic
     positions = [text.index(s) for s in order]
     assert positions == sorted(positions)
     assert "quá hạn 17 ngày" in text  # 20/9 to 7/10
-    for title, task in overdue.items():
-        link = f"{BASE}/occurrences/{task.occurrence.id}"
-        assert (link in text and f'href="{link}"' in html) is (title != "Báo cáo vệ sinh")
     (email_bundle,) = [b for b in rows(kind=NotificationKind.BUNDLE) if b.channel == "email"]
+    # Each item has its own single-use action link for this person (tracker/notify/links.py), in both parts.
+    links = db.session.scalars(sa.select(ActionLink).where(ActionLink.notification_id == email_bundle.id)).all()
+    listed = {task.occurrence.id for title, task in overdue.items() if title != "Báo cáo vệ sinh"}
+    assert {link.occurrence_id for link in links} == listed and len(links) == 5
+    assert {link.recipient_id for link in links} == {commune.district_focal.id}
+    assert text.count(f"{BASE}/r/") == 5 and html.count(f'href="{BASE}/r/') == 5
     assert f"{BASE}/notifications/{email_bundle.id}" in text
     assert email_bundle.status == DeliveryStatus.SENT
     assert {i.status for i in bundles[email_bundle.id]} == {DeliveryStatus.DIGESTED}

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 
+from tracker.models.action_links import ActionLink
 from tracker.models.audit import AuditChainHead, AuditEvent
 from tracker.models.base import Base, utcnow
 from tracker.models.indicators import Comparator, Direction, Indicator, IndicatorTarget
@@ -38,8 +39,8 @@ from tracker.models.sessions import SignInSession
 from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLease
 
 __all__ = [
-    "ADMINISTRATIVE_KINDS", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditChainHead", "AuditEvent",
-    "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "Comment", "Comparator",
+    "ADMINISTRATIVE_KINDS", "ActionLink", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditChainHead",
+    "AuditEvent", "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "Comment", "Comparator",
     "DeliveryStatus", "Direction", "ExtensionRequest", "ExtensionStatus", "Indicator", "IndicatorTarget",
     "IndicatorValue", "JobHeartbeat", "MessageTemplate", "Notification", "NotificationKind", "Occurrence",
     "OccurrenceStatus", "OrgUnit", "Person", "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy",

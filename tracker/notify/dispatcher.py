@@ -57,6 +57,7 @@ from tracker.notify.base import (
     SendError,
     TransientSendError,
 )
+from tracker.notify.links import action_url
 from tracker.notify.render import (
     CARRIER_KINDS,
     REMINDER_KINDS,
@@ -275,10 +276,14 @@ class Dispatcher:
         )
         replaced = self._skip([*waiting, n.c.rule_id.is_not(None), superseded],
                               "not sent: superseded by a later reminder")
-        if closed or stale or replaced:
-            log.info("skipped %d reminders of closed tasks, %d about a moved due date and %d superseded ones",
-                     closed, stale, replaced)
-        return closed + stale + replaced
+        # Someone acted from a reminder for this due date: the escalation ladder stops (tracker/operations/
+        # action_links.py); the sweep queues no more, and what was queued before is not sent.
+        acked = sa.select(o.c.id).where(o.c.id == n.c.occurrence_id, o.c.acknowledged_due_on == n.c.due_on).exists()
+        acknowledged = self._skip([*waiting, n.c.kind == NotificationKind.ESCALATION.value, acked], ACKNOWLEDGED)
+        if closed or stale or replaced or acknowledged:
+            log.info("skipped %d reminders of closed tasks, %d about a moved due date, %d superseded ones and %d "
+                     "acknowledged escalations", closed, stale, replaced, acknowledged)
+        return closed + stale + replaced + acknowledged
 
     def _skip(self, where: list[sa.ColumnElement[bool]], reason: str) -> int:
         n = Notification.__table__
@@ -426,6 +431,10 @@ class Dispatcher:
                 and row.queued_due_on != row.due_on:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the due date has moved")
+        if row.kind == NotificationKind.ESCALATION and row.acknowledged_due_on is not None \
+                and row.acknowledged_due_on == row.due_on:
+            result.skipped += 1
+            return _Outcome(DeliveryStatus.SKIPPED, ACKNOWLEDGED)
         if not row.recipient_active:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the person's account is deactivated")
@@ -436,12 +445,16 @@ class Dispatcher:
         if sender is None:
             return self._dead(nid, f"the {row.channel} channel is not configured", result)
         today = self.calendar.local_today(now)
+        links = _LinkMaker(self.settings.base_url, nid) if row.channel in LINKED_CHANNELS \
+            and (row.kind in REMINDER_KINDS or row.kind in CARRIER_KINDS) else None
         try:
             context = message_context(row, today=today, base_url=self.settings.base_url, items=items,
                                       overdue_before=today - timedelta(days=self.settings.overdue_grace_days),
-                                      calendar=self.calendar)
+                                      calendar=self.calendar, action_link=links)
             rendered = renderer.render(row.kind, row.channel, row.recipient_locale, context)
             message = self._address(row, rendered, context)
+            if links is not None and links.made:
+                db.session.commit()  # the links exist before the message that carries them leaves
             sent = sender.send(message)
         except RenderError as exc:
             return self._dead(nid, str(exc), result)
@@ -551,6 +564,22 @@ class Dispatcher:
                     # The first retry reconnects at once (pre-ping); later ones give a restarting server time.
                     time_module.sleep(min(RECORD_PAUSE * 2 ** (attempt - 1), 8.0))
         raise AssertionError("unreachable")
+
+
+ACKNOWLEDGED = "not sent: acknowledged from a reminder"
+#: Channels whose reminders carry action links (in-app readers are signed in already).
+LINKED_CHANNELS = frozenset({Channel.EMAIL.value, Channel.ZALO.value})
+
+
+class _LinkMaker:
+    """Makes the action links of one message (one per occurrence it speaks of) and counts them."""
+
+    def __init__(self, base_url: str, notification_id: int) -> None:
+        self.base_url, self.notification_id, self.made = base_url, notification_id, 0
+
+    def __call__(self, occurrence_id: int, recipient_id: int) -> str:
+        self.made += 1
+        return action_url(occurrence_id, recipient_id, notification_id=self.notification_id, base=self.base_url)
 
 
 class Claim(list[int]):

@@ -8,9 +8,11 @@ variable is a `RenderError` naming the template and the variable, never half a m
 Variables every template gets: app_name, recipient_name, recipient_title, link, today (dd/mm/yyyy).
 Occurrence kinds add: task_title, plan_number, plan_title, plan_label, unit_name, report_to_name, due_on
 (dd/mm/yyyy), period_label, days_left (calendar days), working_days_left, days_late, is_overdue,
-is_due_today, escalation_level. A digest or bundle
-adds items (each with the occurrence variables and its own link, most overdue first), groups (the same
-items by lead unit: unit_name and tasks, the unit with the most overdue item first), item_count,
+is_due_today, escalation_level, and action_link: in an e-mail or Zalo reminder, escalation, digest or bundle
+item, a single-use link for this recipient that opens the task ready to act (tracker/notify/links.py; made
+only if the template prints it); elsewhere (in-app, previews) the same as link. A digest or bundle adds
+items (each with the occurrence variables, its own link and action_link, most overdue first), groups (the
+same items by lead unit: unit_name and tasks, the unit with the most overdue item first), item_count,
 overdue_count, escalation_level (the highest of its items), and link: the page listing its items. Event kinds
 add their payload: comment (report_*), approved and note (extension_decided), reset_url (password_reset).
 """
@@ -19,13 +21,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import sqlalchemy as sa
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -248,7 +251,7 @@ class MessageRenderer:
                    for param, variable in pairs if variable not in values]
         if missing:
             raise RenderError(f"ZNS template {template_id}: no value for {', '.join(missing)}")
-        return {param: values[variable][:ZNS_VALUE_LIMIT] for param, variable in pairs}
+        return {param: str(values[variable])[:ZNS_VALUE_LIMIT] for param, variable in pairs}
 
 
 def _param_pairs(spec: Mapping[str, str] | Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -267,8 +270,8 @@ def _compile_or_raise(source: str, html: bool, name: str) -> jinja2.Template:
         raise RenderError(_describe(name, exc)) from exc
 
 
-def zns_values(context: Mapping[str, Any]) -> dict[str, str]:
-    """The values a ZNS template may ask for, as strings."""
+def zns_values(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a ZNS template may ask for, as strings (the action link stays lazy until asked for)."""
     items = context.get("items") or []
     values = {
         "officer_name": context.get("recipient_name"),
@@ -280,6 +283,7 @@ def zns_values(context: Mapping[str, Any]) -> dict[str, str]:
         "days_left": context.get("days_left"),
         "plan_number": context.get("plan_number"),
         "link": context.get("link"),
+        "action_link": context.get("action_link"),
         "today": context.get("today"),
         "item_count": context.get("item_count"),
         "overdue_count": context.get("overdue_count"),
@@ -289,7 +293,7 @@ def zns_values(context: Mapping[str, Any]) -> dict[str, str]:
         values["task_title"] = values["task_title"] or f"{len(items)} nhiệm vụ"
         values["due_on"] = values["due_on"] or items[0]["due_on"]
         values["unit_name"] = values["unit_name"] or items[0]["unit_name"]
-    return {k: str(v) for k, v in values.items() if v is not None and v != ""}
+    return {k: v if isinstance(v, LazyLink) else str(v) for k, v in values.items() if v is not None and v != ""}
 
 
 # --- Facts --------------------------------------------------------------------------------------------
@@ -325,6 +329,8 @@ class MessageFacts:
     #: The due date the row was queued for; a reminder whose occurrence has since moved (an approved
     #: extension) speaks of a date that no longer holds.
     queued_due_on: date | None = None
+    #: The due date someone acknowledged the occurrence for (acted from a reminder): no escalation for it.
+    acknowledged_due_on: date | None = None
 
     @property
     def is_reminder(self) -> bool:
@@ -350,6 +356,7 @@ def _occurrence_columns() -> tuple[Any, ...]:
         Occurrence.due_on.label("due_on"),
         Occurrence.period_label.label("period_label"),
         is_open.label("is_open"),
+        Occurrence.acknowledged_due_on.label("acknowledged_due_on"),
     )
     return columns, lead, report_to, issuing
 
@@ -394,7 +401,7 @@ def load_facts(notification_ids: Iterable[int]) -> dict[int, MessageFacts]:
             plan_title=row.plan_title, unit_name=row.unit_name, report_to_name=row.report_to_name,
             due_on=row.due_on, period_label=row.period_label,
             is_open=bool(row.is_open) if row.occurrence_id is not None else True,
-            queued_due_on=row.queued_due_on,
+            queued_due_on=row.queued_due_on, acknowledged_due_on=row.acknowledged_due_on,
         )
     return facts
 
@@ -407,7 +414,8 @@ def load_digest_items(digest_ids: Iterable[int]) -> dict[int, list[MessageFacts]
     occ_columns, lead, report_to, issuing = _occurrence_columns()
     stmt = sa.select(
         Notification.digest_id, Notification.id, Notification.kind, Notification.channel, Notification.rule_id,
-        Notification.escalation_level, Notification.occurrence_id, Notification.recipient_id, *occ_columns,
+        Notification.escalation_level, Notification.occurrence_id, Notification.recipient_id,
+        Notification.due_on.label("queued_due_on"), *occ_columns,
     )
     stmt = _join_occurrence(stmt, Notification.occurrence_id, lead, report_to, issuing, outer=False)
     stmt = stmt.where(Notification.digest_id.in_(ids)).order_by(Occurrence.due_on, Occurrence.id)
@@ -415,6 +423,9 @@ def load_digest_items(digest_ids: Iterable[int]) -> dict[int, list[MessageFacts]
     for row in db.session.execute(stmt):
         if not row.is_open:
             continue
+        if row.kind == NotificationKind.ESCALATION and row.acknowledged_due_on is not None \
+                and row.acknowledged_due_on == row.queued_due_on:
+            continue  # someone acted from a reminder's link: the escalation stops, as a single one would
         seen = items[row.digest_id]
         previous = seen.get(row.occurrence_id)
         if previous is not None and previous.escalation_level >= (row.escalation_level or 0):
@@ -436,11 +447,6 @@ def load_digest_items(digest_ids: Iterable[int]) -> dict[int, list[MessageFacts]
 def occurrence_link(base_url: str, occurrence_id: int | None) -> str:
     base = base_url.rstrip("/")
     return f"{base}/occurrences/{occurrence_id}" if occurrence_id is not None else f"{base}/"
-
-
-def item_link(base_url: str, occurrence_id: int | None, recipient_id: int | None) -> str:
-    """The link of one item listed in a digest or bundle: the one place to switch to a signed link."""
-    return occurrence_link(base_url, occurrence_id)
 
 
 def carrier_list_link(base_url: str, notification_id: int) -> str:
@@ -465,9 +471,32 @@ def _working_days_between(calendar: WorkCalendar | None, today: date, due: date)
     return sum(1 for k in range(1, (due - today).days + 1) if calendar.is_working_day(today + timedelta(days=k)))
 
 
+#: Makes an action link for (occurrence id, recipient id); see tracker/notify/links.py.
+ActionLinkMaker = Callable[[int, int], str]
+
+
+class LazyLink:
+    """An action link made only when a template prints it: a template (or an admin's override, or a ZNS
+    template) that never shows `action_link` stores no link."""
+
+    __slots__ = ("_make", "_url")
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make, self._url = make, None
+
+    def __str__(self) -> str:
+        if self._url is None:
+            self._url = self._make()
+        return self._url
+
+    def __html__(self) -> str:
+        return str(markupsafe.escape(str(self)))
+
+
 def _occurrence_context(facts: MessageFacts, today: date, overdue_before: date, base_url: str,
-                        calendar: WorkCalendar | None) -> dict[str, Any]:
+                        calendar: WorkCalendar | None, action_link: ActionLinkMaker | None = None) -> dict[str, Any]:
     due = facts.due_on
+    link = occurrence_link(base_url, facts.occurrence_id)
     plan_label = " ".join(p for p in (facts.plan_number, facts.plan_title) if p) or None
     if facts.plan_number and facts.plan_title:
         plan_label = f"{facts.plan_number}: {facts.plan_title}"
@@ -487,7 +516,9 @@ def _occurrence_context(facts: MessageFacts, today: date, overdue_before: date, 
         "is_overdue": bool(due and due < overdue_before),
         "is_due_today": due == today,
         "escalation_level": facts.escalation_level,
-        "link": occurrence_link(base_url, facts.occurrence_id),
+        "link": link,
+        "action_link": LazyLink(functools.partial(action_link, facts.occurrence_id, facts.recipient_id))
+        if action_link is not None and facts.occurrence_id is not None else link,
     }
 
 
@@ -499,8 +530,10 @@ def message_context(
     overdue_before: date | None = None,
     items: Sequence[MessageFacts] = (),
     calendar: WorkCalendar | None = None,
+    action_link: ActionLinkMaker | None = None,
 ) -> dict[str, Any]:
-    """The template variables of one row (see the module docstring)."""
+    """The template variables of one row (see the module docstring); `action_link`, when given, makes the
+    action links (the dispatcher passes one for e-mail and Zalo reminders, escalations and digests)."""
     locale = facts.recipient_locale if facts.recipient_locale in LOCALES else DEFAULT_LOCALE
     overdue_before = overdue_before or today
     context: dict[str, Any] = {
@@ -511,14 +544,13 @@ def message_context(
         "link": occurrence_link(base_url, None),
     }
     if facts.occurrence_id is not None and facts.due_on is not None:
-        context.update(_occurrence_context(facts, today, overdue_before, base_url, calendar))
+        context.update(_occurrence_context(facts, today, overdue_before, base_url, calendar, action_link))
     if facts.kind in CARRIER_KINDS:
         context["link"] = (carrier_list_link(base_url, facts.notification_id) if facts.kind == NotificationKind.BUNDLE
                            else f"{base_url.rstrip('/')}/tasks")  # a digest links to the person's task list
         listed = []
         for item in items:
-            values = _occurrence_context(item, today, overdue_before, base_url, calendar)
-            values["link"] = item_link(base_url, item.occurrence_id, facts.recipient_id)
+            values = _occurrence_context(item, today, overdue_before, base_url, calendar, action_link)
             values["occurrence_id"] = item.occurrence_id
             listed.append(values)
         context.update(items=listed, groups=group_by_unit(listed), item_count=len(listed),

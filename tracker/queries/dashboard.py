@@ -731,7 +731,10 @@ def history_of(occurrence_id: int, limit: int = 200) -> list[AuditEvent]:
     extensions = sa.select(ExtensionRequest.id).where(ExtensionRequest.occurrence_id == occurrence_id)
     return list(db.session.scalars(
         sa.select(AuditEvent)
-        .options(sa.orm.joinedload(AuditEvent.actor).noload(Person.roles))
+        # lazyload, not noload: noload would also empty the roles of an actor already in the session whose
+        # roles were expired (the signed-in person, after a refused form rolled back): the page would then
+        # render as if they had no roles.
+        .options(sa.orm.joinedload(AuditEvent.actor).lazyload(Person.roles))
         .where(sa.or_(
             sa.and_(AuditEvent.object_type == "occurrences", AuditEvent.object_id == occurrence_id),
             sa.and_(AuditEvent.object_type == "reports", AuditEvent.object_id.in_(reports)),

@@ -81,7 +81,11 @@ def get_occurrence(occurrence_id: int) -> Any:
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def mark_done(args: dict[str, Any], occurrence_id: int) -> Any:
-    """Mark the occurrence done with a short note (officers and heads of the lead unit)."""
+    """Mark the occurrence done without a report, with a short note at most (officers and heads of the lead
+    unit).
+
+    The separate, explicit action for a task with nothing to report: a report itself must say something.
+    """
     item = visible_occurrence(occurrence_id)
     ops.mark_done(actor(), item.occurrence, note=args["note"])
     return _reload(occurrence_id)
@@ -103,6 +107,9 @@ def mark_done(args: dict[str, Any], occurrence_id: int) -> Any:
 @blp.alt_response(409, response="CONFLICT")
 def submit_report(args: dict[str, Any], occurrence_id: int) -> Any:
     """Submit the occurrence's report (which also marks it done, on time or late).
+
+    A report must say something: a `body`, at least one figure in `values`, or an attachment; an empty one is
+    refused (422, `{"errors": {"body": [...]}}`). To mark done with nothing to report, POST `.../done`.
 
     JSON, or multipart/form-data to attach files (`attachments`, repeatable; `values` as JSON text).
     """
