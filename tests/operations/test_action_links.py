@@ -195,7 +195,7 @@ def test_a_refused_action_gives_the_link_back(active_plan: Any, commune: Any, cl
     too_long = client.post(f"{path}/done", data={"note": "x" * 2001})
     assert too_long.status_code == 422 and "Tối đa 2000 ký tự" in too_long.get_data(as_text=True)
     # Done on the task page meanwhile: the link's action loses, and the link is not used up by the loss.
-    client.post(f"/occurrences/{active_plan.occurrence.id}/done", data={"note": "xong"})
+    client.post(f"/occurrences/{active_plan.occurrence.id}/done", data={"note": "xong", "confirm": "y"})
     lost = client.post(f"{path}/done")
     assert lost.status_code == 409 and "đã được Nguyễn Văn Y đánh dấu hoàn thành" in lost.get_data(as_text=True)
     assert link_at(path).used_at is None and reports_of(active_plan) == 1

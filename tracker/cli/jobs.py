@@ -1,4 +1,4 @@
-"""`tracker sweep`, `tracker dispatch`, `tracker digest` and `tracker scheduler`: thin wrappers over the jobs."""
+"""`tracker sweep`, `dispatch`, `digest`, `scheduler` and `worker`: thin wrappers over the jobs."""
 
 from __future__ import annotations
 
@@ -84,4 +84,25 @@ def scheduler_command() -> None:
     run_scheduler(app)
 
 
-COMMANDS = (sweep_command, dispatch_command, digest_command, scheduler_command)
+@click.command("worker")
+@click.option("--queues", default="imports,outbox", show_default=True,
+              help="Comma-separated queues to drain: imports (uploaded plan documents), outbox (notifications).")
+@click.option("--once", is_flag=True, help="Drain the queues until they are empty, then exit.")
+@with_appcontext
+def worker_command(queues: str, once: bool) -> None:
+    """Drain the import-job queue and the outbox until SIGTERM/SIGINT (run as many as you like)."""
+    from tracker.jobs.worker import Worker, parse_queues
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        worker = Worker(app, queues=parse_queues(queues))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--queues") from error
+    if once:
+        click.echo(json.dumps({"worker": worker.name, "steps": worker.drain()}), err=True)
+        return
+    click.echo(f"tracker worker {worker.name}: draining {', '.join(worker.queues)} (Ctrl+C to stop)", err=True)
+    worker.run()
+
+
+COMMANDS = (sweep_command, dispatch_command, digest_command, scheduler_command, worker_command)

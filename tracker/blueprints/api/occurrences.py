@@ -26,7 +26,10 @@ from tracker.schemas.occurrences import (
 from tracker.schemas.reports import ReportCreateSchema, ReportSchema
 
 blp = ApiBlueprint("api_occurrences", __name__, url_prefix="/api/v1/occurrences",
-                   description="A task's due dates (one per deadline or recurrence period) and what units do.")
+                   section="Kỳ hạn nhiệm vụ (Occurrences)",
+                   description="Các kỳ hạn của một nhiệm vụ (mỗi thời hạn hoặc mỗi kỳ báo cáo) "
+                               "và việc các đơn vị thực hiện. — "
+                               "A task's due dates (one per deadline or recurrence period) and what units do.")
 
 NOT_FOUND = _l("No task occurrence with id %(id)s.")
 

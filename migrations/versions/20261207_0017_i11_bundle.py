@@ -3,8 +3,8 @@
 A bundle is one message carrying every reminder and escalation a sweep queued for one person on one
 channel; its items point at it through `digest_id` (status "digested"), as a daily digest's do.
 
-Revision ID: 0016_i11_bundle
-Revises: 0015_i10_links
+Revision ID: 0017_i11_bundle
+Revises: 0016_i11_worker
 Create Date: 2026-12-07 02:00:00
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_i11_bundle'
-down_revision = '0015_i10_links'
+revision = '0017_i11_bundle'
+down_revision = '0016_i11_worker'
 branch_labels = None
 depends_on = None
 
