@@ -1,7 +1,7 @@
 """Load the whole country and time the pages' queries, the API's lists and the reminder sweep (figures, not a test).
 
     .venv/bin/python bench/country_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres | --url sqlite]
-        [--communes N] [--repeat 5] [--no-sweep] [--json PATH] [--keep]
+        [--communes N] [--repeat 5] [--no-sweep] [--sweep-only] [--bundle-repeat 2] [--json PATH] [--keep]
 
 Creates a throw-away database (PostgreSQL: a new database next to --url; SQLite: a temporary file, or the
 file of --url sqlite:///PATH), migrates it and seeds the whole org tree: 34 provinces, 3,321 communes and
@@ -16,7 +16,10 @@ Then times, as of 20/11/2025 (median and min over --repeat runs, with the rows e
 an officer, a commune chair and focal officer, a province viewer and a national viewer; the API's lists;
 activating a 1,000-task plan (occurrence generation); and the reminder sweep (the first, catching up on
 what came due within SWEEP_CATCH_UP_WORKING_DAYS; the same again, which queues nothing; Monday's, the
-first reminders for 30/11).
+first reminders for 30/11). The first sweep is also timed with bundling off and on (rolled back, in
+turns, --bundle-repeat times each), with the escalation e-mails it queues and the most one person gets;
+the bundles are then checked against their items (each item in exactly one bundle).
+--sweep-only skips the pages' and API's timings.
 Prints the database size.
 --communes 300 --url sqlite gives a reduced-size run on SQLite in about a minute.
 """
@@ -156,6 +159,9 @@ def main() -> None:
     parser.add_argument("--communes", type=int, default=3321, help="communes with plans and people (of 3,321)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per query (median and min are printed)")
     parser.add_argument("--no-sweep", action="store_true", help="skip the reminder sweeps")
+    parser.add_argument("--sweep-only", action="store_true", help="time only the sweeps (no pages, API, activation)")
+    parser.add_argument("--bundle-repeat", type=int, default=2,
+                        help="first sweeps with bundling off and on, each rolled back, before the timed ones")
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -215,10 +221,12 @@ def _run(url: str, args: argparse.Namespace) -> None:
         assign_role(None, national, country, Role.VIEWER)
         plan = db.session.scalar(sa.select(Plan).where(Plan.issuing_unit_id == commune.id))
         db.session.commit()
-        _time_queries(args.repeat, clock, commune=commune, province=province, country=country, chair=chair,
-                      focal=focal, officer=officer, viewer=viewer, national=national, plan=plan)
-        _time_activation(province)
+        if not args.sweep_only:
+            _time_queries(args.repeat, clock, commune=commune, province=province, country=country, chair=chair,
+                          focal=focal, officer=officer, viewer=viewer, national=national, plan=plan)
+            _time_activation(province)
         if not args.no_sweep:
+            _time_bundling(app, args.bundle_repeat)
             _time_sweeps()
         print(_size(postgres, url))
         n = db.session.scalar(sa.select(sa.func.count()).select_from(Occurrence))
@@ -324,6 +332,75 @@ def _time_activation(province: Any) -> None:
     db.session.commit()
 
 
+def _outgoing_email(now: datetime) -> dict[str, int]:
+    """What the sweep at `now` queued for e-mail: escalation messages (bundles count once), per person."""
+    from tracker.extensions import db
+    from tracker.models import Notification, NotificationKind
+
+    n = Notification.__table__
+    fresh = [n.c.created_at == now, n.c.channel == "email"]
+    # A message is a bundle, or an item no bundle carries; an escalation message has an escalation level.
+    message = sa.or_(n.c.kind == NotificationKind.BUNDLE.value, n.c.digest_id.is_(None))
+    per_person = (
+        sa.select(n.c.recipient_id, sa.func.count().label("k"))
+        .where(*fresh, message, n.c.escalation_level > 0, n.c.kind != NotificationKind.DIGEST.value)
+        .group_by(n.c.recipient_id).subquery()
+    )
+    row = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(per_person.c.k), 0),
+                                       sa.func.count(), sa.func.coalesce(sa.func.max(per_person.c.k), 0))).one()
+    every = (
+        sa.select(n.c.recipient_id, n.c.channel, sa.func.count().label("k"))
+        .where(n.c.created_at == now, message).group_by(n.c.recipient_id, n.c.channel).subquery()
+    )
+    bundles = n.alias("bundle")
+    items = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(n.c.digest_id)))
+        .select_from(n.join(bundles, bundles.c.id == n.c.digest_id))
+        .where(n.c.created_at == now, bundles.c.kind == NotificationKind.BUNDLE.value)
+    ).one()
+    return {"escalation_emails": int(row[0]), "escalated_people": int(row[1]), "max_per_person": int(row[2]),
+            "max_messages_per_person_and_channel": int(db.session.scalar(sa.select(sa.func.max(every.c.k))) or 0),
+            "bundled_items": int(items[0]), "bundles_with_items": int(items[1])}
+
+
+def _time_bundling(app: Any, repeat: int) -> None:
+    """The first sweep without and with bundling, rolled back after each run, in turns (cache effects even out)."""
+    from tracker.extensions import db
+    from tracker.jobs.sweep import run_sweep
+    from tracker.models import Notification, NotificationKind
+
+    print("first sweep, bundling off and on (each rolled back)")
+    times: dict[bool, list[float]] = {False: [], True: []}
+    figures: dict[bool, dict[str, int]] = {}
+    for _ in range(max(1, repeat)):
+        for enabled in (False, True):
+            app.config["BUNDLE_ENABLED"] = enabled
+            start = time.perf_counter()
+            result = run_sweep(SWEEP_AT)
+            db.session.flush()
+            times[enabled].append((time.perf_counter() - start) * 1000)
+            figures[enabled] = {"rows": result.inserted, "bundles": result.bundles, **_outgoing_email(SWEEP_AT)}
+            if enabled:
+                n = Notification.__table__
+                # Every item of the sweep's bundled groups is carried, by exactly one bundle (one digest_id).
+                bundles = db.session.scalar(sa.select(sa.func.count()).where(
+                    n.c.created_at == SWEEP_AT, n.c.kind == NotificationKind.BUNDLE.value))
+                assert figures[True]["bundles_with_items"] == bundles == result.bundles, (bundles, figures[True])
+                assert figures[True]["bundled_items"] == result.bundled
+            db.session.rollback()
+    app.config["BUNDLE_ENABLED"] = True
+    for enabled in (False, True):
+        label = f"first sweep, bundling {'on' if enabled else 'off'}"
+        f = figures[enabled]
+        print(f"{label:<30} {statistics.median(times[enabled]):>9.1f} ms (min {min(times[enabled]):.1f}); "
+              f"{f['rows']:,} rows; {f['escalation_emails']:,} escalation e-mails to {f['escalated_people']:,} "
+              f"people, at most {f['max_per_person']:,} each; at most {f['max_messages_per_person_and_channel']:,} "
+              f"messages per person and channel; {f['bundles']:,} bundles carrying {f['bundled_items']:,} rows",
+              flush=True)
+        RESULTS.append({"query": label, "rows": f["rows"], "median_ms": round(statistics.median(times[enabled]), 1),
+                        "min_ms": round(min(times[enabled]), 1), "runs": len(times[enabled]), **f})
+
+
 def _time_sweeps() -> None:
     from tracker.extensions import db
     from tracker.jobs.sweep import run_sweep
@@ -337,7 +414,8 @@ def _time_sweeps() -> None:
         db.session.commit()
         elapsed = (time.perf_counter() - start) * 1000
         print(f"{label:<62} {result.inserted:>7,} rows {elapsed:>9.1f} ms  "
-              f"({result.occurrences:,} occurrences {result.by_rule})", flush=True)
+              f"({result.occurrences:,} occurrences {result.by_rule}; {result.bundles:,} bundles carrying "
+              f"{result.bundled:,})", flush=True)
         RESULTS.append({"query": label, "rows": result.inserted, "median_ms": round(elapsed, 1),
                         "min_ms": round(elapsed, 1), "runs": 1})
 

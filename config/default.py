@@ -149,6 +149,16 @@ DISPATCH_MAX_BATCHES = 10
 NOTIFY_EMAIL_ENABLED = True
 #: Local time the daily digests go out.
 DIGEST_LOCAL_TIME = "07:45"
+#: Bundling (tracker/jobs/bundle.py): the reminders and escalations one sweep queues for one person on one
+#: channel go out as one message listing them all (grouped by unit, most overdue first) when there are at
+#: least BUNDLE_MIN_ITEMS of them, and always when they include an escalation to a person above the
+#: commune level (BUNDLE_ESCALATIONS_ABOVE_COMMUNE). Fewer items go out one message each. People who chose
+#: the daily digest get theirs in the digest instead.
+BUNDLE_ENABLED = True
+BUNDLE_MIN_ITEMS = 3
+BUNDLE_ESCALATIONS_ABOVE_COMMUNE = True
+#: Channels bundled ("email", "zalo", "in_app").
+BUNDLE_CHANNELS = ("email", "zalo", "in_app")
 #: The active scheduler renews its lease this often; another takes over after it expires.
 SCHEDULER_LEASE_SECONDS = 90
 #: `tracker run` also runs the scheduler in-process (one machine, one commune).

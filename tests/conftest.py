@@ -146,6 +146,8 @@ def app(database_url: str, app_config: dict[str, Any], tmp_path: Path) -> Iterat
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens there: a test that sends mail starts its own SMTP server
+        # Tests count single outbox rows; tests/jobs/test_bundle.py turns bundling (on by default) back on.
+        "BUNDLE_ENABLED": False,
         **app_config,
     })
     application.instance_path = str(tmp_path / "instance")

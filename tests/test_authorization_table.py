@@ -87,6 +87,7 @@ TABLE: dict[str, Case] = {
     "profile.create_token": _web("/profile/tokens", SIGNED_IN, data={"name": "bảng tính"}),
     "profile.revoke_token": _web("/profile/tokens/{officer_token}/revoke", ["officer"]),
     "profile.new_calendar_link": _web("/profile/calendar", SIGNED_IN),
+    "profile.set_delivery": _web("/profile/delivery", SIGNED_IN, data={"delivery": "daily"}),
     # --- An occurrence and its report ---------------------------------------------------------------------
     "tasks.mark_done": _web("/occurrences/{occ}/done", ACT, data={"note": "Xong", "confirm": "y"}),
     "tasks.submit_report": _web("/occurrences/{occ}/report", ACT, data={"body": "Báo cáo"}),

@@ -50,7 +50,7 @@ STATUS_LABELS = {
     DeliveryStatus.PENDING: _l("Pending"), DeliveryStatus.HELD: _l("Held for the digest"),
     DeliveryStatus.SENDING: _l("Sending"), DeliveryStatus.SENT: _l("Sent"), DeliveryStatus.FAILED: _l("Failed"),
     DeliveryStatus.DEAD: _l("Dead"), DeliveryStatus.SKIPPED: _l("Skipped"),
-    DeliveryStatus.DIGESTED: _l("Sent in a digest"),
+    DeliveryStatus.DIGESTED: _l("In a digest or bundle"),
 }
 CHANNEL_LABELS = {Channel.IN_APP: _l("In-app"), Channel.EMAIL: _l("Email"), Channel.ZALO: _l("Zalo")}
 AUDIENCE_LABELS = {
@@ -61,7 +61,8 @@ AUDIENCE_LABELS = {
 }
 KIND_LABELS = {
     NotificationKind.REMINDER: _l("Reminder"), NotificationKind.ESCALATION: _l("Escalation"),
-    NotificationKind.DIGEST: _l("Daily digest"), NotificationKind.REPORT_RETURNED: _l("Report returned"),
+    NotificationKind.DIGEST: _l("Daily digest"), NotificationKind.BUNDLE: _l("Bundle of reminders"),
+    NotificationKind.REPORT_RETURNED: _l("Report returned"),
     NotificationKind.REPORT_ACCEPTED: _l("Report accepted"),
     NotificationKind.EXTENSION_DECIDED: _l("Extension decided"),
     NotificationKind.PASSWORD_RESET: _l("Password reset"),
@@ -145,6 +146,7 @@ def outbox() -> Page:
     channel = _enum_arg("channel", Channel)
     page = int_arg("page") or 1
     lead = aliased(OrgUnit, name="lead")
+    carrier = aliased(Notification, name="carrier")
     # The rows to people holding a role inside the admin's scope (every row for a root admin): see
     # ops.outbox_clause, which the retries use too.
     counts = dict(db.session.execute(
@@ -159,8 +161,10 @@ def outbox() -> Page:
             .where(*_outbox_filters(DeliveryStatus.DEAD, channel))) or 0
     query = (
         sa.select(Notification, Person.full_name, Person.username, Task.title, lead.name.label("unit_name"),
-                  Occurrence.due_on)
+                  Occurrence.due_on, carrier.status.label("carrier_status"))
         .join(Person, Person.id == Notification.recipient_id)
+        # A row carried by a digest or bundle shows how its carrier fared: a dead bundle's items are visible.
+        .outerjoin(carrier, carrier.id == Notification.digest_id)
         .outerjoin(Occurrence, Occurrence.id == Notification.occurrence_id)
         .outerjoin(Task, Task.id == Occurrence.task_id)
         .outerjoin(lead, lead.id == Occurrence.lead_unit_id)

@@ -16,7 +16,7 @@ from tracker.blueprints.transaction import atomic
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.forms import first_error
-from tracker.forms.profile import ConfirmForm, LanguageForm, TokenForm
+from tracker.forms.profile import ConfirmForm, DeliveryForm, LanguageForm, TokenForm
 from tracker.models import ApiToken
 from tracker.operations import people as people_ops
 from tracker.operations.errors import DomainError
@@ -60,7 +60,10 @@ def _render(status: int = 200, **extra: Any) -> Page:
     html = render_template(
         "profile/index.html", tokens=[t for t in tokens if t.name != ICAL_TOKEN_NAME],
         calendar_url=_calendar_url(tokens), token_form=extra.pop("token_form", None) or TokenForm(formdata=None),
-        confirm=ConfirmForm(formdata=None), now=utcnow(), **extra,
+        confirm=ConfirmForm(formdata=None), now=utcnow(),
+        delivery_form=extra.pop("delivery_form", None) or DeliveryForm(
+            formdata=None, delivery="daily" if current_user.prefers_digest else "immediate"),
+        digest_time=current_app.config.get("DIGEST_LOCAL_TIME", "07:45"), **extra,
     )
     return (html, status) if status != 200 else html
 
@@ -112,6 +115,31 @@ def new_calendar_link() -> Response:
     people_ops.create_api_token(current_user, current_user, ICAL_TOKEN_NAME, lifetime=None)
     flash(_("Your calendar link is ready. Add it to your phone's calendar as a subscription."), "success")
     return redirect(url_for("profile.index") + "#calendar")
+
+
+@bp.post("/profile/delivery")
+@login_required
+def set_delivery() -> Page:
+    """Choose immediate reminders or one daily digest."""
+    form = DeliveryForm()
+    if not form.validate():
+        return _render(422, delivery_form=form, error=first_error(form))
+    people_ops.set_digest_preference(current_user, current_user, form.delivery.data == "daily")
+    flash(_("Your reminders will come in one daily digest.") if form.delivery.data == "daily"
+          else _("Your reminders will come as soon as they are due."), "success")
+    return redirect(url_for("profile.index") + "#delivery")
+
+
+@bp.get("/notifications/<bigid:notification_id>")
+@login_required
+def carried(notification_id: int) -> str:
+    """The items a bundle or digest sent to this person lists (the link in the message)."""
+    from tracker.operations.inbox import carried_items
+
+    listing = carried_items(current_user, notification_id)
+    if listing is None:
+        abort(404)
+    return render_template("profile/carried.html", listing=listing)
 
 
 @bp.get("/notifications")

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from tracker.extensions import db
+from tracker.jobs.bundle import BUNDLE_COLUMNS, BundleSettings, bundle_groups, eligible, run_bundle
 from tracker.models import (
     Audience,
     Channel,
@@ -94,6 +95,9 @@ class SweepResult:
     by_channel: dict[str, int] = field(default_factory=dict)
     held: int = 0
     occurrences: int = 0
+    #: Bundle messages queued, and the queued rows they carry (see tracker/jobs/bundle.py).
+    bundles: int = 0
+    bundled: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +109,8 @@ class SweepResult:
             "by_channel": dict(sorted(self.by_channel.items())),
             "held_for_digest": self.held,
             "occurrences": self.occurrences,
+            "bundles": self.bundles,
+            "bundled_items": self.bundled,
         }
 
 
@@ -327,7 +333,12 @@ def run_sweep(now: datetime, *, dry_run: bool = False, calendar: WorkCalendar | 
     returning = insert.returning(table.c.rule_id, table.c.channel, table.c.status, table.c.occurrence_id,
                                  table.c.escalation_level)
     labels = {r.rule_id: r.label for r in rules}
-    if postgres:
+    bundling = BundleSettings.from_config(current_app.config)
+    bundled_at_insert = postgres and bundling.enabled and bool(bundling.channels)
+    if bundled_at_insert:
+        # One statement inserts the bundles and the rows already attached to them: no second write per row.
+        tally, touched, result.bundles, result.bundled = _insert_bundled_postgres(select, now, bundling)
+    elif postgres:
         tally, touched = _insert_and_record_postgres(returning, now)
     else:
         rows = db.session.execute(returning).all()
@@ -343,8 +354,12 @@ def run_sweep(now: datetime, *, dry_run: bool = False, calendar: WorkCalendar | 
         if str(status) == DeliveryStatus.HELD.value:
             result.held += count
     result.occurrences = touched
-    log.info("sweep %s (%s): %d queued %s", now.isoformat(), "dry run" if dry_run else "live", result.inserted,
-             result.by_rule)
+    if result.inserted and not bundled_at_insert:
+        # Same transaction as the INSERT: the rows are bundled before any dispatcher can see them.
+        bundled = run_bundle(now, bundling)
+        result.bundles, result.bundled = bundled.bundles, bundled.items
+    log.info("sweep %s (%s): %d queued %s, %d in %d bundles", now.isoformat(), "dry run" if dry_run else "live",
+             result.inserted, result.by_rule, result.bundled, result.bundles)
     return result
 
 
@@ -362,7 +377,51 @@ def serialise_writers() -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _insert_and_record_postgres(returning: Any, now: datetime) -> tuple[list[tuple[Any, Any, Any, int]], int]:
+def _insert_bundled_postgres(select: sa.Select[Any], now: datetime, bundling: BundleSettings
+                             ) -> tuple[list[tuple[Any, Any, Any, int]], int, int, int]:
+    """PostgreSQL with bundling: insert the bundles and the rows already carried by them, in one statement.
+
+    The sweep's rows are computed once (a MATERIALIZED CTE); the bundles are chosen from them and inserted
+    first (a data-modifying CTE returning their ids), then the rows, each eligible row of a bundled group
+    with status "digested" and digest_id = its bundle. Rewriting the rows afterwards (run_bundle, as on
+    SQLite) would write each row twice and run its foreign-key checks again. A row skipped by ON CONFLICT
+    (a concurrent sweep queued it first) may leave a bundle carrying nothing: such bundles are deleted
+    at once. Returns the tally, the occurrences touched, the bundles carrying rows and the rows carried.
+    """
+    table = Notification.__table__
+    swept = select.cte("swept").prefix_with("MATERIALIZED")
+    groups = bundle_groups(swept, eligible(swept, bundling), now, bundling)
+    bundles = (
+        insert_ignoring_conflicts(db.session, table, ["dedupe_key"]).from_select(BUNDLE_COLUMNS, groups)
+        .returning(table.c.id, table.c.recipient_id, table.c.channel).cte("bundles")
+    )
+    carried = sa.and_(bundles.c.recipient_id == swept.c.recipient_id, bundles.c.channel == swept.c.channel,
+                      *eligible(swept, bundling))
+    columns = [c for c in _COLUMNS if c != "status"]
+    rows = (
+        sa.select(*[swept.c[c] for c in columns],
+                  sa.case((bundles.c.id.is_not(None), DeliveryStatus.DIGESTED.value), else_=swept.c.status)
+                  .label("status"),
+                  bundles.c.id.label("digest_id"))
+        .select_from(swept.outerjoin(bundles, carried))
+        # One insertion order for every sweep, so two concurrent sweeps wait on each other, never deadlock.
+        .order_by(swept.c.dedupe_key)
+    )
+    insert = insert_ignoring_conflicts(db.session, table, ["dedupe_key"]).from_select(  # type: ignore[arg-type]
+        [*columns, "status", "digest_id"], rows)
+    returning = insert.returning(table.c.rule_id, table.c.channel, table.c.status, table.c.occurrence_id,
+                                 table.c.escalation_level, table.c.digest_id)
+    tally, touched, carriers, carried_rows = _insert_and_record_postgres(returning, now, carriers=True)
+    item = table.alias("item")
+    # Bundles whose every row lost to a concurrent sweep's: nothing to send.
+    db.session.execute(sa.delete(table).where(
+        table.c.status == DeliveryStatus.PENDING.value, table.c.created_at == sa.literal(now, table.c.created_at.type),
+        table.c.kind == NotificationKind.BUNDLE.value, table.c.attempts == 0,
+        ~sa.exists().where(item.c.digest_id == table.c.id)))
+    return tally, touched, carriers, carried_rows
+
+
+def _insert_and_record_postgres(returning: Any, now: datetime, *, carriers: bool = False) -> Any:
     """One statement: insert, raise the occurrences' escalation level, count by rule and channel.
 
     Data-modifying CTEs: the occurrences are updated from the RETURNING rows of the insert itself, so
@@ -383,11 +442,19 @@ def _insert_and_record_postgres(returning: Any, now: datetime) -> tuple[list[tup
         .cte("touched")
     )
     touched_count = sa.select(sa.func.count()).select_from(touched).scalar_subquery()
+    extra = []
+    if carriers:
+        extra = [sa.select(sa.func.count(sa.distinct(inserted.c.digest_id))).scalar_subquery(),
+                 sa.select(sa.func.count(inserted.c.digest_id)).scalar_subquery()]
     counts = db.session.execute(
-        sa.select(inserted.c.rule_id, inserted.c.channel, inserted.c.status, sa.func.count(), touched_count)
+        sa.select(inserted.c.rule_id, inserted.c.channel, inserted.c.status, sa.func.count(), touched_count, *extra)
         .group_by(inserted.c.rule_id, inserted.c.channel, inserted.c.status)
     ).all()
-    return [(r[0], r[1], r[2], int(r[3])) for r in counts], int(counts[0][4]) if counts else 0
+    tally = [(r[0], r[1], r[2], int(r[3])) for r in counts]
+    touched_total = int(counts[0][4]) if counts else 0
+    if carriers:
+        return tally, touched_total, int(counts[0][5]) if counts else 0, int(counts[0][6]) if counts else 0
+    return tally, touched_total
 
 
 def _record_on_occurrences(now: datetime) -> None:

@@ -18,6 +18,8 @@ class NotificationKind(enum.StrEnum):
     REMINDER = "reminder"
     ESCALATION = "escalation"
     DIGEST = "digest"
+    #: One message carrying every reminder and escalation a sweep queued for one person on one channel.
+    BUNDLE = "bundle"
     REPORT_RETURNED = "report_returned"
     REPORT_ACCEPTED = "report_accepted"
     EXTENSION_DECIDED = "extension_decided"
@@ -32,7 +34,7 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"  # last attempt failed; retried at next_attempt_at
     DEAD = "dead"  # gave up after the maximum attempts; an admin may retry it
     SKIPPED = "skipped"  # no longer useful (task done or cancelled before it went out)
-    DIGESTED = "digested"  # delivered inside a digest message
+    DIGESTED = "digested"  # carried by a digest or bundle message (digest_id): delivered when it is sent
 
 
 class Notification(Base):
@@ -51,6 +53,8 @@ class Notification(Base):
         # The sweep's "already queued for this occurrence, rule and due date" probe; also an occurrence's
         # reminders (the overview's "who was reminded when") and the foreign key's cascade.
         sa.Index("ix_notifications_occurrence_id_rule_id_due_on", "occurrence_id", "rule_id", "due_on"),
+        # A digest's or bundle's items, read when it is rendered and shown in the outbox; also the cascade.
+        sa.Index("ix_notifications_digest_id", "digest_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -73,6 +77,7 @@ class Notification(Base):
     provider_message_id: Mapped[str | None] = mapped_column(sa.String(255))
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # in-app only
+    #: The digest or bundle row that carries this one (status DIGESTED); one carrier per row by construction.
     digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notifications.id", ondelete="SET NULL"))
     #: Extra variables for the message (e.g. a reset link); task facts are read fresh at send time.
     payload: Mapped[dict[str, Any] | None] = mapped_column(json_type())

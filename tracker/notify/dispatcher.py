@@ -59,6 +59,7 @@ from tracker.notify.base import (
 )
 from tracker.notify.links import action_url
 from tracker.notify.render import (
+    CARRIER_KINDS,
     REMINDER_KINDS,
     MessageFacts,
     MessageRenderer,
@@ -407,7 +408,7 @@ class Dispatcher:
             if row is None:
                 return None
             items = load_digest_items([notification_id]).get(notification_id, []) \
-                if row.kind == NotificationKind.DIGEST else []
+                if row.kind in CARRIER_KINDS else []
             return row, items, int(attempts)
 
         return self._durably(take, notification_id)
@@ -437,7 +438,7 @@ class Dispatcher:
         if not row.recipient_active:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the person's account is deactivated")
-        if row.kind == NotificationKind.DIGEST and not items:
+        if row.kind in CARRIER_KINDS and not items:
             result.skipped += 1
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: every listed task is done or cancelled")
         sender = self.channels.get(Channel(row.channel))
@@ -445,7 +446,7 @@ class Dispatcher:
             return self._dead(nid, f"the {row.channel} channel is not configured", result)
         today = self.calendar.local_today(now)
         links = _LinkMaker(self.settings.base_url, nid) if row.channel in LINKED_CHANNELS \
-            and (row.kind in REMINDER_KINDS or row.kind == NotificationKind.DIGEST) else None
+            and (row.kind in REMINDER_KINDS or row.kind in CARRIER_KINDS) else None
         try:
             context = message_context(row, today=today, base_url=self.settings.base_url, items=items,
                                       overdue_before=today - timedelta(days=self.settings.overdue_grace_days),

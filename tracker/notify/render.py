@@ -8,10 +8,12 @@ variable is a `RenderError` naming the template and the variable, never half a m
 Variables every template gets: app_name, recipient_name, recipient_title, link, today (dd/mm/yyyy).
 Occurrence kinds add: task_title, plan_number, plan_title, plan_label, unit_name, report_to_name, due_on
 (dd/mm/yyyy), period_label, days_left (calendar days), working_days_left, days_late, is_overdue,
-is_due_today, escalation_level, and action_link: in an e-mail or Zalo reminder, escalation or digest item,
-a single-use link for this recipient that opens the task ready to act (tracker/notify/links.py; made only
-if the template prints it); elsewhere (in-app, previews) the same as link. A digest adds items (each with
-the occurrence variables and its own link and action_link), item_count, overdue_count. Event kinds
+is_due_today, escalation_level, and action_link: in an e-mail or Zalo reminder, escalation, digest or bundle
+item, a single-use link for this recipient that opens the task ready to act (tracker/notify/links.py; made
+only if the template prints it); elsewhere (in-app, previews) the same as link. A digest or bundle adds
+items (each with the occurrence variables, its own link and action_link, most overdue first), groups (the
+same items by lead unit: unit_name and tasks, the unit with the most overdue item first), item_count,
+overdue_count, escalation_level (the highest of its items), and link: the page listing its items. Event kinds
 add their payload: comment (report_*), approved and note (extension_decided), reset_url (password_reset).
 """
 
@@ -59,8 +61,12 @@ CHANNEL_PARTS: dict[Channel, tuple[tuple[str, str], ...]] = {
 }
 #: Kinds that speak about an open occurrence; they are pointless once it is done or cancelled.
 REMINDER_KINDS = frozenset({NotificationKind.REMINDER, NotificationKind.ESCALATION})
+#: Kinds that carry other rows (their items point at them through digest_id) and list them.
+CARRIER_KINDS = frozenset({NotificationKind.DIGEST, NotificationKind.BUNDLE})
 #: Parameters of a ZNS template when the configuration does not list them (ZALO_TEMPLATE_PARAMS).
 DEFAULT_ZNS_PARAMS = ("officer_name", "task_title", "due_on")
+#: A bundle's ZNS template says how many items and links to their list.
+DEFAULT_ZNS_PARAMS_BY_KIND = {NotificationKind.BUNDLE.value: ("officer_name", "item_count", "overdue_count", "link")}
 #: ZNS refuses long parameter values; Zalo's limit for text parameters is around 100 characters.
 ZNS_VALUE_LIMIT = 100
 
@@ -239,7 +245,8 @@ class MessageRenderer:
     def _zns_data(self, template_id: str, kind: str, context: Mapping[str, Any]) -> dict[str, str]:
         values = zns_values(context)
         # ZALO_TEMPLATE_PARAMS is keyed by ZNS template id or by message kind (as config/default.py shows).
-        pairs = self._zalo_params.get(template_id) or self._zalo_params.get(kind) or _param_pairs(DEFAULT_ZNS_PARAMS)
+        pairs = (self._zalo_params.get(template_id) or self._zalo_params.get(kind)
+                 or _param_pairs(DEFAULT_ZNS_PARAMS_BY_KIND.get(kind, DEFAULT_ZNS_PARAMS)))
         missing = [f"{param} ({variable})" if param != variable else param
                    for param, variable in pairs if variable not in values]
         if missing:
@@ -279,6 +286,7 @@ def zns_values(context: Mapping[str, Any]) -> dict[str, Any]:
         "action_link": context.get("action_link"),
         "today": context.get("today"),
         "item_count": context.get("item_count"),
+        "overdue_count": context.get("overdue_count"),
     }
     if items:
         # A digest in a one-task ZNS template: say how many, due from the earliest.
@@ -399,14 +407,15 @@ def load_facts(notification_ids: Iterable[int]) -> dict[int, MessageFacts]:
 
 
 def load_digest_items(digest_ids: Iterable[int]) -> dict[int, list[MessageFacts]]:
-    """The still-open occurrences each digest row lists, one per occurrence, earliest due first."""
+    """The still-open occurrences each digest or bundle row lists, one per occurrence, most overdue first."""
     ids = list(digest_ids)
     if not ids:
         return {}
     occ_columns, lead, report_to, issuing = _occurrence_columns()
     stmt = sa.select(
         Notification.digest_id, Notification.id, Notification.kind, Notification.channel, Notification.rule_id,
-        Notification.escalation_level, Notification.occurrence_id, Notification.recipient_id, *occ_columns,
+        Notification.escalation_level, Notification.occurrence_id, Notification.recipient_id,
+        Notification.due_on.label("queued_due_on"), *occ_columns,
     )
     stmt = _join_occurrence(stmt, Notification.occurrence_id, lead, report_to, issuing, outer=False)
     stmt = stmt.where(Notification.digest_id.in_(ids)).order_by(Occurrence.due_on, Occurrence.id)
@@ -414,6 +423,9 @@ def load_digest_items(digest_ids: Iterable[int]) -> dict[int, list[MessageFacts]
     for row in db.session.execute(stmt):
         if not row.is_open:
             continue
+        if row.kind == NotificationKind.ESCALATION and row.acknowledged_due_on is not None \
+                and row.acknowledged_due_on == row.queued_due_on:
+            continue  # someone acted from a reminder's link: the escalation stops, as a single one would
         seen = items[row.digest_id]
         previous = seen.get(row.occurrence_id)
         if previous is not None and previous.escalation_level >= (row.escalation_level or 0):
@@ -435,6 +447,19 @@ def load_digest_items(digest_ids: Iterable[int]) -> dict[int, list[MessageFacts]
 def occurrence_link(base_url: str, occurrence_id: int | None) -> str:
     base = base_url.rstrip("/")
     return f"{base}/occurrences/{occurrence_id}" if occurrence_id is not None else f"{base}/"
+
+
+def carrier_list_link(base_url: str, notification_id: int) -> str:
+    """The page listing a digest's or bundle's items (what a ZNS template's button opens)."""
+    return f"{base_url.rstrip('/')}/notifications/{notification_id}"
+
+
+def group_by_unit(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Items (most overdue first) grouped by lead unit; the unit whose first item is most overdue comes first."""
+    groups: dict[str, dict[str, Any]] = {}
+    for item in items:
+        groups.setdefault(item["unit_name"], {"unit_name": item["unit_name"], "tasks": []})["tasks"].append(item)
+    return list(groups.values())  # insertion order: each unit where its most overdue item stands
 
 
 def _working_days_between(calendar: WorkCalendar | None, today: date, due: date) -> int:
@@ -520,11 +545,16 @@ def message_context(
     }
     if facts.occurrence_id is not None and facts.due_on is not None:
         context.update(_occurrence_context(facts, today, overdue_before, base_url, calendar, action_link))
-    if facts.kind == NotificationKind.DIGEST:
-        context["link"] = f"{base_url.rstrip('/')}/tasks"  # the person's task list
-        listed = [_occurrence_context(item, today, overdue_before, base_url, calendar, action_link)
-                  for item in items]
-        context.update(items=listed, item_count=len(listed), overdue_count=sum(1 for i in listed if i["is_overdue"]))
+    if facts.kind in CARRIER_KINDS:
+        context["link"] = (carrier_list_link(base_url, facts.notification_id) if facts.kind == NotificationKind.BUNDLE
+                           else f"{base_url.rstrip('/')}/tasks")  # a digest links to the person's task list
+        listed = []
+        for item in items:
+            values = _occurrence_context(item, today, overdue_before, base_url, calendar, action_link)
+            values["occurrence_id"] = item.occurrence_id
+            listed.append(values)
+        context.update(items=listed, groups=group_by_unit(listed), item_count=len(listed),
+                       overdue_count=sum(1 for i in listed if i["is_overdue"]), escalation_level=facts.escalation_level)
     for key, value in (facts.payload or {}).items():
         # Payload variables never shadow the facts read fresh from the database.
         context.setdefault(str(key), value)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -17,7 +18,14 @@ from flask import current_app, has_app_context
 from tracker.clock import local_today, utcnow
 from tracker.extensions import db
 from tracker.models import Channel, DeliveryStatus, Notification, Person
-from tracker.notify.render import MessageRenderer, RenderError, load_digest_items, load_facts, message_context
+from tracker.notify.render import (
+    CARRIER_KINDS,
+    MessageRenderer,
+    RenderError,
+    load_digest_items,
+    load_facts,
+    message_context,
+)
 from tracker.operations import audit
 from tracker.operations.reminders import work_calendar
 
@@ -69,7 +77,7 @@ def recent(person: Person, limit: int = 20, *, unread_only: bool = False) -> lis
         return []
     facts = load_facts(r.id for r in rows)
     config = current_app.config if has_app_context() else {}
-    digests = load_digest_items(i for i, f in facts.items() if f.kind == "digest")
+    digests = load_digest_items(i for i, f in facts.items() if f.kind in CARRIER_KINDS)
     renderer = MessageRenderer.from_database(config)
     today = local_today()
     calendar = work_calendar(config)
@@ -110,3 +118,24 @@ def mark_read(person: Person, notification_ids: Iterable[int] | None = None, *, 
         audit.record("inbox.mark_read", person, person,
                      after={"count": changed, "ids": None if notification_ids is None else ids})
     return changed
+
+
+def carried_items(person: Person, notification_id: int) -> dict[str, Any] | None:
+    """What a bundle or digest sent to `person` lists, still open, grouped by unit; None if it is not theirs.
+
+    The page behind the message's link: the items are read now, so a task done since the message went out
+    is no longer listed.
+    """
+    fact = load_facts([notification_id]).get(notification_id)
+    if fact is None or fact.recipient_id != person.id or fact.kind not in CARRIER_KINDS:
+        return None
+    config = current_app.config if has_app_context() else {}
+    today = local_today()
+    grace = int(config.get("OVERDUE_GRACE_DAYS", 0))
+    context = message_context(fact, today=today, base_url=str(config.get("PUBLIC_BASE_URL", "")),
+                              items=load_digest_items([notification_id]).get(notification_id, []),
+                              overdue_before=today - timedelta(days=grace), calendar=work_calendar(config))
+    sent_at = db.session.scalar(sa.select(Notification.sent_at).where(Notification.id == notification_id))
+    return {"id": notification_id, "kind": fact.kind, "channel": fact.channel, "sent_at": sent_at,
+            "escalation_level": fact.escalation_level, "groups": context["groups"],
+            "item_count": context["item_count"], "overdue_count": context["overdue_count"]}

@@ -170,6 +170,24 @@ def set_locale(actor: Person | None, person: Person, locale: str) -> bool:
     return True
 
 
+def set_digest_preference(actor: Person | None, person: Person, prefers_digest: bool) -> bool:
+    """Choose immediate messages or one daily digest of a person's e-mail and Zalo reminders; say if it changed.
+
+    With the daily digest, the sweep holds the person's reminders and the digest job sends them together
+    once a day; in-app messages are never held.
+    """
+    if actor is not None and actor.id != person.id:
+        for assignment in person.roles:
+            require(actor, Permission.ADMIN, assignment.unit)
+    if bool(person.prefers_digest) == bool(prefers_digest):
+        return False
+    before = bool(person.prefers_digest)
+    person.prefers_digest = bool(prefers_digest)
+    audit.record("person.set_digest_preference", person, actor, before={"prefers_digest": before},
+                 after={"prefers_digest": bool(prefers_digest)})
+    return True
+
+
 def check_password(person: Person, password: str) -> bool:
     """Whether `password` is the person's (always False for a disabled account or none set)."""
     return bool(person.is_active and person.password_hash and check_password_hash(person.password_hash, password))

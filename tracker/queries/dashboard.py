@@ -319,12 +319,18 @@ def overdue_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | None 
 
 
 def _reminders_of(occurrence_ids: list[int]) -> list[tuple[int, Reminder]]:
-    """The reminders and escalations queued for some occurrences, oldest first (one statement)."""
+    """The reminders and escalations queued for some occurrences, oldest first (one statement).
+
+    A reminder carried by a digest or bundle went out (or not) with it: its carrier's status and time count.
+    """
+    carrier = aliased(Notification, name="carrier")
     query = (
-        sa.select(Notification.occurrence_id, Person.full_name, Notification.channel, Notification.status,
-                  sa.func.coalesce(Notification.sent_at, Notification.created_at).label("at"),
+        sa.select(Notification.occurrence_id, Person.full_name, Notification.channel,
+                  sa.func.coalesce(carrier.status, Notification.status).label("status"),
+                  sa.func.coalesce(Notification.sent_at, carrier.sent_at, Notification.created_at).label("at"),
                   Notification.escalation_level)
         .join(Person, Person.id == Notification.recipient_id)
+        .outerjoin(carrier, carrier.id == Notification.digest_id)
         .where(Notification.occurrence_id.in_(occurrence_ids),
                Notification.kind.in_([NotificationKind.REMINDER, NotificationKind.ESCALATION]))
         .order_by(Notification.occurrence_id, Notification.created_at, Notification.id)
