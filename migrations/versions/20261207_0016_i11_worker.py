@@ -41,7 +41,7 @@ def upgrade():
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('size_bytes', sa.Integer(), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=True),
-    sa.Column('issuing_unit_id', sa.Integer(), nullable=False),
+    sa.Column('issuing_unit_id', sa.Integer(), nullable=True),
     sa.Column('is_update', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

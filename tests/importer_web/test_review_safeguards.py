@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
-from tests.importer_web.conftest import PLAN_004, counts, plan_bytes
+from tests.importer_web.conftest import PLAN_004, counts, finish_import, plan_bytes
 from tracker.extensions import db
 from tracker.models import OrgUnit, Plan, PlanStatus, Task, UnitKind
 from tracker.operations import drafts
@@ -23,8 +24,10 @@ SHOPPING_LIST = ("DANH SÁCH ĐI CHỢ\nNgày 05/12/2026\n\n1. Thịt lợn: 2 k
 
 
 def _post(client: Any, name: str, data: bytes, issuing_unit_id: Any) -> Any:
+    """Upload, let the worker read the job, and return the job page's final answer."""
     form = {"file": (io.BytesIO(data), name), "issuing_unit_id": str(issuing_unit_id)}
-    return client.post("/plans/import", data=form, content_type="multipart/form-data")
+    response = client.post("/plans/import", data=form, content_type="multipart/form-data")
+    return finish_import(client, current_app._get_current_object(), response)
 
 
 def _village_tasks(plan: Plan) -> list[Task]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from tracker.models.base import Base, BigId, UTCDateTime, enum_type, utcnow
 from tracker.models.org import OrgUnit
 from tracker.models.people import Person
+from tracker.models.plans import Plan
 
 
 class ImportJobStatus(enum.StrEnum):
@@ -41,7 +42,8 @@ class ImportJob(Base):
     size_bytes: Mapped[int] = mapped_column(sa.Integer)
     #: The uploaded bytes until the job ends (the draft's PlanDocument keeps them afterwards).
     content: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
-    issuing_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
+    #: None: the worker takes the issuing unit from the document's header, among the uploader's units.
+    issuing_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
     #: Re-fill a draft of the same plan instead of refusing the duplicate (the "update" choice, re-import).
     is_update: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
@@ -62,8 +64,9 @@ class ImportJob(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plans.id"))
     duplicate_reason: Mapped[str | None] = mapped_column(sa.String(16))  # "same_file" | "same_number"
 
-    issuing_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+    issuing_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
     requested_by: Mapped[Person | None] = relationship()
+    plan: Mapped[Plan | None] = relationship(foreign_keys=[plan_id])
 
     @property
     def is_finished(self) -> bool:

@@ -25,8 +25,8 @@ from flask_babel import lazy_gettext as _l
 from tracker.extensions import db
 from tracker.models import ImportJob, ImportJobStatus, OrgUnit, Person, Plan, PlanStatus
 from tracker.operations import audit
-from tracker.operations.authz import Permission, require
-from tracker.operations.errors import Conflict, ValidationFailed
+from tracker.operations.authz import Permission, require, scope_paths
+from tracker.operations.errors import Conflict, PermissionDenied, ValidationFailed
 
 log = logging.getLogger("tracker.importer")
 
@@ -42,17 +42,22 @@ class JobLost(Exception):
 
 
 def enqueue_import(
-    actor: Person | None, *, filename: str, data: bytes, issuing_unit: OrgUnit, update: bool = False,
+    actor: Person | None, *, filename: str, data: bytes, issuing_unit: OrgUnit | None, update: bool = False,
     max_bytes: int,
 ) -> ImportJob:
     """Queue `data` to be read into a draft plan of `issuing_unit`; checks what is cheap to check now.
 
     Permission, emptiness and size are refused at once (the job would fail anyway, and an oversized file
-    must not be stored); whether the bytes are a readable plan is the worker's to find out.
+    must not be stored); whether the bytes are a readable plan is the worker's to find out. Without
+    `issuing_unit` the worker takes it from the document's header, among the units where `actor` may issue
+    plans (import_plan checks it there), so here the actor need only be allowed to issue plans somewhere.
     """
     from tracker.importer import errors
 
-    require(actor, Permission.MANAGE_PLANS, issuing_unit)
+    if issuing_unit is not None:
+        require(actor, Permission.MANAGE_PLANS, issuing_unit)
+    elif actor is not None and not scope_paths(actor, Permission.MANAGE_PLANS):
+        raise PermissionDenied(_l("You do not have permission for this page."))
     if not data or not data.strip():
         error = errors.empty_document()
         raise ValidationFailed(error.message_vi, field="file")
@@ -61,13 +66,15 @@ def enqueue_import(
         raise ValidationFailed(error.message_vi, field="file")
     job = ImportJob(
         status=ImportJobStatus.QUEUED, filename=(filename or "plan")[:255], size_bytes=len(data), content=data,
-        issuing_unit_id=issuing_unit.id, is_update=update, requested_by_id=actor.id if actor else None,
+        issuing_unit_id=issuing_unit.id if issuing_unit else None, is_update=update,
+        requested_by_id=actor.id if actor else None,
     )
     db.session.add(job)
     db.session.flush()
-    audit.record("plan.import_queued", job, actor, unit_id=issuing_unit.id,
+    audit.record("plan.import_queued", job, actor, unit_id=issuing_unit.id if issuing_unit else None,
                  after={"filename": job.filename, "size_bytes": job.size_bytes, "update": update})
-    log.info("import job %s queued: %s (%s bytes) for unit %s", job.id, job.filename, len(data), issuing_unit.id)
+    log.info("import job %s queued: %s (%s bytes) for unit %s", job.id, job.filename, len(data),
+             issuing_unit.id if issuing_unit else "named in the document")
     return job
 
 
@@ -196,8 +203,12 @@ def job_state(job: ImportJob) -> dict[str, Any]:
 
 
 def require_job_access(actor: Person, job: ImportJob) -> None:
-    """The uploader, or anyone who manages plans of the job's issuing unit, may follow the job."""
+    """The uploader, or anyone who manages plans of the job's issuing unit (the draft's, once the header
+    named it), may follow the job."""
     if job.requested_by_id is not None and job.requested_by_id == actor.id:
         return
-    require(actor, Permission.MANAGE_PLANS, job.issuing_unit)
+    unit = job.issuing_unit or (job.plan.issuing_unit if job.plan is not None else None)
+    if unit is None:  # the document names it, and only the uploader has seen the job so far
+        raise PermissionDenied(_l("You do not have permission for this page."))
+    require(actor, Permission.MANAGE_PLANS, unit)
 
