@@ -269,18 +269,6 @@ def import_plan(
     return result
 
 
-def reimport_plan(actor: Person | None, plan: Plan) -> ImportResult:
-    """Extract the draft's stored document again and re-fill the draft from it (after an importer update)."""
-    require(actor, Permission.MANAGE_PLANS, plan.issuing_unit)
-    if plan.status != PlanStatus.DRAFT:
-        raise Conflict(_l("The plan is already active; change its tasks on the plan page instead."))
-    document = plan.document
-    if document is None:
-        raise ValidationFailed(_l("This plan was not imported from a document."), field="file")
-    return import_plan(actor, filename=document.filename, data=document.content, issuing_unit=plan.issuing_unit,
-                       update=True)
-
-
 def _content_type(filename: str) -> str:
     suffix = (filename or "").rsplit(".", 1)[-1].lower()
     return {
