@@ -5,6 +5,7 @@ from tracker.models.base import Base, utcnow
 from tracker.models.indicators import Comparator, Direction, Indicator, IndicatorTarget
 from tracker.models.notifications import (
     ChannelCredential,
+    ChannelState,
     DeliveryStatus,
     MessageTemplate,
     Notification,
@@ -39,7 +40,7 @@ from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLeas
 
 __all__ = [
     "ADMINISTRATIVE_KINDS", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditChainHead", "AuditEvent",
-    "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "Comment", "Comparator",
+    "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "ChannelState", "Comment", "Comparator",
     "DeliveryStatus", "Direction", "ExtensionRequest", "ExtensionStatus", "Indicator", "IndicatorTarget",
     "IndicatorValue", "JobHeartbeat", "MessageTemplate", "Notification", "NotificationKind", "Occurrence",
     "OccurrenceStatus", "OrgUnit", "Person", "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy",

@@ -21,6 +21,8 @@ from tracker.notify.base import (
 log = logging.getLogger("tracker.notify")
 
 DEFAULT_TIMEOUT = 10.0
+#: "Service not available, closing transmission channel": the server refuses everyone for now.
+SMTP_CLOSING = 421
 
 
 class _Connection(Connection):
@@ -62,10 +64,84 @@ class EmailChannel:
         self._message_id_domain = message_id_domain
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        """Send one message over SMTP; raise Transient/Permanent/ReauthRequired on failure."""
-        recipient = _valid_address(message.recipient)
+        """Send one message on a connection of its own; raise Transient/Permanent/ReauthRequired on failure."""
+        with self.session() as session:
+            return session.send(message)
+
+    def session(self) -> EmailSession:
+        """A session sending many messages on one SMTP connection (opened at the first message)."""
         app: Flask = self._mail.app or current_app._get_current_object()  # type: ignore[attr-defined]
-        state = app.extensions["mail"]
+        timeout = self._timeout or float(app.config.get("MAIL_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
+        return EmailSession(self, app, timeout)
+
+    def _domain(self, app: Flask, sender: str | tuple[str, str]) -> str:
+        configured = self._message_id_domain or app.config.get("MAIL_MESSAGE_ID_DOMAIN")
+        if configured:
+            return configured
+        address = parseaddr(sender if isinstance(sender, str) else sender[1])[1]
+        # Never fall back to make_msgid's default: it resolves the host's FQDN, which can block.
+        return address.rpartition("@")[2] or "tracker.invalid"
+
+
+class EmailSession:
+    """Messages sent one after another on one SMTP connection, reopened when the server drops it.
+
+    The connection is opened at the first message and after a failure that leaves it unusable; a
+    failure to open it is a `TransientSendError` with `connect=True` (nothing of the message was sent:
+    the whole channel is down, not this message). Per-message refusals (a bad mailbox) leave the
+    connection open: smtplib resets the transaction (RSET) and the next message goes on it.
+    """
+
+    def __init__(self, channel: EmailChannel, app: Flask, timeout: float) -> None:
+        self._channel = channel
+        self._app = app
+        self._state = app.extensions["mail"]
+        self._timeout = timeout
+        self._connection: _Connection | None = None
+        #: Connections opened so far (one per batch unless the server dropped one).
+        self.connections = 0
+
+    def __enter__(self) -> EmailSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.__exit__(None, None, None)
+
+    def _drop(self) -> None:
+        # After a dropped or confused connection QUIT would fail too: just close the socket.
+        if self._connection is not None:
+            if self._connection.host is not None:
+                self._connection.host.close()
+            self._connection = None
+
+    def _connect(self) -> _Connection:
+        if self._connection is None:
+            connection = _Connection(self._state, self._timeout)
+            try:
+                connection.__enter__()
+            except smtplib.SMTPAuthenticationError as exc:
+                raise ReauthRequired(f"SMTP login refused: {_text(exc.smtp_error)}", code=exc.smtp_code) from exc
+            except UnicodeError as exc:
+                # Addresses are checked to be ASCII, so this is smtplib refusing non-ASCII credentials.
+                raise ReauthRequired(f"SMTP credentials must be ASCII: {exc}") from exc
+            except smtplib.SMTPResponseException as exc:
+                # Refused at the greeting, EHLO or STARTTLS: the server refuses everyone, not this message.
+                raise TransientSendError(f"SMTP unavailable: {exc.smtp_code} {_text(exc.smtp_error)}",
+                                         code=exc.smtp_code, connect=True) from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                raise TransientSendError(f"SMTP unavailable: {exc!r}", connect=True) from exc
+            self._connection = connection
+            self.connections += 1
+        return self._connection
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Send one message on the session's connection; raise a `SendError` subclass on failure."""
+        recipient = _valid_address(message.recipient)
         msg = Message(
             subject=message.subject,
             recipients=[recipient],
@@ -83,36 +159,36 @@ class EmailChannel:
             raise ReauthRequired("MAIL_DEFAULT_SENDER is not configured")
         # Derived from the outbox row so a retried row keeps its Message-ID: mail clients then
         # collapse a duplicate delivered after an ambiguous failure.
-        msg.msgId = f"<notification-{message.tracking_id}@{self._domain(app, msg.sender)}>"
-        timeout = self._timeout or float(app.config.get("MAIL_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
+        msg.msgId = f"<notification-{message.tracking_id}@{self._channel._domain(self._app, msg.sender)}>"
+        if msg.has_bad_headers():
+            raise PermanentSendError("header contains a newline")
+        connection = self._connect()
         try:
-            with _Connection(state, timeout) as connection:
-                connection.send(msg)
+            connection.send(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()), (None, b""))
-            raise _by_code(code, f"recipient refused: {_text(reply)}") from exc
+            raise _by_code(code, f"recipient refused: {_text(reply)}", stage="rcpt") from exc
+        except smtplib.SMTPSenderRefused as exc:
+            # Our own sender address is refused: the same for every message.
+            raise TransientSendError(f"sender refused: {exc.smtp_code} {_text(exc.smtp_error)}",
+                                     code=exc.smtp_code, systemic=True) from exc
         except smtplib.SMTPAuthenticationError as exc:
             raise ReauthRequired(f"SMTP login refused: {_text(exc.smtp_error)}", code=exc.smtp_code) from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise TransientSendError(f"SMTP connection lost: {exc!r}", connection_lost=True) from exc
         except smtplib.SMTPResponseException as exc:
-            raise _by_code(exc.smtp_code, _text(exc.smtp_error)) from exc
+            if exc.smtp_code in (SMTP_CLOSING, -1):
+                self._drop()
+            raise _by_code(exc.smtp_code, _text(exc.smtp_error), stage="data") from exc
         except BadHeaderError as exc:
             raise PermanentSendError("header contains a newline") from exc
-        except UnicodeError as exc:
-            # Addresses are checked to be ASCII, so this is smtplib refusing non-ASCII credentials.
-            raise ReauthRequired(f"SMTP credentials must be ASCII: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            # Refused or reset connections, timeouts, DNS failures, disconnects: all pass with time.
-            raise TransientSendError(f"SMTP unavailable: {exc!r}") from exc
-        log.info("email %s sent to %s as %s", message.tracking_id, recipient, msg.msgId)
+            # Reset connections, timeouts: the next message opens a new connection.
+            self._drop()
+            raise TransientSendError(f"SMTP connection lost: {exc!r}", connection_lost=True) from exc
+        log.debug("email %s sent to %s as %s", message.tracking_id, recipient, msg.msgId)
         return SendResult(provider_message_id=msg.msgId)
-
-    def _domain(self, app: Flask, sender: str | tuple[str, str]) -> str:
-        configured = self._message_id_domain or app.config.get("MAIL_MESSAGE_ID_DOMAIN")
-        if configured:
-            return configured
-        address = parseaddr(sender if isinstance(sender, str) else sender[1])[1]
-        # Never fall back to make_msgid's default: it resolves the host's FQDN, which can block.
-        return address.rpartition("@")[2] or "tracker.invalid"
 
 
 def _valid_address(recipient: str) -> str:
@@ -135,8 +211,12 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _by_code(code: int | None, reason: str) -> TransientSendError | PermanentSendError:
-    # RFC 5321: 4yz is a transient negative reply, 5yz a permanent one.
-    if code is not None and 500 <= code < 600:
+def _by_code(code: int | None, reason: str, *, stage: str) -> TransientSendError | PermanentSendError:
+    # RFC 5321: 4yz is a transient negative reply, 5yz a permanent one. 421 closes the connection for
+    # everyone, and 500-504 (syntax, command not recognised or not implemented) say the server cannot
+    # talk with us at all: systemic, whatever the recipient. The rest may be this recipient's; the
+    # dispatcher's breaker decides from the batch (a refusal of every recipient is systemic too).
+    systemic = code == SMTP_CLOSING or (code is not None and 500 <= code <= 504)
+    if code is not None and 500 <= code < 600 and not systemic:
         return PermanentSendError(reason, code=code)
-    return TransientSendError(reason, code=code)
+    return TransientSendError(reason, code=code, systemic=systemic)

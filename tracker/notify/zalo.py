@@ -293,6 +293,9 @@ class ZaloClient:
             return self._http.post(url, timeout=self._config.timeout, **kwargs)
         except httpx.TimeoutException as exc:
             raise TransientSendError(f"Zalo did not answer in {self._config.timeout:g} s: {url}") from exc
+        except httpx.ConnectError as exc:
+            # Nothing reached Zalo: the channel is down for every message, not this one.
+            raise TransientSendError(f"cannot reach Zalo: {exc!r}", connect=True) from exc
         except httpx.TransportError as exc:
             raise TransientSendError(f"cannot reach Zalo: {exc!r}") from exc
 
