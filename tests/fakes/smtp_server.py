@@ -10,6 +10,7 @@ server.on_every_data(callback)  # called (in a worker thread) before each DATA i
 server.fail_always("mail", "500 5.0.0 Broken")  # every MAIL answered so until server.recover()
 server.drop_next()  # the next transaction's MAIL gets no answer: the connection is cut
 server.connections  # SMTP connections accepted so far
+server.refuse_recipient("x@example.org")  # an unknown mailbox: 550 for that RCPT TO, every time
 server.stop()  # now the port refuses connections: "SMTP is down" (held sessions are cut off)
 """
 
@@ -95,6 +96,8 @@ class _Handler:
     # Replies given to every command of a stage until cleared (a server refusing everyone).
     always: dict[Stage, str] = field(default_factory=dict)
     connections: int = 0
+    # Recipients refused whenever they are named (an unknown mailbox), with the reply.
+    refused: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _fault(self, stage: Stage) -> str | None:
@@ -132,6 +135,10 @@ class _Handler:
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list) -> str:
         if reply := self._reply(server, "rcpt"):
             return reply
+        with self.lock:
+            refusal = self.refused.get(address.lower())
+        if refusal:
+            return refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -209,6 +216,11 @@ class FakeSmtpServer:
         """A broken server: every MAIL, RCPT and DATA gets `reply` (e.g. "500 5.0.0 Broken")."""
         for stage in ("mail", "rcpt", "data"):
             self.fail_always(stage, reply)  # type: ignore[arg-type]
+
+    def refuse_recipient(self, address: str, reply: str = "550 5.1.1 Mailbox unavailable") -> None:
+        """Refuse RCPT TO `address` every time (an unknown mailbox), accepting the others."""
+        with self._handler.lock:
+            self._handler.refused[address.lower()] = reply
 
     def recover(self) -> None:
         """Stop the failures `fail_always` set up."""

@@ -89,7 +89,16 @@ class QuotaExceeded(TransientSendError):
 
 
 class PermanentSendError(SendError):
-    """This message can never be sent as is (bad address, invalid template, no Zalo id): do not retry."""
+    """This message can never be sent as is (bad address, invalid template, no Zalo id): do not retry.
+
+    `recipient`: certainly this recipient's trouble (an invalid phone, a user who does not follow the OA),
+    dead at once; otherwise (an SMTP 5xx) the dispatcher's breaker first checks that the provider does not
+    refuse everyone.
+    """
+
+    def __init__(self, reason: str, *, code: str | int | None = None, recipient: bool = False) -> None:
+        super().__init__(reason, code=code)
+        self.recipient = recipient
 
 
 class ReauthRequired(SendError):

@@ -396,7 +396,7 @@ class Dispatcher:
         return claim
 
     def _renew(self, claim: Claim, ids: list[int], now: datetime) -> set[int]:
-        """Extend the lease of a slow batch's unsent rows; the ids still ours (others were taken over)."""
+        """Extend the lease of a slow batch's rows; the ids still ours (others were taken over)."""
         n = Notification.__table__
         until = now + self.settings.claim
 
@@ -433,16 +433,16 @@ class Dispatcher:
         runs: dict[str, list[int]] = {}  # per channel: rows that failed since the last success
         down: dict[str, tuple[str, datetime]] = {}
         sessions: dict[str, ChannelSession] = {}
-        unsent = list(claim)
         renew_at = claim.until - self.settings.claim / 2 if claim.until else None
         try:
             for index, notification_id in enumerate(claim):
                 clock = self._clock()
                 if renew_at is not None and clock >= renew_at:
-                    # A slow batch: keep its unsent rows, and leave those another dispatcher took over.
-                    ours = self._renew(claim, unsent[index:], clock)
+                    # A slow batch: keep its rows (the sent ones too: their outcomes are not stored yet), and
+                    # leave the unsent rows another dispatcher took over after our lease ran out.
+                    ours = self._renew(claim, list(claim), clock)
                     renew_at = clock + self.settings.claim / 2
-                    for lost in set(unsent[index:]) - ours:
+                    for lost in set(claim[index:]) - ours:
                         facts.pop(lost, None)
                 row = facts.get(notification_id)
                 if row is None:
@@ -558,7 +558,7 @@ class Dispatcher:
         except PermanentSendError as exc:
             # The provider refused this recipient; dead, unless the breaker finds it refuses everyone.
             outcome = self._dead(nid, f"{row.channel}: {exc}")
-            return _Outcome(outcome.status, outcome.error, suspect=True)
+            return _Outcome(outcome.status, outcome.error, suspect=not exc.recipient)
         except Exception as exc:  # any failure must be recorded on the row, whatever raised it
             if not isinstance(exc, SendError):
                 log.exception("unexpected failure sending notification %s", nid)

@@ -161,7 +161,7 @@ class EmailSession:
         # collapse a duplicate delivered after an ambiguous failure.
         msg.msgId = f"<notification-{message.tracking_id}@{self._channel._domain(self._app, msg.sender)}>"
         if msg.has_bad_headers():
-            raise PermanentSendError("header contains a newline")
+            raise PermanentSendError("header contains a newline", recipient=True)
         connection = self._connect()
         try:
             connection.send(msg)
@@ -182,7 +182,7 @@ class EmailSession:
                 self._drop()
             raise _by_code(exc.smtp_code, _text(exc.smtp_error), stage="data") from exc
         except BadHeaderError as exc:
-            raise PermanentSendError("header contains a newline") from exc
+            raise PermanentSendError("header contains a newline", recipient=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             # Reset connections, timeouts: the next message opens a new connection.
             self._drop()
@@ -197,7 +197,7 @@ def _valid_address(recipient: str) -> str:
     # ASCII only: SMTPUTF8 mailboxes are not used by the administration and smtplib needs the
     # server's support for them.
     if not (at and local and "." in domain and address.isascii()) or any(c.isspace() for c in address):
-        raise PermanentSendError(f"no valid email address: {recipient!r}")
+        raise PermanentSendError(f"no valid email address: {recipient!r}", recipient=True)
     return address
 
 
