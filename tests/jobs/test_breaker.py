@@ -188,10 +188,15 @@ def test_the_admin_outbox_shows_a_paused_channel_and_why(app: Any, client: Flask
     queue_mail(make_person, 4)
     mail_server.answer_everything("500 5.0.0 Internal server error")
     run("dispatch", MORNING)
-    client.post("/login", data={"username": "quantri", "password": "secret-pass-1"})
-    html = client.get("/admin/outbox").get_data(as_text=True)
-    assert 'data-testid="channel-email"' in html and 'data-state="paused"' in html
-    assert "Internal server error" in html and "18/09/2024 08:01" in html
+    with time_machine.travel(MORNING + timedelta(seconds=30), tick=False):
+        client.post("/login", data={"username": "quantri", "password": "secret-pass-1"})
+        html = client.get("/admin/outbox").get_data(as_text=True)
+    assert '<tr data-testid="channel-email" data-state="paused">' in html
+    assert '<tr data-testid="channel-zalo" data-state="working">' in html
+    assert "Internal server error" in html and "Tạm dừng đến 18/09/2024 08:01 sau 1 lần lỗi liên tiếp" in html
+    with time_machine.travel(MORNING + timedelta(seconds=90), tick=False):
+        html = client.get("/admin/outbox").get_data(as_text=True)
+    assert '<tr data-testid="channel-email" data-state="half_open">' in html
 
 
 # --- Parallel dispatchers ------------------------------------------------------------------------------------

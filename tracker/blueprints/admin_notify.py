@@ -17,11 +17,13 @@ from werkzeug.wrappers import Response
 from tracker.blueprints.args import int_arg
 from tracker.blueprints.auth import safe_next
 from tracker.blueprints.transaction import atomic
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.jobs.runner import heartbeats
 from tracker.models import (
     Audience,
     Channel,
+    ChannelState,
     DeliveryStatus,
     MessageTemplate,
     Notification,
@@ -148,8 +150,25 @@ def outbox() -> Page:
     return render_template(
         "admin_notify/outbox.html", rows=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE, page=page,
         counts=counts, status=status, channel=channel, statuses=list(DeliveryStatus), channels=list(Channel),
-        heartbeats=heartbeats(), beat_summary=beat_summary, dead_count=dead_count,
+        heartbeats=heartbeats(), beat_summary=beat_summary, dead_count=dead_count, breakers=channel_breakers(),
     )
+
+
+def channel_breakers() -> list[dict[str, Any]]:
+    """Each outside channel's circuit breaker for the admins: working, paused (until when, why) or retrying."""
+    now = utcnow()
+    stored = {row.channel: row for row in db.session.scalars(sa.select(ChannelState))}
+    breakers = []
+    for channel in (Channel.EMAIL, Channel.ZALO):
+        row = stored.get(channel.value)
+        if row is None or not row.failures:
+            state = "working"
+        elif row.paused_until is not None and row.paused_until > now:
+            state = "paused"
+        else:
+            state = "half_open"  # the pause is over: the next dispatch tries a few messages
+        breakers.append({"channel": channel, "state": state, "row": row})
+    return breakers
 
 
 @bp.post("/outbox/<bigid:notification_id>/retry")
