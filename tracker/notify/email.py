@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import smtplib
-import time
 import uuid
 from email.generator import BytesGenerator
 from email.header import Header
@@ -16,7 +15,7 @@ from email.utils import formatdate, parseaddr
 from typing import Any
 
 from flask import Flask, current_app
-from flask_mail import BadHeaderError, Connection, Mail, Message, sanitize_address
+from flask_mail import Connection, Mail, sanitize_address
 
 from tracker.notify.base import (
     OutgoingMessage,
@@ -106,6 +105,7 @@ class EmailSession:
         self._state = app.extensions["mail"]
         self._timeout = timeout
         self._connection: _Connection | None = None
+        self._from: tuple[str, str, str] | None = None
         #: Connections opened so far (one per batch unless the server dropped one).
         self.connections = 0
 
@@ -147,34 +147,34 @@ class EmailSession:
             self.connections += 1
         return self._connection
 
+    def _sender(self) -> tuple[str, str, str]:
+        """(From header, envelope sender, Message-ID domain): the same for every message of the session."""
+        if self._from is None:
+            sender = self._state.default_sender
+            if not sender:
+                # A configuration gap, not this message's fault: keep it pending until an admin fixes it.
+                raise ReauthRequired("MAIL_DEFAULT_SENDER is not configured")
+            if any(_has_newline(part) for part in (sender if isinstance(sender, tuple) else (sender,))):
+                raise ReauthRequired("MAIL_DEFAULT_SENDER contains a newline")
+            header = sanitize_address(sender, "utf-8")
+            self._from = (header, header if isinstance(sender, str) else sanitize_address(sender[1]),
+                          self._channel._domain(self._app, sender))
+        return self._from
+
     def send(self, message: OutgoingMessage) -> SendResult:
         """Send one message on the session's connection; raise a `SendError` subclass on failure."""
         recipient = _valid_address(message.recipient)
-        msg = Message(
-            subject=message.subject,
-            recipients=[recipient],
-            body=_with_link(message.text, message.link),
-            html=message.html,
-            charset="utf-8",
-            extra_headers={
-                # RFC 3834: keeps out-of-office robots from answering reminders.
-                "Auto-Submitted": "auto-generated",
-                "X-Tracker-Notification-Id": message.tracking_id,
-            },
-        )
-        if not msg.sender:
-            # A configuration gap, not this message's fault: keep it pending until an admin fixes it.
-            raise ReauthRequired("MAIL_DEFAULT_SENDER is not configured")
+        if _has_newline(message.subject):
+            raise PermanentSendError("header contains a newline", recipient=True)
+        from_header, envelope_from, domain = self._sender()
         # Derived from the outbox row so a retried row keeps its Message-ID: mail clients then
         # collapse a duplicate delivered after an ambiguous failure.
-        msg.msgId = f"<notification-{message.tracking_id}@{self._channel._domain(self._app, msg.sender)}>"
-        if msg.has_bad_headers():
-            raise PermanentSendError("header contains a newline", recipient=True)
-        data = mime_bytes(msg, message.tracking_id)
+        message_id = f"<notification-{message.tracking_id}@{domain}>"
+        data = mime_bytes(message, recipient=recipient, from_header=from_header, message_id=message_id)
         connection = self._connect()
         try:
             if connection.host is not None:  # None: MAIL_SUPPRESS_SEND
-                connection.host.sendmail(sanitize_address(msg.sender), [recipient], data)
+                connection.host.sendmail(envelope_from, [recipient], data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()), (None, b""))
             raise _by_code(code, f"recipient refused: {_text(reply)}", stage="rcpt") from exc
@@ -191,14 +191,12 @@ class EmailSession:
             if exc.smtp_code in (SMTP_CLOSING, -1):
                 self._drop()
             raise _by_code(exc.smtp_code, _text(exc.smtp_error), stage="data") from exc
-        except BadHeaderError as exc:
-            raise PermanentSendError("header contains a newline", recipient=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             # Reset connections, timeouts: the next message opens a new connection.
             self._drop()
             raise TransientSendError(f"SMTP connection lost: {exc!r}", connection_lost=True) from exc
-        log.debug("email %s sent to %s as %s", message.tracking_id, recipient, msg.msgId)
-        return SendResult(provider_message_id=msg.msgId)
+        log.debug("email %s sent to %s as %s", message.tracking_id, recipient, message_id)
+        return SendResult(provider_message_id=message_id)
 
 
 #: The legacy policy serialises headers that are already RFC 2047 encoded as they are: Flask-Mail's
@@ -207,27 +205,32 @@ class EmailSession:
 _WIRE_POLICY = compat32.clone(linesep="\r\n")
 
 
-def mime_bytes(msg: Message, tracking_id: str) -> bytes:
+def mime_bytes(message: OutgoingMessage, *, recipient: str, from_header: str, message_id: str) -> bytes:
     """The message as sent: text, or text and HTML alternatives, UTF-8 (base64), with our headers."""
-    text = MIMEText(msg.body or "", "plain", "utf-8")
-    if msg.html:
-        html = MIMEText(msg.html, "html", "utf-8")
+    text = MIMEText(_with_link(message.text, message.link), "plain", "utf-8")
+    if message.html:
+        html = MIMEText(message.html, "html", "utf-8")
         outer: MIMEText | MIMEMultipart = MIMEMultipart("alternative", _subparts=[text, html])
         # Set rather than searched for in the bodies: "_" never occurs in base64, so it cannot collide.
-        outer.set_boundary(f"=_tracker_{tracking_id}_{uuid.uuid4().hex}")
+        outer.set_boundary(f"=_tracker_{message.tracking_id}_{uuid.uuid4().hex}")
     else:
         outer = text
-    if msg.subject:
-        outer["Subject"] = Header(msg.subject, "utf-8") if not msg.subject.isascii() else msg.subject
-    outer["From"] = sanitize_address(msg.sender, "utf-8")
-    outer["To"] = ", ".join(sanitize_address(r, "utf-8") for r in msg.recipients)
-    outer["Date"] = formatdate(msg.date or time.time(), localtime=True)
-    outer["Message-ID"] = msg.msgId
-    for key, value in (msg.extra_headers or {}).items():
-        outer[key] = value
+    if message.subject:
+        outer["Subject"] = message.subject if message.subject.isascii() else Header(message.subject, "utf-8")
+    outer["From"] = from_header
+    outer["To"] = recipient
+    outer["Date"] = formatdate(localtime=True)
+    outer["Message-ID"] = message_id
+    # RFC 3834: keeps out-of-office robots from answering reminders.
+    outer["Auto-Submitted"] = "auto-generated"
+    outer["X-Tracker-Notification-Id"] = message.tracking_id
     buffer = io.BytesIO()
     BytesGenerator(buffer, policy=_WIRE_POLICY).flatten(outer)
     return buffer.getvalue()
+
+
+def _has_newline(value: str) -> bool:
+    return "\r" in value or "\n" in value
 
 
 def _valid_address(recipient: str) -> str:
