@@ -126,12 +126,13 @@ def _dispatcher_process(config: dict[str, Any], ready: Any, go: Any, results: An
 
 
 def _render_all(app: Any) -> list[tuple[str, list[str], bytes]]:
-    """The queued messages rendered as the dispatcher would, as (sender, recipients, bytes)."""
-    from flask_mail import Message, sanitize_address
+    """The queued messages rendered and serialised as the dispatcher does, as (sender, recipients, bytes)."""
+    from flask_mail import sanitize_address
 
     from tracker.extensions import db
     from tracker.models import Notification
     from tracker.notify.dispatcher import Dispatcher, DispatchSettings
+    from tracker.notify.email import mime_bytes
     from tracker.notify.render import MessageRenderer, load_facts, message_context
     from tracker.operations.reminders import work_calendar
 
@@ -139,6 +140,8 @@ def _render_all(app: Any) -> list[tuple[str, list[str], bytes]]:
     settings = DispatchSettings.from_config(app.config)
     renderer = MessageRenderer.from_database(app.config)
     dispatcher = Dispatcher({}, calendar, settings)
+    sender = app.config["MAIL_DEFAULT_SENDER"]
+    from_header, envelope_from = sanitize_address(sender), sanitize_address(sender[1])
     ids = list(db.session.scalars(sa.select(Notification.id).order_by(Notification.id)))
     today = calendar.local_today(NOW)
     out = []
@@ -149,12 +152,9 @@ def _render_all(app: Any) -> list[tuple[str, list[str], bytes]]:
             context = message_context(row, today=today, base_url=settings.base_url, calendar=calendar)
             rendered = renderer.render(row.kind, row.channel, row.recipient_locale, context)
             message = dispatcher._address(row, rendered, context)
-            msg = Message(subject=message.subject, recipients=[message.recipient], body=message.text,
-                          html=message.html, charset="utf-8",
-                          extra_headers={"Auto-Submitted": "auto-generated",
-                                         "X-Tracker-Notification-Id": message.tracking_id})
-            msg.msgId = f"<notification-{nid}@ubnd.vn>"
-            out.append((sanitize_address(msg.sender), [message.recipient], msg.as_bytes()))
+            data = mime_bytes(message, recipient=message.recipient, from_header=from_header,
+                              message_id=f"<notification-{nid}@ubnd.vn>")
+            out.append((envelope_from, [message.recipient], data))
     return out
 
 

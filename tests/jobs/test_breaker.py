@@ -196,7 +196,10 @@ def test_the_admin_outbox_shows_a_paused_channel_and_why(app: Any, client: Flask
     assert "Internal server error" in html and "Tạm dừng đến 18/09/2024 08:01 sau 1 lần lỗi liên tiếp" in html
     with time_machine.travel(MORNING + timedelta(seconds=90), tick=False):
         html = client.get("/admin/outbox").get_data(as_text=True)
+        channels_page = client.get("/admin/channels").get_data(as_text=True)
     assert '<tr data-testid="channel-email" data-state="half_open">' in html
+    assert '<tr data-testid="channel-email" data-state="half_open">' in channels_page
+    assert "Internal server error" in channels_page
 
 
 # --- Parallel dispatchers ------------------------------------------------------------------------------------

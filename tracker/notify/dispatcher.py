@@ -343,9 +343,10 @@ class Dispatcher:
         if not sending:
             # Never at night: e-mail and Zalo wait for the next window (the window may close mid-run).
             result.deferred += self.defer_to_window(clock)
-        return self._record_and_claim(clock, anytime_only=not sending)
+        return self._claim_batch(clock, anytime_only=not sending)
 
-    def _record_and_claim(self, now: datetime, *, anytime_only: bool) -> Claim:
+    def _claim_batch(self, now: datetime, *, anytime_only: bool) -> Claim:
+        """Claim a batch from the channels whose breaker is closed, and a probe from the half-open ones."""
         token = worker_name()
         states = self.channel_states()
         closed = [c for c, state in states.items() if state.paused_until is None]
@@ -680,7 +681,7 @@ class Dispatcher:
     # --- recording outcomes -----------------------------------------------------------------------------
 
     def _dead(self, notification_id: int, error: str) -> _Outcome:
-        log.warning("notification %s is dead: %s", notification_id, error)
+        # Logged when the batch is counted: the breaker may still turn a refusal into a pause.
         return _Outcome(DeliveryStatus.DEAD, error)
 
     def _record(self, done: _BatchDone) -> None:
@@ -832,6 +833,8 @@ class _BatchDone:
     def count(self, result: DispatchResult) -> None:
         for notification_id, outcome in self.outcomes.items():
             counter = outcome.counter
+            if counter == "dead":
+                log.warning("notification %s is dead: %s", notification_id, outcome.error)
             if counter == "sent":
                 result.count_sent(self.channels[notification_id])
             else:
