@@ -142,13 +142,16 @@ def test_a_session_survives_a_refused_recipient_and_a_dropped_connection(mail: M
             session.send(reminder(tracking_id="1"))
         session.send(reminder(tracking_id="2"))  # same connection: the refusal reset the transaction
         assert session.connections == 1
-        smtp_server.drop_next()
+        smtp_server.drop_next("data")  # hung up after the data: the server may have it
         with pytest.raises(TransientSendError) as info:
             session.send(reminder(tracking_id="3"))
         assert info.value.connection_lost and not info.value.systemic
         session.send(reminder(tracking_id="4"))  # reconnected
         assert session.connections == 2
-    assert [m.parsed["X-Tracker-Notification-Id"] for m in smtp_server.messages] == ["2", "4"]
+        smtp_server.drop_next("mail")  # hung up before the data: sent again at once on a new connection
+        session.send(reminder(tracking_id="5"))
+        assert session.connections == 3
+    assert [m.parsed["X-Tracker-Notification-Id"] for m in smtp_server.messages] == ["2", "4", "5"]
 
 
 def test_a_session_that_cannot_connect_is_systemic(mail: Mail, smtp_server: FakeSmtpServer) -> None:

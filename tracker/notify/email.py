@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import smtplib
 import uuid
@@ -167,32 +168,73 @@ class EmailSession:
         # collapse a duplicate delivered after an ambiguous failure.
         message_id = f"<notification-{message.tracking_id}@{domain}>"
         data = mime_bytes(message, recipient=recipient, from_header=from_header, message_id=message_id)
-        connection = self._connect()
-        try:
-            if connection.host is not None:  # None: MAIL_SUPPRESS_SEND
-                connection.host.sendmail(envelope_from, [recipient], data)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = next(iter(exc.recipients.values()), (None, b""))
-            raise _by_code(code, f"recipient refused: {_text(reply)}", stage="rcpt") from exc
-        except smtplib.SMTPSenderRefused as exc:
-            # Our own sender address is refused: the same for every message.
-            raise TransientSendError(f"sender refused: {exc.smtp_code} {_text(exc.smtp_error)}",
-                                     code=exc.smtp_code, systemic=True) from exc
-        except smtplib.SMTPAuthenticationError as exc:
-            raise ReauthRequired(f"SMTP login refused: {_text(exc.smtp_error)}", code=exc.smtp_code) from exc
-        except smtplib.SMTPServerDisconnected as exc:
-            self._drop()
-            raise TransientSendError(f"SMTP connection lost: {exc!r}", connection_lost=True) from exc
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code in (SMTP_CLOSING, -1):
+        for reconnected in (False, True):
+            connection = self._connect()
+            if connection.host is None:  # MAIL_SUPPRESS_SEND
+                break
+            delivering = _Stage()
+            try:
+                _transaction(connection.host, envelope_from, recipient, data, delivering)
+                break
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reply = next(iter(exc.recipients.values()), (None, b""))
+                raise _by_code(code, f"recipient refused: {_text(reply)}", stage="rcpt") from exc
+            except smtplib.SMTPSenderRefused as exc:
+                # Our own sender address is refused: the same for every message.
+                raise TransientSendError(f"sender refused: {exc.smtp_code} {_text(exc.smtp_error)}",
+                                         code=exc.smtp_code, systemic=True) from exc
+            except smtplib.SMTPResponseException as exc:
+                if exc.smtp_code in (SMTP_CLOSING, -1):
+                    self._drop()
+                raise _by_code(exc.smtp_code, _text(exc.smtp_error), stage="data") from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                # Dropped or reset connections, timeouts: the next message opens a new connection.
                 self._drop()
-            raise _by_code(exc.smtp_code, _text(exc.smtp_error), stage="data") from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            # Reset connections, timeouts: the next message opens a new connection.
-            self._drop()
-            raise TransientSendError(f"SMTP connection lost: {exc!r}", connection_lost=True) from exc
+                if not delivering.data and not reconnected:
+                    # Lost before the message's data went out: the server cannot have it; once more, now.
+                    log.info("SMTP connection lost before email %s; reconnecting", message.tracking_id)
+                    continue
+                raise TransientSendError(f"SMTP connection lost: {exc!r}", connection_lost=True) from exc
         log.debug("email %s sent to %s as %s", message.tracking_id, recipient, message_id)
         return SendResult(provider_message_id=message_id)
+
+
+class _Stage:
+    """How far one SMTP transaction went: past `data`, the server may have the message."""
+
+    data = False
+
+
+def _transaction(host: smtplib.SMTP, sender: str, recipient: str, data: bytes, stage: _Stage) -> None:
+    """MAIL, RCPT, DATA for one recipient (smtplib's sendmail, noting when the data starts to go out)."""
+    host.ehlo_or_helo_if_needed()
+    code, reply = host.mail(sender)
+    if code != 250:
+        _reset(host, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = host.rcpt(recipient)
+    if code not in (250, 251):
+        _reset(host, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    stage.data = True
+    try:
+        code, reply = host.data(data)
+    except smtplib.SMTPDataError as exc:  # DATA itself refused: end the transaction too
+        _reset(host, exc.smtp_code)
+        raise
+    if code != 250:
+        _reset(host, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _reset(host: smtplib.SMTP, code: int) -> None:
+    # RSET ends the refused transaction so the next message can use the connection (as sendmail does);
+    # after 421 the server is closing it anyway.
+    if code == SMTP_CLOSING:
+        host.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        host.rset()
 
 
 def mime_bytes(message: OutgoingMessage, *, recipient: str, from_header: str, message_id: str) -> bytes:
