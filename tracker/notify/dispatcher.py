@@ -428,7 +428,11 @@ class Dispatcher:
             listing = [i for i, row in facts.items() if row.kind == kind]
             if listing:
                 items.update(loader(listing))
-        # End the read transaction: nothing is held open while we talk to SMTP or Zalo.
+        # Render the whole batch first (a message that cannot be rendered or addressed never reaches the
+        # provider); whatever rendering stores (e.g. the links a message carries) is committed with the end
+        # of the read transaction, once, before anything leaves. Nothing is held open while we send.
+        now = self._run_now or self._clock()
+        prepared = {nid: self._prepare(row, items.get(nid, []), now, renderer) for nid, row in facts.items()}
         db.session.commit()
         done = _BatchDone(claim.token, states=claim.states or {})
         runs: dict[str, list[int]] = {}  # per channel: rows that failed since the last success
@@ -449,16 +453,20 @@ class Dispatcher:
                 if row is None:
                     continue  # taken over by another dispatcher, or deleted with its occurrence
                 now = self._run_now or clock
-                if row.kind not in ANYTIME_KINDS and not self.calendar.is_sending_time(clock):
+                if (row.kind not in ANYTIME_KINDS and not self.calendar.is_sending_time(clock)
+                        and not isinstance(prepared[notification_id], _Outcome)):
                     window = self.calendar.next_sending_time(clock)
                     done.add(notification_id, row.channel, _release(window, "waiting for working hours"))
                     continue
-                if row.channel in down:
+                if row.channel in down and not isinstance(prepared[notification_id], _Outcome):
                     reason, retry_at = down[row.channel]
                     done.add(notification_id, row.channel, _release(retry_at, f"not tried: {reason}"))
                     continue
-                outcome = self._deliver(row, items.get(notification_id, []), now, renderer,
-                                        claim.attempts.get(notification_id, 1), sessions)
+                ready = prepared[notification_id]
+                if isinstance(ready, _Outcome):
+                    done.add(notification_id, row.channel, ready)
+                    continue
+                outcome = self._send(row, ready, now, claim.attempts.get(notification_id, 1), sessions)
                 channel = row.channel
                 done.add(notification_id, channel, outcome)
                 if outcome.status == DeliveryStatus.SENT:
@@ -501,16 +509,9 @@ class Dispatcher:
             done.add(notification_id, channel, _release(resume, f"not counted: {reason}"))
         done.add(failing_id, channel, _release(resume, outcome.error or reason, counted=outcome.counted))
 
-    def _deliver(
-        self,
-        row: MessageFacts,
-        items: list[MessageFacts],
-        now: datetime,
-        renderer: MessageRenderer,
-        attempts: int,
-        sessions: dict[str, ChannelSession],
-    ) -> _Outcome:
-        """Send one claimed row; say how to record it (and whether its whole channel is down)."""
+    def _prepare(self, row: MessageFacts, items: list[MessageFacts], now: datetime,
+                 renderer: MessageRenderer) -> OutgoingMessage | _Outcome:
+        """The message to send for one claimed row, or the outcome that makes sending it pointless."""
         nid = row.notification_id
         if row.kind in REMINDER_KINDS and not row.is_open:
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the task is done or cancelled")
@@ -535,6 +536,13 @@ class Dispatcher:
             return self._dead(nid, str(exc))
         except PermanentSendError as exc:  # no address: our data, not the provider's answer
             return self._dead(nid, f"{row.channel}: {exc}")
+        return message
+
+    def _send(self, row: MessageFacts, message: OutgoingMessage, now: datetime, attempts: int,
+              sessions: dict[str, ChannelSession]) -> _Outcome:
+        """Send one rendered message on its channel's session; say how to record it (and if the channel is down)."""
+        nid = row.notification_id
+        sender = self.channels[Channel(row.channel)]
         session = sessions.get(row.channel)
         if session is None:
             session = sessions[row.channel] = open_session(sender)
