@@ -86,130 +86,6 @@ def _timed(label: str, fn: Callable[[], Any], repeat: int) -> Any:
     return result
 
 
-# --- Loading ----------------------------------------------------------------------------------------------
-
-def _periods() -> list[dict[str, Any]]:
-    """The reporting periods of 2025 per recurrence kind (what generate_occurrences would make)."""
-    rows = []
-    for month in range(1, 13):
-        start = date(2025, month, 1)
-        end = (date(2025 + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
-        rows.append({"kind": "monthly", "period_key": f"2025-{month:02d}", "label": f"Tháng {month:02d}/2025",
-                     "start_on": start, "end_on": end})
-    for q in range(4):
-        start = date(2025, q * 3 + 1, 1)
-        end = (date(2025 + (q + 1) // 4, (q + 1) % 4 * 3 + 1, 1)) - timedelta(days=1)
-        rows.append({"kind": "quarterly", "period_key": f"2025-Q{q + 1}", "label": f"Quý {q + 1}/2025",
-                     "start_on": start, "end_on": end})
-    rows.append({"kind": "annual", "period_key": "2025", "label": "Năm 2025", "start_on": date(2025, 1, 1),
-                 "end_on": date(2025, 12, 31)})
-    return rows
-
-
-def _sql(postgres: bool) -> dict[str, str]:
-    """The few expressions that differ between PostgreSQL and SQLite."""
-    if postgres:
-        return {"done_on": "CASE WHEN id % 5 = 0 THEN due_on + 4 ELSE due_on - 1 END",
-                "at": "((CASE WHEN id % 5 = 0 THEN due_on + 4 ELSE due_on - 1 END)::timestamp"
-                      " AT TIME ZONE 'UTC' + INTERVAL '2 hours')",
-                "extend": "o.due_on + 15"}
-    return {"done_on": "CASE WHEN id % 5 = 0 THEN date(due_on, '+4 days') ELSE date(due_on, '-1 days') END",
-            "at": "(CASE WHEN id % 5 = 0 THEN date(due_on, '+4 days') ELSE date(due_on, '-1 days') END"
-                  " || ' 02:00:00.000000')",
-            "extend": "date(o.due_on, '+15 days')"}
-
-
-def _load_statements(communes: int, postgres: bool) -> list[tuple[str, str]]:
-    x = _sql(postgres)
-    planned = f"(SELECT id FROM org_units WHERE kind = 'commune' ORDER BY id LIMIT {int(communes)})"
-    office = ("u.kind NOT IN ('commune', 'province', 'country', 'district', 'ministry') AND u.parent_id IN "
-              + planned)
-    return [
-        ("plans", f"""INSERT INTO plans (title, issuing_unit_id, year, period_start_on, period_end_on, status,
-                                         created_at, activated_at, number)
-            SELECT 'Kế hoạch giảm nghèo năm 2025', id, 2025, :y0, :y1, 'active', :now, :now, id || '/KH-UBND'
-            FROM org_units WHERE id IN {planned}"""),
-        ("tasks", f"""INSERT INTO tasks (plan_id, title, lead_unit_id, report_to_unit_id, recurrence, status, position,
-                                         created_at)
-            SELECT p.id, 'Báo cáo ' || k.kind || ' ' || u.name, u.id, p.issuing_unit_id, k.kind, 'active', k.n, :now
-            FROM org_units u JOIN plans p ON p.issuing_unit_id = u.parent_id
-            CROSS JOIN (SELECT 1 AS n, 'monthly' AS kind UNION ALL SELECT 2, 'quarterly'
-                        UNION ALL SELECT 3, 'quarterly' UNION ALL SELECT 4, 'annual') k
-            WHERE {office}"""),
-        ("occurrences", """INSERT INTO occurrences (task_id, lead_unit_id, period_key, period_label,
-                                                    period_start_on, period_end_on, due_on, original_due_on,
-                                                    escalation_level, created_at)
-            SELECT t.id, t.lead_unit_id, bp.period_key, bp.label, bp.start_on, bp.end_on, bp.end_on, bp.end_on, 0, :now
-            FROM tasks t JOIN bench_periods bp ON bp.kind = t.recurrence"""),
-        ("people: officers and heads", f"""INSERT INTO people (username, full_name, locale, is_active,
-                                                              prefers_digest, created_at, email)
-            SELECT r.prefix || u.id, r.title || ' ' || u.name, 'vi', true, u.id % 10 = 0, :now,
-                   r.prefix || u.id || '@example.org'
-            FROM org_units u CROSS JOIN (SELECT 'u' AS prefix, 'Cán bộ' AS title UNION ALL
-                                         SELECT 'head', 'Trưởng') r
-            WHERE {office}"""),
-        ("people: chairs and focal officers", f"""INSERT INTO people (username, full_name, locale, is_active,
-                                                                     prefers_digest, created_at, email)
-            SELECT r.prefix || u.id, r.title || ' ' || u.name, 'vi', true, false, :now,
-                   r.prefix || u.id || '@example.org'
-            FROM org_units u CROSS JOIN (SELECT 'u' AS prefix, 'Chủ tịch' AS title UNION ALL
-                                         SELECT 'focal', 'Đầu mối') r
-            WHERE u.id IN {planned} OR u.kind = 'province'"""),
-        ("role assignments", """INSERT INTO role_assignments (person_id, unit_id, role, created_at)
-            SELECT p.id, u.id, CASE WHEN p.username LIKE 'focal%' THEN 'focal'
-                                    WHEN p.username LIKE 'head%' THEN 'unit_head'
-                                    WHEN u.kind IN ('commune', 'province') THEN 'chair' ELSE 'officer' END, :now
-            FROM people p JOIN org_units u
-              ON p.username IN ('u' || u.id, 'head' || u.id, 'focal' || u.id)"""),
-        ("history: completions", f"""UPDATE occurrences SET completed_on = {x['done_on']}, completed_at = {x['at']}
-            WHERE due_on < :today AND id % 10 < 7"""),
-        ("reports", """INSERT INTO reports (occurrence_id, submitted_by_id, submitted_at, submitted_on, body, is_late,
-                                            review_status)
-            SELECT o.id, p.id, o.completed_at, o.completed_on, 'Đã thực hiện', o.completed_on > o.due_on,
-                   CASE WHEN o.due_on >= :last_month THEN 'submitted' ELSE 'accepted' END
-            FROM occurrences o JOIN people p ON p.username = 'u' || o.lead_unit_id
-            WHERE o.completed_at IS NOT NULL AND o.id % 10 = 0"""),
-        ("extension requests", f"""INSERT INTO extension_requests (occurrence_id, requested_by_id, requested_due_on,
-                                                                   reason, status, created_at)
-            SELECT o.id, p.id, {x['extend']}, 'Chờ số liệu', 'pending', :now
-            FROM occurrences o JOIN people p ON p.username = 'u' || o.lead_unit_id
-            WHERE o.completed_at IS NULL AND o.due_on = :month_end AND o.id % 50 = 0"""),
-        ("indicators", """INSERT INTO indicators (plan_id, name, unit_of_measure, direction, created_at)
-            SELECT id, 'Số hộ thoát nghèo', 'hộ', 'increase', :now FROM plans"""),
-        ("indicator targets", """INSERT INTO indicator_targets (indicator_id, unit_id, year, value, comparator)
-            SELECT i.id, p.issuing_unit_id, 2025, 40, 'at_least'
-            FROM indicators i JOIN plans p ON p.id = i.plan_id"""),
-        ("indicator values", """INSERT INTO indicator_values (indicator_id, unit_id, report_id, year, value,
-                                                              reported_at)
-            SELECT i.id, o.lead_unit_id, r.id, 2025, r.id % 7, r.submitted_at
-            FROM reports r JOIN occurrences o ON o.id = r.occurrence_id JOIN tasks t ON t.id = o.task_id
-            JOIN indicators i ON i.plan_id = t.plan_id"""),
-    ]
-
-
-def _load(communes: int, postgres: bool) -> None:
-    from tracker.extensions import db
-    from tracker.models.base import UTCDateTime
-
-    conn = db.session.connection()
-    periods = sa.Table("bench_periods", sa.MetaData(), sa.Column("kind", sa.String(16)),
-                       sa.Column("period_key", sa.String(32)), sa.Column("label", sa.String(128)),
-                       sa.Column("start_on", sa.Date()), sa.Column("end_on", sa.Date()), prefixes=["TEMPORARY"])
-    periods.create(conn)
-    conn.execute(periods.insert(), _periods())
-    params = {"now": datetime(2025, 1, 2, 1, 0, tzinfo=UTC), "today": TODAY, "y0": date(2025, 1, 1),
-              "y1": date(2025, 12, 31), "last_month": date(2025, 9, 1), "month_end": date(2025, 11, 30)}
-    types = {"now": UTCDateTime(), **{k: sa.Date() for k in params if k != "now"}}
-    for label, statement in _load_statements(communes, postgres):
-        start = time.perf_counter()
-        text = sa.text(statement)
-        used = {k: v for k, v in params.items() if f":{k}" in statement}
-        text = text.bindparams(*(sa.bindparam(k, v, type_=types[k]) for k, v in used.items()))
-        count = conn.execute(text).rowcount
-        print(f"  {label:<40} {count:>10,} rows {time.perf_counter() - start:7.1f} s", flush=True)
-    periods.drop(conn)
-
-
 # --- The databases --------------------------------------------------------------------------------------
 
 @contextmanager
@@ -299,7 +175,7 @@ def _run(url: str, args: argparse.Namespace) -> None:
     from tracker.extensions import db
     from tracker.models import Occurrence, OrgUnit, Person, Plan, Role, StatusClock, UnitKind
     from tracker.operations.people import assign_role, create_person
-    from tracker.operations.units import seed_units
+    from tracker.synth import SynthSpec, describe, synthesize
 
     postgres = url.startswith("postgresql")
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
@@ -308,15 +184,12 @@ def _run(url: str, args: argparse.Namespace) -> None:
               f"{os.cpu_count()} cores, {datetime.now():%d/%m/%Y %H:%M}")
         upgrade()
         start = time.perf_counter()
-        seeded = seed_units(None)
-        db.session.commit()
+        # The data are tracker.synth's (also `tracker synth`): the whole org tree, then the first N communes.
+        loaded = synthesize(SynthSpec(communes=args.communes, year=TODAY.year, as_of=TODAY))
         elapsed = time.perf_counter() - start
-        print(f"seed_units(all): {seeded.provinces} provinces, {seeded.communes:,} communes, "
-              f"{seeded.internal_units:,} offices in {elapsed:.1f} s")
-        RESULTS.append({"query": "seed_units(all)", "rows": seeded.communes + seeded.internal_units,
+        print(describe(loaded))
+        RESULTS.append({"query": "synthesize", "rows": sum(loaded.rows.values()),
                         "median_ms": round(elapsed * 1000), "min_ms": round(elapsed * 1000), "runs": 1})
-        start = time.perf_counter()
-        _load(args.communes, postgres)
         _analyze(postgres)
         tables = ("org_units", "people", "role_assignments", "plans", "tasks", "occurrences", "reports",
                   "extension_requests", "indicator_values")

@@ -14,6 +14,9 @@ DATABASE_URL = None
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 #: Base URL used in links inside e-mails and Zalo messages.
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+#: Days an action link in a reminder (PUBLIC_BASE_URL/r/<token>: mark done, report, ask for more time)
+#: stays usable. Each link is single-use, for its recipient only, and still asks for sign-in.
+ACTION_LINK_DAYS = 14
 
 # --- Time and calendar ------------------------------------------------------------------------------
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -90,14 +93,33 @@ MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "png", "jpg", "jpeg", "txt", "zip"]
 
+# --- People import (tracker people import, Administration > People) -------------------------------
+#: Largest people file (.xlsx or .csv); a province's officers (~10,000 rows) fit in well under 2 MB.
+PEOPLE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+#: Most people rows read from one file; more is refused (split the file) rather than read without end.
+PEOPLE_IMPORT_MAX_ROWS = 20_000
+
 # --- Plan import ------------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_PDF_PAGES = 300
-#: Reading one uploaded document stops (with a clear message) after this many seconds.
-IMPORT_TIME_LIMIT_SECONDS = 30
+#: Reading one uploaded document stops (with a clear message) after this many seconds. Uploads are read
+#: by `tracker worker`, outside any web request, so this bounds a worker, not a page load.
+IMPORT_TIME_LIMIT_SECONDS = 1800
 #: Scanned PDFs up to this many pages are read by OCR (Tesseract with its Vietnamese model, about half a
-#: second a page) when the server has it installed; 0 turns OCR off.
-IMPORT_OCR_MAX_PAGES = 40
+#: second an A4 page) when the server has it installed; 0 turns OCR off.
+IMPORT_OCR_MAX_PAGES = 300
+#: A worker reading an upload renews its claim this long ahead; a job whose worker died is taken over once
+#: its lease has expired, up to IMPORT_JOB_MAX_ATTEMPTS times, then failed with a message.
+IMPORT_JOB_LEASE_SECONDS = 120
+IMPORT_JOB_MAX_ATTEMPTS = 3
+#: The progress page's page count is written at most this often (and at every change of phase).
+IMPORT_PROGRESS_INTERVAL_SECONDS = 1.0
+
+# --- Workers (`tracker worker`) ---------------------------------------------------------------------
+#: An idle worker looks for new imports and due notifications this often.
+WORKER_POLL_SECONDS = 2
+#: A worker records its heartbeat this often; one silent for three beats is taken for dead.
+WORKER_HEARTBEAT_SECONDS = 10
 
 # --- Periodic reports -------------------------------------------------------------------------------
 #: The .docx template of the periodic report (Decree 30/2020 layout with placeholders; see
@@ -136,6 +158,9 @@ DIGEST_LOCAL_TIME = "07:45"
 SCHEDULER_LEASE_SECONDS = 90
 #: `tracker run` also runs the scheduler in-process (one machine, one commune).
 SCHEDULER_IN_PROCESS = False
+#: Whether the scheduler runs the dispatcher itself: "auto" (only while no live `tracker worker` drains the
+#: outbox: workers dispatch continuously, the scheduler keeps the schedule), "always" or "never".
+DISPATCH_IN_SCHEDULER = "auto"
 
 # --- E-mail (Flask-Mail) ----------------------------------------------------------------------------
 MAIL_SERVER = "localhost"
@@ -175,7 +200,7 @@ PROXY_COUNT = 0
 #: How long a new API token is valid; the person makes a new one when it runs out (0: never expires).
 API_TOKEN_LIFETIME_DAYS = 365
 
-API_TITLE = "Tracker API"
+API_TITLE = "API Theo dõi nhiệm vụ (Tracker API)"
 API_VERSION = "v1"
 OPENAPI_VERSION = "3.0.3"
 OPENAPI_URL_PREFIX = "/api"

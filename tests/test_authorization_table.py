@@ -14,6 +14,7 @@ administrator.
 
 from __future__ import annotations
 
+import base64
 import io
 import threading
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ class Case:
     allowed: tuple[str, ...] | str
     data: dict[str, Any] = field(default_factory=dict)  # form fields (web) or JSON (API)
     files: bool = False  # send a plan document as `file`
+    upload: tuple[str, bytes] | None = None  # or send this (name, content) as `file`
     changes: bool = True  # a permitted call writes an audit event
     #: A unit outside the person's reach is not among the form's choices: refused as an invalid choice (422).
     invalid_when_outside: bool = False
@@ -67,6 +69,8 @@ DECIDE = ["chair", "admin"]
 VIEW = INSIDE
 ADMIN = ["admin"]
 ROW = {"t{draft_task}-lead": "{school}"}
+PEOPLE_FILE = ("nguoi.csv", "Tên đăng nhập,Họ và tên,Tên đơn vị,Vai trò\nnhapmoi,Nhập Mới,Xã Cao Ngọc / Trạm Y tế,"
+                            "Cán bộ\n".encode())
 NEW_ROW = {"title": "Việc thêm", "lead": "{school}", "report_to": "", "recurrence": "", "due_dates": "30/11/2024"}
 
 TABLE: dict[str, Case] = {
@@ -84,13 +88,17 @@ TABLE: dict[str, Case] = {
     "profile.revoke_token": _web("/profile/tokens/{officer_token}/revoke", ["officer"]),
     "profile.new_calendar_link": _web("/profile/calendar", SIGNED_IN),
     # --- An occurrence and its report ---------------------------------------------------------------------
-    "tasks.mark_done": _web("/occurrences/{occ}/done", ACT, data={"note": "Xong"}),
+    "tasks.mark_done": _web("/occurrences/{occ}/done", ACT, data={"note": "Xong", "confirm": "y"}),
     "tasks.submit_report": _web("/occurrences/{occ}/report", ACT, data={"body": "Báo cáo"}),
     "tasks.request_extension": _web("/occurrences/{occ}/extension", ACT,
                                     data={"new_due_on": "15/10/2024", "reason": "Chờ số liệu"}),
     "tasks.add_comment": _web("/occurrences/{occ}/comments", VIEW, data={"body": "Ý kiến"}),
     "tasks.review_report": _web("/reports/{report}/review", REVIEW, data={"decision": "accept"}),
     "tasks.decide_extension": _web("/extensions/{extension}/decide", DECIDE, data={"decision": "reject"}),
+    # A reminder's action link works only for the person it was sent to (the officer; the focal officer's
+    # escalation), whatever else the others may do on the task page.
+    "reminder_links.mark_done": _web("/r/{officer_link}/done", ["officer"], data={"note": "Xong"}),
+    "reminder_links.acknowledge": _web("/r/{focal_link}/acknowledge", ["focal"]),
     # --- Importing and reviewing a draft plan ---------------------------------------------------------------
     "plan_import.upload": _web("/plans/import", MANAGE, data={"issuing_unit_id": "{xa}"}, files=True,
                                invalid_when_outside=True),
@@ -114,6 +122,12 @@ TABLE: dict[str, Case] = {
     "admin.assign_role": _web("/admin/people/{officer_id}/roles", ADMIN, data={"role": "unit_head",
                                                                                "unit_id": "{health}"}),
     "admin.revoke_role": _web("/admin/roles/{assignment}/revoke", ADMIN),
+    # Any administrator may preview a people file (the other commune's finds no such unit: errors by row);
+    # confirming writes only into units the admin holds.
+    "admin.import_people_preview": _web("/admin/people/import", ["admin", "other_admin"], upload=PEOPLE_FILE,
+                                        changes=False),
+    "admin.import_people_confirm": _web("/admin/people/import/confirm", ADMIN, invalid_when_outside=True, data={
+        "content": "{people_file}", "filename": PEOPLE_FILE[0], "digest": "{people_digest}"}),
     "admin.reset_password": _web("/admin/people/{officer_id}/password", ADMIN, data={"password": "mat-khau-456"}),
     "admin_notify.retry": _web("/admin/outbox/{dead}/retry", ADMIN),
     # Any administrator retries the dead messages of their own units (none, for the next commune's) and may
@@ -182,11 +196,13 @@ def database_url(tmp_path: Any, sqlite_template: Any) -> Iterator[str]:
 def _seed(commune: Any, active_plan: Any, make_person: Any, make_plan: Any, make_task: Any) -> dict[str, Any]:
     from tracker.auth import make_reset_token
     from tracker.models import Channel, DeliveryStatus, MessageTemplate, Notification, NotificationKind
+    from tracker.notify.links import issue_link
     from tracker.notify.outbox import enqueue
     from tracker.operations import drafts
     from tracker.operations import occurrences as ops
     from tracker.operations.indicators import create_indicator
     from tracker.operations.people import create_api_token
+    from tracker.operations.people_import import preview_import
     from tracker.operations.plan_import import import_plan
     from tracker.operations.reminders import (
         RuleSpec,
@@ -223,6 +239,8 @@ def _seed(commune: Any, active_plan: Any, make_person: Any, make_plan: Any, make
                                subject="Nhắc", body_text="Nhắc {{ title }}")
     db.session.add(template)
     officer_token = create_api_token(commune.officer, commune.officer, "bảng tính")[0]
+    officer_link = issue_link(active_plan.occurrence.id, commune.officer.id)[0]
+    focal_link = issue_link(active_plan.occurrence.id, commune.focal.id)[0]
     tokens = {}
     people = {"officer": commune.officer, "focal": commune.focal, "chair": commune.chair, "viewer": commune.viewer,
               "admin": commune.admin, "other_officer": commune.other_officer}
@@ -241,7 +259,10 @@ def _seed(commune: Any, active_plan: Any, make_person: Any, make_plan: Any, make
                 "village": commune.village.id, "officer_id": commune.officer.id, "assignment": assignment.id,
                 "officer_token": officer_token.id, "dead": db.session.scalar(sa.select(Notification.id)),
                 "policy": policy.id, "rule": rule.id, "template": template.id, "indicator": indicator.id,
-                "reset_token": make_reset_token(commune.officer)},
+                "reset_token": make_reset_token(commune.officer), "officer_link": officer_link,
+                "focal_link": focal_link,
+                "people_file": base64.b64encode(PEOPLE_FILE[1]).decode(),
+                "people_digest": preview_import(commune.admin, *PEOPLE_FILE).digest},
         "usernames": {name: person.username for name, person in people.items()},
         "tokens": tokens,
     }
@@ -312,6 +333,8 @@ def _call(server: str, world: Any, case: Case, who: str | None) -> httpx.Respons
             return browser.request(case.method, path, json=body)
         upload = _PLAN_TEXT.replace("20/KH-UBND", f"{len(who or '')}{id(case) % 97}/KH-UBND").encode()
         files = {"file": ("ke-hoach-moi.txt", io.BytesIO(upload), "text/plain")} if case.files else None
+        if case.upload is not None:
+            files = {"file": (case.upload[0], io.BytesIO(case.upload[1]), "text/csv")}
         return browser.post(path, data=_fill(case.data, ids), files=files)
 
 

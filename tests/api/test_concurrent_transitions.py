@@ -137,7 +137,8 @@ def test_parallel_mark_done_makes_one_report(app: Flask, commune: Any, active_pl
         if i % 2:
             calls.append(lambda c=api[i % 4 // 2]: c.post(f"/api/v1/occurrences/{occ_id}/done", json={"note": "xong"}))
         else:
-            calls.append(lambda c=web[i % 4 // 2]: c.post(f"/occurrences/{occ_id}/done", data={"note": "xong"}))
+            calls.append(lambda c=web[i % 4 // 2]: c.post(f"/occurrences/{occ_id}/done",
+                                                          data={"note": "xong", "confirm": "y"}))
     responses = race(calls)
 
     won, others = winners_and_losers(responses, {200, 302})

@@ -125,11 +125,31 @@ def test_swagger_ui_is_served_from_our_static_files(client):
     html = page.get_data(as_text=True)
     assert "/api/openapi.json" in html
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert sorted(assets) == ["/static/vendor/swagger-ui/swagger-ui-bundle.js",
+    assert sorted(assets) == ["/static/css/api-docs.css",  # our rules for a phone's width
+                              "/static/vendor/swagger-ui/swagger-ui-bundle.js",
                               "/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
                               "/static/vendor/swagger-ui/swagger-ui.css"]
     for asset in assets:
         response = client.get(asset)
         assert response.status_code == 200, asset
-        assert len(response.data) > 100_000
+        assert len(response.data) > (100 if "/css/" in asset else 100_000)
         response.close()
+    assert 'name="viewport"' in html
+
+
+def test_sections_are_named_in_vietnamese_first(client):
+    """The groups of /api/docs read Vietnamese first, English after; every operation sits in a declared group."""
+    document = _document(client)
+    tags = document["tags"]
+    names = [tag["name"] for tag in tags]
+    assert "Kế hoạch (Plans)" in names and "Báo cáo (Reports)" in names
+    assert not any(name.startswith("api_") for name in names)
+    vietnamese = re.compile(r"[ăâđêôơưàáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵ]", re.IGNORECASE)
+    for tag in tags:
+        head = tag["name"].split(" (")[0]
+        assert vietnamese.search(head), tag
+        assert vietnamese.search(tag["description"].split(" — ")[0]), tag
+    used = {t for item in document["paths"].values() for op in item.values() if isinstance(op, dict)
+            for t in op.get("tags", [])}
+    assert used == set(names)
+    assert document["info"]["title"].startswith("API Theo dõi nhiệm vụ")

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser.conftest import SCREENSHOTS, sign_in
-from tests.importer_web.conftest import DEMO_PLANS, PLAN_004
+from tests.importer_web.conftest import DEMO_PLANS, PLAN_004, run_worker
 from tracker.extensions import db
 from tracker.models import Occurrence, Plan, PlanStatus, Task, TaskStatus, UnitKind
 from tracker.operations.units import COMMUNE_INTERNAL_UNITS, ensure_unit
@@ -41,7 +41,7 @@ def _row(page, section: str, unit_text: str):
     return page.get_by_test_id("import-row").filter(has_text=section).filter(has_text=unit_text)
 
 
-def test_focal_officer_imports_reviews_and_confirms_plan_004(page_factory, shot, cao_ngoc):
+def test_focal_officer_imports_reviews_and_confirms_plan_004(page_factory, shot, cao_ngoc, app):
     page = page_factory()
     sign_in(page, "ldtbxh")
     page.goto("/plans")
@@ -55,6 +55,10 @@ def test_focal_officer_imports_reviews_and_confirms_plan_004(page_factory, shot,
 
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
+    assert "/plans/import/jobs/" in page.url  # the upload only queued the reading
+    assert page.get_by_test_id("import-progress").is_visible()
+    run_worker(app)  # `tracker worker` reads it; the page, refreshing itself, then opens the review
+    page.wait_for_url("**/review", timeout=30_000)
     assert "/review" in page.url
     assert page.locator("h1").inner_text() == "Rà soát kế hoạch đã nhập"
     rows = page.get_by_test_id("import-row")

@@ -19,6 +19,7 @@ def report_data(commune, make_plan, make_task, make_unit, make_person):
 def test_a_chair_drafts_the_half_year_report_on_a_phone(page_factory, shot, report_data):
     page = page_factory(PHONE)
     sign_in(page, "chutich")
+    page.get_by_test_id("menu-button").click()  # on a phone the menu folds behind one button
     page.get_by_role("link", name="Báo cáo", exact=True).click()
     page.wait_for_load_state()
     assert page.url.endswith("/reports")

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.importer_web.conftest import PLAN_004, counts, plan_bytes
+from tests.importer_web.conftest import PLAN_004, counts, finish_import, plan_bytes
 from tracker.extensions import db
 from tracker.models import Plan, PlanStatus, Task
 
@@ -28,7 +28,7 @@ def _sign_in(client) -> None:
     assert response.status_code == 302
 
 
-def test_forged_upload_and_confirm_are_refused_and_genuine_ones_work(client, commune):
+def test_forged_upload_and_confirm_are_refused_and_genuine_ones_work(client, app, commune):
     _sign_in(client)
     before = counts()
     forged = client.post("/plans/import", data={"file": (io.BytesIO(plan_bytes(PLAN_004)), "kh.txt"),
@@ -41,6 +41,7 @@ def test_forged_upload_and_confirm_are_refused_and_genuine_ones_work(client, com
                                                   "issuing_unit_id": str(commune.xa.id), "csrf_token": token},
                            content_type="multipart/form-data")
     assert response.status_code == 302
+    assert finish_import(client, app, response).status_code == 302  # the worker read it into a draft
     plan = db.session.scalar(sa.select(Plan))
     review = client.get(f"/plans/{plan.id}/review").get_data(as_text=True)
 

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
-from tests.importer_web.conftest import PLAN_004, counts, plan_bytes
+from tests.importer_web.conftest import PLAN_004, counts, finish_import, plan_bytes
 from tests.importer_web.plans import COMMUNE_PLAN
 from tracker.extensions import db
 from tracker.models import Occurrence, Plan, PlanDocument, PlanStatus, Task, UnitKind
@@ -122,7 +122,7 @@ def test_a_file_without_a_name_is_refused(login, client, commune):
     assert "Hãy chọn tệp kế hoạch." in response.get_data(as_text=True)
 
 
-def test_the_same_document_again_is_offered_as_an_update(login, client, upload, commune):
+def test_the_same_document_again_is_offered_as_an_update(login, client, app, upload, commune):
     login("ldtbxh")
     assert upload("kh.txt", plan_bytes(PLAN_004)).status_code == 302
     plan_id = db.session.scalar(sa.select(Plan.id))
@@ -134,7 +134,7 @@ def test_the_same_document_again_is_offered_as_an_update(login, client, upload, 
     assert counts() == before  # no second plan, no second document
 
     tasks_before = db.session.scalar(sa.select(sa.func.count(Task.id)))
-    reimported = client.post(f"/plans/{plan_id}/reimport")
+    reimported = finish_import(client, app, client.post(f"/plans/{plan_id}/reimport"))
     assert reimported.status_code == 302 and reimported.headers["Location"].endswith(f"/plans/{plan_id}/review")
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Plan.id))) == 1
@@ -175,7 +175,8 @@ def test_reimporting_into_an_active_plan_is_a_conflict(login, client, upload, co
     assert f"/plans/{plan_id}/reimport" not in page and f"/plans/{plan_id}" in page
     before = counts()
     response = upload("kh.txt", plan_bytes(PLAN_004), update=True)
-    assert response.status_code == 409
+    assert response.status_code == 422  # the worker's refusal, shown on the job's page
+    assert "Kế hoạch đã đưa vào thực hiện" in response.get_data(as_text=True)
     assert counts() == before
 
 

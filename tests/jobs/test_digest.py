@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,7 @@ from tests.fakes.smtp_server import FakeSmtpServer
 from tests.jobs.conftest import at, rows, run, sqlite_only
 from tracker.extensions import db
 from tracker.models import DeliveryStatus, NotificationKind, Occurrence
+from tracker.notify.links import find_link
 from tracker.operations.occurrences import mark_done
 
 
@@ -37,7 +39,11 @@ def test_one_digest_per_person_lists_all_due_items(active_plan: Any, commune: An
     assert text.index("Rà soát hộ nghèo") < text.index("Báo cáo kết quả tiếp cận dịch vụ y tế")
     assert "đến hạn hôm nay" in text and "còn 2 ngày làm việc" in text
     assert "Tổng hợp số liệu" not in text
-    assert f"/occurrences/{today_task.occurrence.id}" in text
+    # Each item carries its own action link, made for this officer and that item's occurrence.
+    tokens = re.findall(r"/r/([\w-]+)", text)
+    linked = [find_link(token) for token in tokens]
+    assert [(link.occurrence_id, link.recipient_id) for link in linked] == [
+        (today_task.occurrence.id, commune.officer.id), (active_plan.occurrence.id, commune.officer.id)]
     digest = rows(kind=NotificationKind.DIGEST)[0]
     assert digest.status == DeliveryStatus.SENT and digest.recipient_id == commune.officer.id
     assert {n.digest_id for n in rows(status=DeliveryStatus.DIGESTED)} == {digest.id}

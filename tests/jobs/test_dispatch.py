@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import time_machine
 
 from tests.fakes.smtp_server import FakeSmtpServer
 from tests.fakes.zalo_server import ZNS_UNKNOWN_ERROR, FakeZaloServer
 from tests.jobs.conftest import FOLLOWER_ID, ZNS_TEMPLATE, at, rows, run, sqlite_only
 from tracker.extensions import db
-from tracker.models import Channel, ChannelState, DeliveryStatus, MessageTemplate, NotificationKind, Occurrence
+from tracker.models import (
+    ActionLink,
+    Channel,
+    ChannelState,
+    DeliveryStatus,
+    MessageTemplate,
+    NotificationKind,
+    Occurrence,
+)
 from tracker.notify.dispatcher import Dispatcher, DispatchSettings, app_channels
+from tracker.notify.links import hash_token
 from tracker.operations.inbox import mark_read, recent, unread_count
 from tracker.operations.occurrences import mark_done
 from tracker.operations.reminders import retry_dead, work_calendar
@@ -50,6 +61,14 @@ def test_demo_dispatch_delivers_vietnamese_mail_and_zalo(active_plan: Any, commu
     link = f"https://tracker.example.vn/occurrences/{active_plan.occurrence.id}"
     assert "Kính gửi đồng chí Nguyễn Văn Y" in text and "Hạn hoàn thành: 25/09/2024" in text and link in text
     assert f'href="{link}"' in html and "Trạm Y tế" in html
+    # The reminder's button is its action link, for this officer and this occurrence only (one per message:
+    # the e-mail's and the Zalo message's; none for the in-app row).
+    (action,) = set(re.findall(r"https://tracker\.example\.vn/r/[\w-]+", text))
+    assert f'href="{action}"' in html
+    stored = {n.token_hash: n for n in db.session.scalars(sa.select(ActionLink))}
+    assert len(stored) == 2 and {(s.recipient_id, s.occurrence_id) for s in stored.values()} == {
+        (commune.officer.id, active_plan.occurrence.id)}
+    assert stored[hash_token(action.rsplit("/", 1)[1])].used_at is None
     email_row = rows(channel="email")[0]
     assert mail["Message-ID"] == f"<notification-{email_row.id}@ubnd.vn>" == email_row.provider_message_id
 
@@ -65,6 +84,7 @@ def test_demo_dispatch_delivers_vietnamese_mail_and_zalo(active_plan: Any, commu
     assert (result["sent"], result["dead"]) == (4, 2)  # focal: in-app, e-mail, OA; head: in-app (no e-mail, no Zalo)
     (cs,) = zalo.requests_to("cs")
     assert cs.body["recipient"] == {"user_id": FOLLOWER_ID} and "Đôn đốc" in cs.body["message"]["text"]
+    assert "Xem và xác nhận: https://tracker.example.vn/r/" in cs.body["message"]["text"]
     dead = {(n.recipient.username, n.channel): n.last_error for n in rows(status=DeliveryStatus.DEAD)}
     assert dead == {("truongtram", "email"): "email: truongtram has no email address",
                     ("truongtram", "zalo"): "zalo: truongtram has no Zalo user id or phone number (for ZNS)"}

@@ -52,7 +52,8 @@ def test_report_after_the_due_day_is_late(active_plan, commune):
 
 def test_local_date_decides_lateness_not_utc(active_plan, commune):
     # 23:30 on 25/9 in Hà Nội is 16:30 UTC the same day: on time. 00:30 on 26/9 local is 17:30 UTC on 25/9: late.
-    report = ops.submit_report(commune.officer, active_plan.occurrence, now=datetime(2024, 9, 25, 17, 30, tzinfo=UTC))
+    report = ops.submit_report(commune.officer, active_plan.occurrence, body="Xong",
+                               now=datetime(2024, 9, 25, 17, 30, tzinfo=UTC))
     assert report.submitted_on == date(2024, 9, 26) and report.is_late
 
 
@@ -140,7 +141,7 @@ def test_focal_returns_report_which_reopens_the_occurrence_and_tells_the_submitt
 
 
 def test_officer_cannot_review_reports(active_plan, commune):
-    report = ops.submit_report(commune.officer, active_plan.occurrence, now=ON_TIME)
+    report = ops.submit_report(commune.officer, active_plan.occurrence, body="Xong", now=ON_TIME)
     with pytest.raises(PermissionDenied):
         ops.review_report(commune.officer, report, accept=True)
 
@@ -181,7 +182,7 @@ def test_comment_is_stored_as_plain_text(active_plan, commune):
 
 
 def test_every_change_is_audited_with_actor(active_plan, commune):
-    ops.submit_report(commune.officer, active_plan.occurrence, now=ON_TIME)
+    ops.submit_report(commune.officer, active_plan.occurrence, body="Xong", now=ON_TIME)
     ops.add_comment(commune.chair, active_plan.occurrence, "Tốt")
     db.session.commit()
     actions = [(e.action, e.actor_id) for e in _events() if e.action in {"occurrence.complete", "comment.create"}]

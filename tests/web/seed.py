@@ -15,7 +15,7 @@ from tracker.extensions import db
 def seed_web_data(active_plan: Any, commune: Any, make_task: Callable[..., Any],
                   make_person: Callable[..., Any]) -> SimpleNamespace:
     """The 25/9/2024 health-station report (overdue), a second health task due later, the village's overdue
-    task, the school's task done with an indicator value, and a 2024 target for the commune."""
+    task, the school's task done with an indicator value, and 2024 targets for the commune and its health station."""
     from tracker.models import Comparator, Direction, Occurrence
     from tracker.operations.indicators import create_indicator, set_target
     from tracker.operations.occurrences import submit_report
@@ -31,6 +31,8 @@ def seed_web_data(active_plan: Any, commune: Any, make_task: Callable[..., Any],
     indicator = create_indicator(None, plan, name="Tỷ lệ hộ nghèo", unit_of_measure="%",
                                  direction=Direction.DECREASE)
     set_target(None, indicator, unit=commune.xa, year=2024, value="2,03", comparator=Comparator.AT_MOST)
+    # Assigned to the health station too (a target for it): its report form asks for this figure.
+    set_target(None, indicator, unit=commune.health, year=2024, value="2", comparator=Comparator.AT_MOST)
     db.session.flush()
     occurrence_of = {t.id: db.session.scalar(sa.select(Occurrence).where(Occurrence.task_id == t.id))
                      for t in (later, school, village)}

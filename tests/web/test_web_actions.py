@@ -100,7 +100,7 @@ def test_history_lists_the_audit_events(login, client, web_data):
     login("yte")
     occ_id = web_data.occurrence.id
     client.post(f"/occurrences/{occ_id}/comments", data={"body": "Đang làm"})
-    client.post(f"/occurrences/{occ_id}/done", data={"note": "Xong"})
+    client.post(f"/occurrences/{occ_id}/done", data={"note": "Xong", "confirm": "y"})
     html = client.get(f"/occurrences/{occ_id}").get_data(as_text=True)
     assert "Đã thêm ý kiến" in html
     assert "Đã gửi báo cáo / đánh dấu hoàn thành" in html

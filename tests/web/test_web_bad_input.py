@@ -40,7 +40,7 @@ def test_viewer_cannot_submit_or_review(login, client, web_data):
 def test_editing_a_done_task_is_a_conflict(login, client, web_data):
     login("yte")
     occ_id = web_data.occurrence.id
-    assert client.post(f"/occurrences/{occ_id}/done", data={"note": "Xong"}).status_code == 302
+    assert client.post(f"/occurrences/{occ_id}/done", data={"note": "Xong", "confirm": "y"}).status_code == 302
     response = client.post(f"/occurrences/{occ_id}/report", data={"body": "lần hai"})
     assert response.status_code == 409
     assert "Nhiệm vụ này đã được Nguyễn Văn Y đánh dấu hoàn thành lúc" in response.get_data(as_text=True)

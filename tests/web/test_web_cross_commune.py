@@ -46,7 +46,7 @@ def test_pages_of_cao_ngoc_are_forbidden_to_another_commune(login, client, web_d
             assert b"%PDF-1.4 mat" not in response.data and "Nội dung mật" not in response.get_data(as_text=True)
         for path, data in [(f"/occurrences/{occ}/comments", {"body": "x"}),
                            (f"/occurrences/{web_data.later.id}/report", {"body": "x"}),
-                           (f"/occurrences/{web_data.later.id}/done", {"note": "x"}),
+                           (f"/occurrences/{web_data.later.id}/done", {"note": "x", "confirm": "y"}),
                            (f"/occurrences/{web_data.later.id}/extension", {"new_due_on": "31/12/2031",
                                                                              "reason": "x"}),
                            (f"/reports/{report.id}/review", {"decision": "accept"}),

@@ -36,7 +36,7 @@ def test_forged_posts_change_nothing(client, web_data):
     _sign_in(client)
     occ_id = web_data.occurrence.id
     for path, data in ((f"/occurrences/{occ_id}/report", {"body": "giả"}),
-                       (f"/occurrences/{occ_id}/done", {"note": "giả"}),
+                       (f"/occurrences/{occ_id}/done", {"note": "giả", "confirm": "y"}),
                        (f"/occurrences/{occ_id}/comments", {"body": "giả"}),
                        ("/profile/tokens", {"name": "giả"}),
                        ("/logout", {})):

@@ -247,7 +247,7 @@ def test_a_cancelled_task_cannot_be_reported_or_extended(login, client, web_data
     login("yte")
     before = _audit_count()
     for path, data in [(f"/occurrences/{web_data.later.id}/report", {"body": "x"}),
-                       (f"/occurrences/{web_data.later.id}/done", {"note": "x"}),
+                       (f"/occurrences/{web_data.later.id}/done", {"note": "x", "confirm": "y"}),
                        (f"/occurrences/{web_data.later.id}/extension", {"new_due_on": "31/12/2031", "reason": "x"})]:
         response = client.post(path, data=data)
         assert response.status_code == 409, path

@@ -23,6 +23,8 @@ PAGES: list[tuple[str, str]] = [
     ("yte", "/plans"),
     ("yte", "/plans/{plan}"),
     ("chutich", "/overview"),
+    ("chutich", "/overview?unit={xa}"),
+    ("chutich", "/overview?unit={xa}&show=done"),
     ("chutich", "/overview/print"),
     ("chutich", "/overview.xlsx"),
     ("chutich", "/occurrences/{occ}"),

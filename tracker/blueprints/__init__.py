@@ -26,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(__import__("tracker.blueprints.admin_notify", fromlist=["bp"]).bp)  # outbox, policies
     app.register_blueprint(__import__("tracker.blueprints.plan_import", fromlist=["bp"]).bp)  # upload, review
     app.register_blueprint(__import__("tracker.blueprints.admin_channels", fromlist=["bp"]).bp)  # e-mail, Zalo
+    app.register_blueprint(__import__("tracker.blueprints.reminder_links", fromlist=["bp"]).bp)  # /r/<token>
 
     from tracker.blueprints.api import init_api
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -17,6 +21,8 @@ from tracker.forms.admin import (
     UNIT_KIND_LABELS,
     ConfirmForm,
     PasswordForm,
+    PeopleConfirmForm,
+    PeopleUploadForm,
     PersonForm,
     RoleForm,
     UnitForm,
@@ -24,6 +30,7 @@ from tracker.forms.admin import (
 )
 from tracker.models import OrgUnit, Person, Role, RoleAssignment, UnitKind
 from tracker.operations import people as people_ops
+from tracker.operations import people_import
 from tracker.operations import units as unit_ops
 from tracker.operations.authz import Permission, can, scope_clause, scope_paths
 from tracker.operations.errors import DomainError
@@ -134,7 +141,7 @@ def _new_person_form(formdata: bool = True) -> PersonForm:
 
 def _render_people(form: PersonForm | None = None, error: str | None = None, status: int = 200) -> Page:
     html = render_template("admin/people.html", people=_people_in_scope(), form=form or _new_person_form(False),
-                           units=_admin_units(), error=error)
+                           units=_admin_units(), error=error, upload=PeopleUploadForm(formdata=None))
     return (html, status) if status != 200 else html
 
 
@@ -233,3 +240,71 @@ def reset_password(person_id: int) -> Page:
         return _render_person(_person_or_403(person_id), error.render(), error.status)
     flash(_("The password of %(name)s has been changed.", name=person.full_name), "success")
     return redirect(url_for("admin.person_page", person_id=person.id))
+
+
+# --- People from a spreadsheet ---------------------------------------------------------------------------
+# Upload -> preview (nothing written) -> confirm. The preview page carries the file back (base64) with the
+# digest of the plan it showed; confirming plans again in its own transaction and writes only that plan.
+
+@bp.get("/people/template.xlsx")
+def people_template() -> Response:
+    from tracker.people_sheet import template_bytes
+
+    return send_file(io.BytesIO(template_bytes(people_import.role_words())), as_attachment=True,
+                     download_name="mau-nhap-nguoi-dung.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _render_import(preview: people_import.ImportPreview | None, content: bytes = b"", *, error: str | None = None,
+                   changed: bool = False, status: int = 200) -> Page:
+    confirm = PeopleConfirmForm(formdata=None)
+    if preview is not None:
+        confirm.content.data = base64.b64encode(content).decode()
+        confirm.filename.data = preview.filename
+        confirm.digest.data = preview.digest
+    html = render_template("admin/people_import.html", preview=preview, confirm=confirm, error=error,
+                           changed=changed, upload=PeopleUploadForm(formdata=None))
+    return (html, status) if status != 200 else html
+
+
+@bp.post("/people/import")
+def import_people_preview() -> Page:
+    form = PeopleUploadForm()
+    if not form.validate():
+        return _render_import(None, error=first_error(form), status=422)
+    upload = form.file.data
+    limit = int(current_app.config.get("PEOPLE_IMPORT_MAX_BYTES", 5 << 20))
+    data = upload.stream.read(limit + 1)
+    try:
+        with atomic():
+            preview = people_import.preview_import(current_user, upload.filename or "", data)
+    except DomainError as error:
+        return _render_import(None, error=error.render(), status=error.status)
+    db.session.rollback()  # a preview reads only
+    return _render_import(preview, data, status=200 if not preview.errors else 422)
+
+
+@bp.post("/people/import/confirm")
+def import_people_confirm() -> Page:
+    # The file comes back base64-encoded in a url-encoded form: bounded by MAX_CONTENT_LENGTH, not by
+    # MAX_FORM_MEMORY_SIZE (which werkzeug applies to multipart fields only); the import checks its own limit.
+    form = PeopleConfirmForm()
+    if not form.validate():
+        abort(400)
+    try:
+        data = base64.b64decode(form.content.data or "", validate=True)
+    except (binascii.Error, ValueError):
+        abort(400)
+    filename = form.filename.data or ""
+    try:
+        with atomic():
+            result = people_import.apply_import(current_user, filename, data, expected_digest=form.digest.data)
+    except people_import.PreviewChanged as refused:
+        preview = refused.preview
+        return _render_import(preview, data, changed=preview.digest != form.digest.data,
+                              status=422 if preview.errors else 409)
+    except DomainError as error:
+        return _render_import(None, error=error.render(), status=error.status)
+    flash(_("Imported %(file)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.", file=filename,
+            created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
+    return redirect(url_for("admin.people"))

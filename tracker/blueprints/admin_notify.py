@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -20,6 +21,7 @@ from tracker.blueprints.transaction import atomic
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.jobs.runner import heartbeats
+from tracker.jobs.worker import stale_seconds, worker_rows
 from tracker.models import (
     Audience,
     Channel,
@@ -81,14 +83,35 @@ def _labels() -> dict[str, Any]:
                               "kind": KIND_LABELS, "locale": LOCALE_LABELS}}
 
 
+# The scheduler's jobs (their ids are `tracker.jobs.runner`'s) and the counters of their last result, in words.
+JOB_LABELS = {"sweep": _l("Reminder sweep"), "dispatch": _l("Sending messages"), "digest": _l("Daily digest")}
+RESULT_LABELS = {
+    "inserted": _l("queued"), "held_for_digest": _l("held for the digest"), "occurrences": _l("tasks checked"),
+    "sent": _l("sent"), "failed": _l("failed"), "dead": _l("given up"), "skipped": _l("skipped"),
+    "deferred": _l("deferred"), "digests": _l("digests"), "items": _l("items in digests"),
+    "working_day": _l("working day"),
+}
+
+
+def job_label(job_id: str) -> str:
+    """A scheduler job's name in the reader's language (an unknown job keeps its id)."""
+    return str(JOB_LABELS.get(job_id, job_id))
+
+
 def beat_summary(beat: Any) -> str:
-    """A job's last result in a few words: "inserted: 4, held_for_digest: 0"."""
+    """A job's last result in a few words: "đã xếp hàng: 4, giữ lại cho bản tổng hợp: 0"."""
     try:
         data = json.loads(beat.last_result or "{}")
     except ValueError:
         return beat.last_result or ""
     skip = {"now", "today", "dry_run"}
-    return ", ".join(f"{k}: {v}" for k, v in data.items() if k not in skip and not isinstance(v, dict))
+    parts = []
+    for key, value in data.items():
+        if key in skip or isinstance(value, dict):
+            continue
+        shown = (_("yes") if value else _("no")) if isinstance(value, bool) else value
+        parts.append(f"{RESULT_LABELS.get(key, key)}: {shown}")
+    return ", ".join(parts)
 
 
 def _fail(error: DomainError) -> None:
@@ -150,7 +173,9 @@ def outbox() -> Page:
     return render_template(
         "admin_notify/outbox.html", rows=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE, page=page,
         counts=counts, status=status, channel=channel, statuses=list(DeliveryStatus), channels=list(Channel),
-        heartbeats=heartbeats(), beat_summary=beat_summary, dead_count=dead_count, breakers=channel_breakers(),
+        heartbeats=heartbeats(), beat_summary=beat_summary, job_label=job_label, dead_count=dead_count,
+        workers=worker_rows(), worker_silent_before=utcnow() - timedelta(seconds=stale_seconds(current_app.config)),
+        breakers=channel_breakers(),
     )
 
 

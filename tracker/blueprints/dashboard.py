@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -43,14 +43,35 @@ def chosen_year() -> int | None:
     return int_arg("year", minimum=1990, maximum=2100)
 
 
+def chosen_list() -> str:
+    """Which of a unit's tasks to list (?show=, one of q.UNIT_LIST_FILTERS; the open ones by default)."""
+    show = request.args.get("show") or "open"
+    if show not in q.UNIT_LIST_FILTERS:
+        abort(400)
+    return show
+
+
+def _scope_name(unit: OrgUnit | None) -> str:
+    """What the page covers, for its heading: the chosen unit, else the units the person's roles are on."""
+    if unit is not None:
+        return unit.name
+    roots = scope_paths(current_user)
+    return ", ".join(dict.fromkeys(a.unit.name for a in current_user.roles if a.unit.path in roots))
+
+
 def _overview_data() -> dict[str, Any]:
     clock = status_clock()
     unit = chosen_unit()
     year = chosen_year()
-    if not scope_paths(current_user):
+    roots = scope_paths(current_user)
+    if not roots:
         abort(403)
+    summary = q.summary_by_unit(current_user, clock, unit=unit, year=year)
     return {
-        "clock": clock, "unit": unit, "year": year,
+        "clock": clock, "unit": unit, "year": year, "scope_name": _scope_name(unit),
+        "summary": summary,
+        # A unit seen only through the plans it reports on has no overview of its own for this person.
+        "linkable": {s.unit_id for s in summary if any(s.unit_path.startswith(root) for root in roots)},
         "counts": q.status_counts(current_user, clock, unit=unit, year=year),
         "overdue": q.overdue_by_unit(current_user, clock, unit=unit),
         "timeliness": q.timeliness_by_unit(current_user, clock, unit=unit, year=year),
@@ -62,6 +83,10 @@ def _overview_data() -> dict[str, Any]:
 @bp.get("/overview")
 def overview() -> str:
     data = _overview_data()
+    show = chosen_list()
+    if data["unit"] is not None:
+        data["show"] = show
+        data["unit_rows"] = q.unit_tasks(current_user, data["clock"], data["unit"], show=show, year=data["year"])
     return render_template("dashboard/overview.html", review_form=ReviewForm(formdata=None),
                            decision_form=ExtensionDecisionForm(formdata=None), **data)
 

@@ -56,6 +56,7 @@ ACTION_LABELS: dict[str, Any] = {
     "extension.approve": _l("More time approved"),
     "extension.reject": _l("More time rejected"),
     "comment.create": _l("Comment added"),
+    "occurrence.acknowledge": _l("Acknowledged from a reminder"),
 }
 
 

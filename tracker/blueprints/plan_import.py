@@ -1,5 +1,10 @@
-"""Plan import pages: upload a document, review the draft it became (edit, drop, add rows), confirm it;
-download the stored document and read each task's source text.
+"""Plan import pages: upload a document, follow its reading, review the draft it became (edit, drop, add
+rows), confirm it; download the stored document and read each task's source text.
+
+An upload (and a re-import) only queues an import job and answers at once with its progress page; a
+`tracker worker` reads the document (tracker.jobs.imports). The progress page refreshes itself every few
+seconds ("Đang đọc trang 12/150"; its JSON twin serves scripts and the API), and once the job is done it
+opens the draft's review page, or shows the duplicate notice or the reading error.
 
 Plain HTML forms, one per action (the CSP runs no inline script). Business rules live in
 tracker.operations.plan_import and tracker.operations.drafts; a view validates the form, calls one
@@ -15,7 +20,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -24,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from tracker.blueprints.transaction import atomic
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.forms import choices, first_error
 from tracker.forms.plan_import import (
@@ -37,11 +43,23 @@ from tracker.forms.plan_import import (
     fill_row_choices,
     unit_label,
 )
-from tracker.models import Indicator, IndicatorTarget, OrgUnit, Plan, PlanDocument, PlanStatus, Task, TaskStatus
-from tracker.operations import drafts
+from tracker.jobs.worker import live_workers, stale_seconds
+from tracker.models import (
+    ImportJob,
+    ImportJobStatus,
+    Indicator,
+    IndicatorTarget,
+    OrgUnit,
+    Plan,
+    PlanDocument,
+    PlanStatus,
+    Task,
+    TaskStatus,
+)
+from tracker.operations import drafts, import_jobs
 from tracker.operations.authz import Permission, can, scope_clause, scope_paths
 from tracker.operations.errors import DomainError, PermissionDenied
-from tracker.operations.plan_import import AUTO_MATCH, import_plan, reimport_plan
+from tracker.operations.plan_import import AUTO_MATCH
 from tracker.operations.plans import set_plan_status
 from tracker.queries import dashboard as q
 
@@ -188,28 +206,69 @@ def upload() -> Page:
     if upload_file is None or not (upload_file.filename or "").strip():
         return _render_upload(form, error=_("Choose the plan's file."), status=422)
     limit = int(current_app.config.get("IMPORT_MAX_BYTES", 20 << 20))
-    data = upload_file.stream.read(limit + 1)  # the extractor refuses anything over the limit
+    data = upload_file.stream.read(limit + 1)  # anything over the limit is refused, not stored
     issuer = db.session.get(OrgUnit, form.issuing_unit_id.data)
     try:
         with atomic():
-            result = import_plan(current_user, filename=upload_file.filename or "plan", data=data,
-                                 issuing_unit=issuer, update=form.update.data == "1")
+            job = import_jobs.enqueue_import(current_user, filename=upload_file.filename or "plan", data=data,
+                                             issuing_unit=issuer, update=form.update.data == "1", max_bytes=limit)
     except DomainError as error:
         return _render_upload(form, error=error.render(), status=error.status)
-    if result.duplicate_of is not None:  # nothing was written (409: the request's transaction rolls back)
-        html = render_template("importer/duplicate.html", existing=result.duplicate_of,
-                               reason=result.duplicate_reason, form=form, filename=upload_file.filename)
-        return html, 409
-    flash(_("The plan has been read: %(n)s tasks. Check them, then confirm.", n=result.tasks_created), "success")
-    return redirect(url_for("plan_import.review", plan_id=result.plan.id))  # type: ignore[union-attr]
+    return redirect(url_for("plan_import.job_page", job_id=job.id))
 
 
 @bp.post("/plans/<id:plan_id>/reimport")
 def reimport(plan_id: int) -> Page:
     plan = _managed_plan(plan_id)
-    result = reimport_plan(current_user, plan)  # a DomainError becomes an error page, rolled back
-    flash(_("The draft has been read again from its document: %(n)s tasks.", n=result.tasks_created), "success")
-    return redirect(url_for("plan_import.review", plan_id=plan.id))
+    job = import_jobs.enqueue_reimport(current_user, plan)  # a DomainError becomes an error page, rolled back
+    return redirect(url_for("plan_import.job_page", job_id=job.id))
+
+
+# --- Following an import job ------------------------------------------------------------------------------
+
+def _job_or_404(job_id: int) -> ImportJob:
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        abort(404)
+    import_jobs.require_job_access(current_user, job)
+    return job
+
+
+@bp.get("/plans/import/jobs/<bigid:job_id>")
+def job_page(job_id: int) -> Page:
+    """The job's progress while it waits or runs; when it has ended, the draft, the duplicate or the error."""
+    job = _job_or_404(job_id)
+    if job.status == ImportJobStatus.DONE and job.plan_id is not None:
+        message = (_("The draft has been read again from its document: %(n)s tasks.", n=job.tasks_created)
+                   if job.is_update else
+                   _("The plan has been read: %(n)s tasks. Check them, then confirm.", n=job.tasks_created))
+        flash(message, "success")
+        return redirect(url_for("plan_import.review", plan_id=job.plan_id))
+    if job.status == ImportJobStatus.DONE and job.duplicate_of_id is not None:
+        form, _units = _upload_form()
+        existing = db.session.get(Plan, job.duplicate_of_id)
+        html = render_template("importer/duplicate.html", existing=existing, reason=job.duplicate_reason, form=form,
+                               filename=job.filename)
+        return html, 409
+    if job.status == ImportJobStatus.FAILED:
+        form, _units = _upload_form()
+        form.issuing_unit_id.data = job.issuing_unit_id  # preselected again for the next try
+        return _render_upload(form, error=_("%(file)s could not be read: %(error)s", file=job.filename,
+                                            error=job.error or ""), status=422)
+    workers = live_workers(utcnow(), stale_after=stale_seconds(current_app.config), queue="imports")
+    return render_template("importer/job.html", job=job, position=import_jobs.queue_position(job),
+                           has_worker=bool(workers), refresh=2)
+
+
+@bp.get("/plans/import/jobs/<bigid:job_id>/status")
+def job_status(job_id: int) -> Response:
+    """The job's state as JSON, for a page or script that polls it."""
+    job = _job_or_404(job_id)
+    data = import_jobs.job_state(job)
+    data["page_url"] = url_for("plan_import.job_page", job_id=job.id)
+    if job.plan_id is not None:
+        data["review_url"] = url_for("plan_import.review", plan_id=job.plan_id)
+    return jsonify(data)
 
 
 @bp.post("/plans/<id:plan_id>/discard")

@@ -18,7 +18,6 @@ from tracker.blueprints.auth import safe_next
 from tracker.blueprints.transaction import atomic
 from tracker.clock import status_clock
 from tracker.extensions import db
-from tracker.forms import first_error
 from tracker.forms.tasks import (
     CommentForm,
     ExtensionDecisionForm,
@@ -46,7 +45,9 @@ from tracker.models import (
 from tracker.operations import occurrences as ops
 from tracker.operations.authz import Permission, can
 from tracker.operations.errors import DomainError, PermissionDenied
+from tracker.operations.occurrences import InvalidFigures
 from tracker.queries import dashboard as q
+from tracker.queries.indicators import report_indicators
 from tracker.queries.scope import occurrence_visible
 
 bp = Blueprint("tasks", __name__)
@@ -99,23 +100,27 @@ def _page_context(occurrence: Occurrence) -> dict[str, Any]:
     is_open = occurrence.completed_at is None and occurrence.cancelled_at is None
     actionable = is_open and task.status == TaskStatus.ACTIVE and plan.status == PlanStatus.ACTIVE
     review_units = [u for u in (task.report_to_unit, plan.issuing_unit) if u is not None]
+    # The people named on the page are loaded without their roles (lazyload: only if touched). Not noload:
+    # that would also set an empty role list on the signed-in person when they are among them and a refused
+    # form has just expired them (rollback), and the page would render as if they had no roles.
     comments = db.session.scalars(
-        sa.select(Comment).options(joinedload(Comment.author).noload(Person.roles))
+        sa.select(Comment).options(joinedload(Comment.author).lazyload(Person.roles))
         .where(Comment.occurrence_id == occurrence.id).order_by(Comment.created_at, Comment.id).limit(500)
     ).all()
     extensions = db.session.scalars(
-        sa.select(ExtensionRequest).options(joinedload(ExtensionRequest.requested_by).noload(Person.roles),
-                                            joinedload(ExtensionRequest.decided_by).noload(Person.roles))
+        sa.select(ExtensionRequest).options(joinedload(ExtensionRequest.requested_by).lazyload(Person.roles),
+                                            joinedload(ExtensionRequest.decided_by).lazyload(Person.roles))
         .where(ExtensionRequest.occurrence_id == occurrence.id).order_by(ExtensionRequest.created_at)
     ).all()
     indicators = db.session.scalars(
         sa.select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.id).limit(100)
     ).all()
     indicator_names = {i.id: i for i in indicators}
+    can_act = actionable and can(current_user, Permission.ACT, occurrence.lead_unit)
     return {
         "occ": occurrence, "task": task, "plan": plan, "clock": clock, "status": status,
         "days_late": occurrence.days_late(clock),
-        "can_act": actionable and can(current_user, Permission.ACT, occurrence.lead_unit),
+        "can_act": can_act,
         "can_review": any(can(current_user, Permission.REVIEW, u) for u in review_units),
         "can_decide": can(current_user, Permission.DECIDE_EXTENSION, occurrence.lead_unit),
         "has_pending_extension": any(e.status == ExtensionStatus.PENDING for e in extensions),
@@ -128,14 +133,16 @@ def _page_context(occurrence: Occurrence) -> dict[str, Any]:
 
 def _render(occurrence: Occurrence, *, status: int = 200, error: str | None = None, **forms: Any) -> Page:
     context = _page_context(occurrence)
-    indicators = list(context["indicators"].values())
-    forms.setdefault("report_form", report_form_for(indicators, formdata=None))
+    if "report_form" not in forms and context["can_act"]:
+        forms["report_form"] = report_form_for(report_indicators(occurrence.task, occurrence.lead_unit_id),
+                                               formdata=None)
     forms.setdefault("done_form", MarkDoneForm(formdata=None))
     forms.setdefault("extension_form", ExtensionForm(formdata=None))
     forms.setdefault("comment_form", CommentForm(formdata=None))
     forms.setdefault("review_form", ReviewForm(formdata=None))
     forms.setdefault("decision_form", ExtensionDecisionForm(formdata=None))
-    html = render_template("tasks/occurrence.html", error=error, **context, **forms)
+    field_errors = next((e for e in map(_field_errors, forms.values()) if e), [])
+    html = render_template("tasks/occurrence.html", error=error, field_errors=field_errors, **context, **forms)
     return (html, status) if status != 200 else html
 
 
@@ -150,10 +157,39 @@ def _done(occurrence: Occurrence, message: str) -> Response:
                               url_for("tasks.occurrence_page", occurrence_id=occurrence.id)))
 
 
+#: Fields of the operations' errors that a form names differently.
+_FIELD_OF_ERROR = {"requested_due_on": "new_due_on"}
+
+
+def _field_errors(form: Any) -> list[tuple[str, str, str]]:
+    """(input id, label, message) of every error a form holds, in the form's order."""
+    return [(f.id, f.label.text, str(message)) for f in form
+            if f.type not in ("CSRFTokenField", "HiddenField") for message in f.errors]
+
+
+def _put_beside_fields(form: Any, error: DomainError) -> bool:
+    """Show an operation's error beside the input it is about; False when it is about none of them."""
+    if isinstance(error, InvalidFigures):
+        targets = [(form._fields.get(f"value_{ind_id}"), message) for ind_id, message in error.by_indicator.items()]
+    else:
+        name = _FIELD_OF_ERROR.get(error.field or "", error.field or "")
+        targets = [(form._fields.get(name), error.render())]
+    if not targets or any(f is None or f.type == "CSRFTokenField" for f, _m in targets):
+        return False
+    for f, message in targets:
+        f.errors = [*f.errors, message]
+    return True
+
+
 def _failed(occurrence: Occurrence, form_name: str, form: Any, error: DomainError | None = None) -> Page:
+    """The page again with what was typed and every error beside its input (the ones about no input on top)."""
     if error is None:
-        return _render(occurrence, status=422, error=first_error(form), **{form_name: form})
-    return _render(occurrence, status=error.status, error=error.render(), **{form_name: form})
+        general = [str(m) for f in form if f.type == "CSRFTokenField" for m in f.errors]
+        if not general and not _field_errors(form):
+            general = [str(_l("Some of the data is not valid."))]
+        return _render(occurrence, status=422, error=" ".join(general) or None, **{form_name: form})
+    message = None if _put_beside_fields(form, error) else error.render()
+    return _render(occurrence, status=error.status, error=message, **{form_name: form})
 
 
 def _act(occurrence: Occurrence, form_name: str, form: Any, action: Callable[[], str]) -> Page:
@@ -173,10 +209,8 @@ def _act(occurrence: Occurrence, form_name: str, form: Any, action: Callable[[],
 @bp.post("/occurrences/<bigid:occurrence_id>/report")
 def submit_report(occurrence_id: int) -> Page:
     occurrence = load_occurrence(occurrence_id)
-    indicators = db.session.scalars(
-        sa.select(Indicator).where(Indicator.plan_id == occurrence.task.plan_id).order_by(Indicator.id).limit(100)
-    ).all()
-    form: ReportForm = report_form_for(indicators)
+    # The form takes the figures of the indicators assigned to the unit, the ones it shows.
+    form: ReportForm = report_form_for(report_indicators(occurrence.task, occurrence.lead_unit_id))
 
     def submit() -> str:
         files = [
@@ -195,7 +229,7 @@ def submit_report(occurrence_id: int) -> Page:
 def mark_done(occurrence_id: int) -> Page:
     occurrence, form = load_occurrence(occurrence_id), MarkDoneForm()
 
-    def done() -> str:
+    def done() -> str:  # the form's ticked confirmation makes it explicit: without it, nothing happens
         ops.mark_done(current_user, occurrence, form.note.data or "")
         return _("The task is marked done.")
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from tracker.forms import INVALID_CHOICE, at_most, choices, required, strip
@@ -53,6 +54,20 @@ class RoleForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[required(), at_most(256)])
+
+
+class PeopleUploadForm(FlaskForm):
+    """A people file to preview (.xlsx or .csv); the import operation checks its type, size and rows."""
+
+    file = FileField(_l("File (.xlsx or .csv)"), validators=[required()])
+
+
+class PeopleConfirmForm(FlaskForm):
+    """Confirming a previewed import: the same file again (base64) and the digest of what the preview showed."""
+
+    content = HiddenField(validators=[required()])
+    filename = HiddenField(validators=[required(), at_most(255)])
+    digest = HiddenField(validators=[required(), at_most(64)])
 
 
 class ConfirmForm(FlaskForm):

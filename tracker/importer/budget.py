@@ -7,7 +7,7 @@ pages, blocks or outline nodes and stops with a clear message once it is spent.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -53,3 +53,29 @@ def checkpoint() -> None:
     deadline = _current.get()
     if deadline is not None:
         deadline.check()
+
+
+#: Told how far an import has got: (phase, pages done, pages in all); "reading", "ocr", "extracting".
+ProgressCallback = Callable[[str, int, int], None]
+_progress: ContextVar[ProgressCallback | None] = ContextVar("import_progress", default=None)
+
+
+@contextmanager
+def reporting_progress(callback: ProgressCallback) -> Iterator[None]:
+    """Have the readers tell `callback` each page they finish (the import worker shows it to the uploader).
+
+    The callback may raise to stop the import (a worker shutting down, a job taken over): readers call
+    it between pages, where stopping leaves nothing half done.
+    """
+    token = _progress.set(callback)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
+def progress(phase: str, done: int, total: int) -> None:
+    """Report that `done` of `total` pages have been read in `phase` (no-op when nobody listens)."""
+    callback = _progress.get()
+    if callback is not None:
+        callback(phase, done, total)

@@ -18,7 +18,7 @@ from datetime import date
 
 from tracker.importer import errors
 from tracker.importer.assemble import PlanTime, assemble_tasks, settle_default_due
-from tracker.importer.budget import Deadline, checkpoint, within
+from tracker.importer.budget import Deadline, checkpoint, progress, within
 from tracker.importer.dates import roman_to_int
 from tracker.importer.header import HeaderFacts, extract_header, is_issuer, issuer_names
 from tracker.importer.labelled import give_section_times, labelled_drafts, section_times
@@ -135,6 +135,7 @@ def extract_plan(
             max_chars=max_chars,
         )
         document = read_document(data, filename, limits, deadline)
+        progress("extracting", document.pages or 0, document.pages or 0)
         chars = sum(len(block.text) for block in document.blocks)
         if chars > max_chars:
             raise errors.too_long(chars, max_chars)

@@ -9,6 +9,12 @@ dispatcher at once, so a rule that came due during the downtime goes out now (ca
 too when today's digest time has passed (APScheduler's memory job store forgets a missed cron run, so a
 scheduler restarted every morning after DIGEST_LOCAL_TIME would otherwise never send a digest).
 
+The scheduler keeps the schedule; `tracker worker` processes drain the queues. While a worker that drains
+the outbox is alive (it beat within three WORKER_HEARTBEAT_SECONDS), the scheduler's dispatch job does
+nothing: the workers call the dispatcher continuously. With no live worker (one machine, `tracker serve`
+alone, or every worker down) the scheduler dispatches as before, so nothing waits for a worker that is not
+there. DISPATCH_IN_SCHEDULER = "always" or "never" overrides the rule.
+
 Jobs (id = name, replace_existing, max_instances=1, coalesce=True):
 - scheduler_lock: IntervalTrigger(SCHEDULER_LEASE_SECONDS / 3), always runs;
 - sweep: IntervalTrigger(SWEEP_INTERVAL_SECONDS);
@@ -231,7 +237,26 @@ class TrackerScheduler:
         if not self.active or not self.check_lock():
             log.debug("standby scheduler %s skips %s", self.lock.holder, name)
             return None
+        if name == "dispatch" and not self.should_dispatch():
+            log.debug("scheduler %s leaves dispatching to the workers", self.lock.holder)
+            return None
         return run_job(name, app=self.app)
+
+    def should_dispatch(self, now: datetime | None = None) -> bool:
+        """Whether the scheduler runs the dispatcher itself (DISPATCH_IN_SCHEDULER; "auto": no live worker)."""
+        setting = self.app.config.get("DISPATCH_IN_SCHEDULER", "auto")
+        if setting is True or str(setting).lower() in ("always", "true", "1", "on"):
+            return True
+        if setting is False or str(setting).lower() in ("never", "false", "0", "off"):
+            return False
+        from tracker.jobs.worker import live_workers, stale_seconds
+
+        with self.app.app_context():
+            try:
+                return not live_workers(now or utcnow(), stale_after=stale_seconds(self.app.config), queue="outbox")
+            except SQLAlchemyError:
+                log.exception("cannot read the worker heartbeats; the scheduler dispatches")
+                return True
 
     def catch_up_jobs(self, now: datetime | None = None) -> tuple[str, ...]:
         """The jobs to run at once on becoming active: sweep, dispatch, and the digest once its time has passed."""

@@ -7,7 +7,9 @@ occurrences to their effective policy (task's, else plan's, else the default), k
 only the due rules with the greatest offset (a rule missed while the scheduler was down is superseded by
 a later one, never sent late), resolves the audience to people through role assignments, and inserts
 one outbox row per (occurrence, rule, due date, recipient, channel) with ON CONFLICT (dedupe_key) DO
-NOTHING; the due date is in the key so that an approved extension starts the rules again.
+NOTHING; the due date is in the key so that an approved extension starts the rules again. An occurrence
+acknowledged for its current due date (someone acted from a reminder's link) gets no escalation rule
+(escalation level > 0), as an acknowledged incident stops escalating.
 Running it twice, or twice at once, queues nothing new. Nothing loops over occurrences in Python.
 
 Catch-up has a horizon (SWEEP_CATCH_UP_WORKING_DAYS): a rule that fired before it, `o.due_on <=
@@ -193,6 +195,7 @@ def build_insert(
             o.c.id.label("occurrence_id"),
             o.c.due_on,
             o.c.lead_unit_id,
+            o.c.acknowledged_due_on,
             sa.func.coalesce(t.c.report_to_unit_id, p.c.issuing_unit_id).label("report_to_unit_id"),
             sa.func.coalesce(task_policy.c.id, plan_policy.c.id, sa.literal(default_policy_id)).label("policy_id"),
         )
@@ -223,6 +226,10 @@ def build_insert(
         .select_from(eo.join(rr, sa.and_(rr.c.policy_id == eo.c.policy_id, eo.c.due_on <= rr.c.threshold,
                                          eo.c.due_on > rr.c.too_old)))
         .where(
+            # Acknowledged (someone acted from a reminder): no escalation for this due date. Reminders to the
+            # lead unit go on while it is open; a new due date starts the ladder again.
+            sa.or_(rr.c.escalation_level == 0, eo.c.acknowledged_due_on.is_(None),
+                   eo.c.acknowledged_due_on != eo.c.due_on),
             # Supersession: a later rule of the same policy is also due, so this one is no longer useful.
             ~sa.exists().where(later.c.policy_id == eo.c.policy_id, later.c.offset_days > rr.c.offset_days,
                                eo.c.due_on <= later.c.threshold),

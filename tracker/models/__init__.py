@@ -1,7 +1,9 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 
+from tracker.models.action_links import ActionLink
 from tracker.models.audit import AuditChainHead, AuditEvent
 from tracker.models.base import Base, utcnow
+from tracker.models.import_jobs import ImportJob, ImportJobStatus
 from tracker.models.indicators import Comparator, Direction, Indicator, IndicatorTarget
 from tracker.models.notifications import (
     ChannelCredential,
@@ -36,14 +38,15 @@ from tracker.models.plans import (
 )
 from tracker.models.reminders import Audience, Channel, ReminderPolicy, ReminderRule, reminder_rule_channels
 from tracker.models.sessions import SignInSession
-from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLease
+from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLease, WorkerHeartbeat
 
 __all__ = [
-    "ADMINISTRATIVE_KINDS", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditChainHead", "AuditEvent",
-    "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "ChannelState", "Comment", "Comparator",
-    "DeliveryStatus", "Direction", "ExtensionRequest", "ExtensionStatus", "Indicator", "IndicatorTarget",
-    "IndicatorValue", "JobHeartbeat", "MessageTemplate", "Notification", "NotificationKind", "Occurrence",
-    "OccurrenceStatus", "OrgUnit", "Person", "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy",
-    "ReminderRule", "Report", "ReviewStatus", "Role", "RoleAssignment", "SchedulerLease", "SignInSession",
-    "StatusClock", "Task", "TaskStatus", "UnitKind", "reminder_rule_channels", "task_coordinating_units", "utcnow",
+    "ADMINISTRATIVE_KINDS", "ActionLink", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditChainHead",
+    "AuditEvent", "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "ChannelState",
+    "Comment", "Comparator", "DeliveryStatus", "Direction", "ExtensionRequest", "ExtensionStatus", "ImportJob",
+    "ImportJobStatus", "Indicator", "IndicatorTarget", "IndicatorValue", "JobHeartbeat", "MessageTemplate",
+    "Notification", "NotificationKind", "Occurrence", "OccurrenceStatus", "OrgUnit", "Person", "Plan", "PlanDocument",
+    "PlanSection", "PlanStatus", "ReminderPolicy", "ReminderRule", "Report", "ReviewStatus", "Role", "RoleAssignment",
+    "SchedulerLease", "SignInSession", "StatusClock", "Task", "TaskStatus", "UnitKind", "WorkerHeartbeat",
+    "reminder_rule_channels", "task_coordinating_units", "utcnow",
 ]

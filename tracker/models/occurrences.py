@@ -91,10 +91,17 @@ class Occurrence(TimestampMixin, Base):
     #: Highest escalation level reached by reminders (0: none yet).
     escalation_level: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Someone reminded about this occurrence acted on it from the reminder (like acknowledging an incident):
+    #: the sweep queues no further escalation for the due date acknowledged. An approved extension (a new
+    #: due date) or a returned report starts the ladder again.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
+    acknowledged_due_on: Mapped[date | None]
 
     task: Mapped[Task] = relationship()
     lead_unit: Mapped[OrgUnit] = relationship()
-    completed_by: Mapped[Person | None] = relationship()
+    completed_by: Mapped[Person | None] = relationship(foreign_keys=[completed_by_id])
+    acknowledged_by: Mapped[Person | None] = relationship(foreign_keys=[acknowledged_by_id])
     reports: Mapped[list[Report]] = relationship(back_populates="occurrence", order_by="Report.submitted_at")
 
     def _repr_fields(self) -> tuple[str, ...]:

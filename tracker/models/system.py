@@ -1,4 +1,4 @@
-"""Operational state: the scheduler lease, job heartbeats and working-calendar exceptions."""
+"""Operational state: the scheduler lease, job and worker heartbeats and working-calendar exceptions."""
 
 from __future__ import annotations
 
@@ -32,6 +32,29 @@ class JobHeartbeat(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     last_result: Mapped[str | None] = mapped_column(sa.Text)
     run_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class WorkerHeartbeat(Base):
+    """A `tracker worker` process: who it is, when it last beat and what it is doing, for the admin page.
+
+    Each worker writes its own row (name = host:pid:random); the scheduler leaves dispatching to the
+    workers while one that drains the outbox has beaten recently (see tracker.jobs.scheduler).
+    """
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(128))
+    pid: Mapped[int] = mapped_column(sa.Integer)
+    queues: Mapped[str] = mapped_column(sa.String(64))  # "imports,outbox"
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: "running", "stopping" (finishing or releasing its item after SIGTERM) or "stopped".
+    state: Mapped[str] = mapped_column(sa.String(16))
+    current_job_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    imports_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    notifications_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_dispatch_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CalendarException(Base):

@@ -73,6 +73,7 @@ from tracker.notify.base import (
     TransientSendError,
     open_session,
 )
+from tracker.notify.links import action_url
 from tracker.notify.render import (
     REMINDER_KINDS,
     MessageFacts,
@@ -518,6 +519,9 @@ class Dispatcher:
         if row.kind in REMINDER_KINDS and row.queued_due_on is not None and row.due_on is not None \
                 and row.queued_due_on != row.due_on:
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the due date has moved")
+        if row.kind == NotificationKind.ESCALATION and row.acknowledged_due_on is not None \
+                and row.acknowledged_due_on == row.due_on:
+            return _Outcome(DeliveryStatus.SKIPPED, ACKNOWLEDGED)
         if not row.recipient_active:
             return _Outcome(DeliveryStatus.SKIPPED, "not sent: the person's account is deactivated")
         if row.kind in ITEM_LOADERS and not items:
@@ -526,10 +530,13 @@ class Dispatcher:
         if sender is None:
             return self._dead(nid, f"the {row.channel} channel is not configured")
         today = self.calendar.local_today(now)
+        # The action links are stored as they are made; _send_batch commits them before any message leaves.
+        links = _LinkMaker(self.settings.base_url, nid) if row.channel in LINKED_CHANNELS \
+            and (row.kind in REMINDER_KINDS or row.kind == NotificationKind.DIGEST) else None
         try:
             context = message_context(row, today=today, base_url=self.settings.base_url, items=items,
                                       overdue_before=today - timedelta(days=self.settings.overdue_grace_days),
-                                      calendar=self.calendar)
+                                      calendar=self.calendar, action_link=links)
             rendered = renderer.render(row.kind, row.channel, row.recipient_locale, context)
             message = self._address(row, rendered, context)
         except RenderError as exc:
@@ -623,10 +630,14 @@ class Dispatcher:
         )
         replaced = self._skip([*waiting, n.c.rule_id.is_not(None), superseded],
                               "not sent: superseded by a later reminder")
-        if closed or stale or replaced:
-            log.info("skipped %d reminders of closed tasks, %d about a moved due date and %d superseded ones",
-                     closed, stale, replaced)
-        return closed + stale + replaced
+        # Someone acted from a reminder for this due date: the escalation ladder stops (tracker/operations/
+        # action_links.py); the sweep queues no more, and what was queued before is not sent.
+        acked = sa.select(o.c.id).where(o.c.id == n.c.occurrence_id, o.c.acknowledged_due_on == n.c.due_on).exists()
+        acknowledged = self._skip([*waiting, n.c.kind == NotificationKind.ESCALATION.value, acked], ACKNOWLEDGED)
+        if closed or stale or replaced or acknowledged:
+            log.info("skipped %d reminders of closed tasks, %d about a moved due date, %d superseded ones and %d "
+                     "acknowledged escalations", closed, stale, replaced, acknowledged)
+        return closed + stale + replaced + acknowledged
 
     def _skip(self, where: list[sa.ColumnElement[bool]], reason: str) -> int:
         n = Notification.__table__
@@ -771,6 +782,22 @@ class _Breaker:
     channel: str
     failures: int
     paused_until: datetime | None
+
+
+ACKNOWLEDGED = "not sent: acknowledged from a reminder"
+#: Channels whose reminders carry action links (in-app readers are signed in already).
+LINKED_CHANNELS = frozenset({Channel.EMAIL.value, Channel.ZALO.value})
+
+
+class _LinkMaker:
+    """Makes the action links of one message (one per occurrence it speaks of) and counts them."""
+
+    def __init__(self, base_url: str, notification_id: int) -> None:
+        self.base_url, self.notification_id, self.made = base_url, notification_id, 0
+
+    def __call__(self, occurrence_id: int, recipient_id: int) -> str:
+        self.made += 1
+        return action_url(occurrence_id, recipient_id, notification_id=self.notification_id, base=self.base_url)
 
 
 class Claim(list[int]):

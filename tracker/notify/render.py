@@ -8,8 +8,10 @@ variable is a `RenderError` naming the template and the variable, never half a m
 Variables every template gets: app_name, recipient_name, recipient_title, link, today (dd/mm/yyyy).
 Occurrence kinds add: task_title, plan_number, plan_title, plan_label, unit_name, report_to_name, due_on
 (dd/mm/yyyy), period_label, days_left (calendar days), working_days_left, days_late, is_overdue,
-is_due_today, escalation_level. A digest
-adds items (each with the occurrence variables and its own link), item_count, overdue_count. Event kinds
+is_due_today, escalation_level, and action_link: in an e-mail or Zalo reminder, escalation or digest item,
+a single-use link for this recipient that opens the task ready to act (tracker/notify/links.py; made only
+if the template prints it); elsewhere (in-app, previews) the same as link. A digest adds items (each with
+the occurrence variables and its own link and action_link), item_count, overdue_count. Event kinds
 add their payload: comment (report_*), approved and note (extension_decided), reset_url (password_reset).
 """
 
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import sqlalchemy as sa
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -241,7 +244,7 @@ class MessageRenderer:
                    for param, variable in pairs if variable not in values]
         if missing:
             raise RenderError(f"ZNS template {template_id}: no value for {', '.join(missing)}")
-        return {param: values[variable][:ZNS_VALUE_LIMIT] for param, variable in pairs}
+        return {param: str(values[variable])[:ZNS_VALUE_LIMIT] for param, variable in pairs}
 
 
 def _param_pairs(spec: Mapping[str, str] | Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -260,8 +263,8 @@ def _compile_or_raise(source: str, html: bool, name: str) -> jinja2.Template:
         raise RenderError(_describe(name, exc)) from exc
 
 
-def zns_values(context: Mapping[str, Any]) -> dict[str, str]:
-    """The values a ZNS template may ask for, as strings."""
+def zns_values(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a ZNS template may ask for, as strings (the action link stays lazy until asked for)."""
     items = context.get("items") or []
     values = {
         "officer_name": context.get("recipient_name"),
@@ -273,6 +276,7 @@ def zns_values(context: Mapping[str, Any]) -> dict[str, str]:
         "days_left": context.get("days_left"),
         "plan_number": context.get("plan_number"),
         "link": context.get("link"),
+        "action_link": context.get("action_link"),
         "today": context.get("today"),
         "item_count": context.get("item_count"),
     }
@@ -281,7 +285,7 @@ def zns_values(context: Mapping[str, Any]) -> dict[str, str]:
         values["task_title"] = values["task_title"] or f"{len(items)} nhiệm vụ"
         values["due_on"] = values["due_on"] or items[0]["due_on"]
         values["unit_name"] = values["unit_name"] or items[0]["unit_name"]
-    return {k: str(v) for k, v in values.items() if v is not None and v != ""}
+    return {k: v if isinstance(v, LazyLink) else str(v) for k, v in values.items() if v is not None and v != ""}
 
 
 # --- Facts --------------------------------------------------------------------------------------------
@@ -317,6 +321,8 @@ class MessageFacts:
     #: The due date the row was queued for; a reminder whose occurrence has since moved (an approved
     #: extension) speaks of a date that no longer holds.
     queued_due_on: date | None = None
+    #: The due date someone acknowledged the occurrence for (acted from a reminder): no escalation for it.
+    acknowledged_due_on: date | None = None
 
     @property
     def is_reminder(self) -> bool:
@@ -342,6 +348,7 @@ def _occurrence_columns() -> tuple[Any, ...]:
         Occurrence.due_on.label("due_on"),
         Occurrence.period_label.label("period_label"),
         is_open.label("is_open"),
+        Occurrence.acknowledged_due_on.label("acknowledged_due_on"),
     )
     return columns, lead, report_to, issuing
 
@@ -386,7 +393,7 @@ def load_facts(notification_ids: Iterable[int]) -> dict[int, MessageFacts]:
             plan_title=row.plan_title, unit_name=row.unit_name, report_to_name=row.report_to_name,
             due_on=row.due_on, period_label=row.period_label,
             is_open=bool(row.is_open) if row.occurrence_id is not None else True,
-            queued_due_on=row.queued_due_on,
+            queued_due_on=row.queued_due_on, acknowledged_due_on=row.acknowledged_due_on,
         )
     return facts
 
@@ -439,9 +446,32 @@ def _working_days_between(calendar: WorkCalendar | None, today: date, due: date)
     return sum(1 for k in range(1, (due - today).days + 1) if calendar.is_working_day(today + timedelta(days=k)))
 
 
+#: Makes an action link for (occurrence id, recipient id); see tracker/notify/links.py.
+ActionLinkMaker = Callable[[int, int], str]
+
+
+class LazyLink:
+    """An action link made only when a template prints it: a template (or an admin's override, or a ZNS
+    template) that never shows `action_link` stores no link."""
+
+    __slots__ = ("_make", "_url")
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make, self._url = make, None
+
+    def __str__(self) -> str:
+        if self._url is None:
+            self._url = self._make()
+        return self._url
+
+    def __html__(self) -> str:
+        return str(markupsafe.escape(str(self)))
+
+
 def _occurrence_context(facts: MessageFacts, today: date, overdue_before: date, base_url: str,
-                        calendar: WorkCalendar | None) -> dict[str, Any]:
+                        calendar: WorkCalendar | None, action_link: ActionLinkMaker | None = None) -> dict[str, Any]:
     due = facts.due_on
+    link = occurrence_link(base_url, facts.occurrence_id)
     plan_label = " ".join(p for p in (facts.plan_number, facts.plan_title) if p) or None
     if facts.plan_number and facts.plan_title:
         plan_label = f"{facts.plan_number}: {facts.plan_title}"
@@ -461,7 +491,9 @@ def _occurrence_context(facts: MessageFacts, today: date, overdue_before: date, 
         "is_overdue": bool(due and due < overdue_before),
         "is_due_today": due == today,
         "escalation_level": facts.escalation_level,
-        "link": occurrence_link(base_url, facts.occurrence_id),
+        "link": link,
+        "action_link": LazyLink(functools.partial(action_link, facts.occurrence_id, facts.recipient_id))
+        if action_link is not None and facts.occurrence_id is not None else link,
     }
 
 
@@ -473,8 +505,10 @@ def message_context(
     overdue_before: date | None = None,
     items: Sequence[MessageFacts] = (),
     calendar: WorkCalendar | None = None,
+    action_link: ActionLinkMaker | None = None,
 ) -> dict[str, Any]:
-    """The template variables of one row (see the module docstring)."""
+    """The template variables of one row (see the module docstring); `action_link`, when given, makes the
+    action links (the dispatcher passes one for e-mail and Zalo reminders, escalations and digests)."""
     locale = facts.recipient_locale if facts.recipient_locale in LOCALES else DEFAULT_LOCALE
     overdue_before = overdue_before or today
     context: dict[str, Any] = {
@@ -485,10 +519,11 @@ def message_context(
         "link": occurrence_link(base_url, None),
     }
     if facts.occurrence_id is not None and facts.due_on is not None:
-        context.update(_occurrence_context(facts, today, overdue_before, base_url, calendar))
+        context.update(_occurrence_context(facts, today, overdue_before, base_url, calendar, action_link))
     if facts.kind == NotificationKind.DIGEST:
         context["link"] = f"{base_url.rstrip('/')}/tasks"  # the person's task list
-        listed = [_occurrence_context(item, today, overdue_before, base_url, calendar) for item in items]
+        listed = [_occurrence_context(item, today, overdue_before, base_url, calendar, action_link)
+                  for item in items]
         context.update(items=listed, item_count=len(listed), overdue_count=sum(1 for i in listed if i["is_overdue"]))
     for key, value in (facts.payload or {}).items():
         # Payload variables never shadow the facts read fresh from the database.

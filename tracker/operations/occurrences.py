@@ -72,19 +72,63 @@ def submit_report(
     attachments: Iterable[UploadedFile] = (),
     now: datetime | None = None,
 ) -> Report:
-    """Submit the occurrence's report, which also marks it done (on time or late, by the due date)."""
+    """Submit the occurrence's report, which also marks it done (on time or late, by the due date).
+
+    A report must say something: text, at least one figure or a file. Marking a task done with nothing to
+    report is the separate, explicit `mark_done`.
+    """
+    _require_open(actor, occurrence)
+    body = _checked_text(body)
+    files = [_check_file(f) for f in attachments]
+    parsed_values = _parse_values(values or {}, plan_id=occurrence.task.plan_id)
+    if not body and not files and not parsed_values:
+        raise ValidationFailed(EMPTY_REPORT, field="body")
+    return _complete(actor, occurrence, body=body, files=files, values=parsed_values, now=now)
+
+
+#: Why an empty report is refused, naming the three ways to fill it (and the other action).
+EMPTY_REPORT = _l("The report is empty: write what was done, give at least one figure or attach a file. "
+                  "To mark the task done with nothing to report, use \"Mark done without a report\".")
+
+
+def mark_done(actor: Person | None, occurrence: Occurrence, note: str = "", now: datetime | None = None) -> Report:
+    """Mark an occurrence done without a report: the separate, explicit action (a short note at most).
+
+    It completes the occurrence like a report does (the report-to unit can still return it), and its audit
+    event says it came with no report.
+    """
+    _require_open(actor, occurrence)
+    return _complete(actor, occurrence, body=_checked_text(note), files=[], values=[], now=now,
+                     without_report=True)
+
+
+def _require_open(actor: Person | None, occurrence: Occurrence) -> None:
     require(actor, Permission.ACT, occurrence.lead_unit)
     _require_actionable(occurrence)
     if occurrence.completed_at is not None:
         raise occurrence_conflict(occurrence)
+
+
+def _checked_text(body: str) -> str:
     body = (body or "").strip()
     if len(body) > MAX_TEXT:
         raise ValidationFailed(_l("The text is too long (at most %(n)s characters)."), field="body", n=MAX_TEXT)
-    files = [_check_file(f) for f in attachments]
-    parsed_values = _parse_values(values or {}, plan_id=occurrence.task.plan_id)
+    return body
+
+
+def _complete(
+    actor: Person | None,
+    occurrence: Occurrence,
+    *,
+    body: str,
+    files: list[UploadedFile],
+    values: list[tuple[Indicator, Decimal]],
+    now: datetime | None,
+    without_report: bool = False,
+) -> Report:
+    """Complete the occurrence with its report row (checked input only)."""
     if actor is None:
         raise PermissionDenied(_l("A report needs a person who submits it."))
-
     now = now or utcnow()
     submitted_on = local_date(now)
     before = audit.snapshot(occurrence, _OCC_FIELDS)
@@ -103,13 +147,16 @@ def submit_report(
             sha256=hashlib.sha256(f.content).hexdigest(), content=f.content,
         ))
     year = (occurrence.period_end_on or occurrence.due_on).year
-    for indicator, value in parsed_values:
+    for indicator, value in values:
         report.values.append(IndicatorValue(
             indicator_id=indicator.id, unit_id=occurrence.lead_unit_id, year=year, value=value, reported_at=now,
         ))
     db.session.flush()
+    after = {**audit.snapshot(occurrence, _OCC_FIELDS), "report_id": report.id, "late": report.is_late}
+    if without_report:
+        after["without_report"] = True
     audit.record("occurrence.complete", occurrence, actor, unit_id=occurrence.lead_unit_id, before=before,
-                 after={**audit.snapshot(occurrence, _OCC_FIELDS), "report_id": report.id, "late": report.is_late})
+                 after=after)
     return report
 
 
@@ -128,11 +175,6 @@ def _local_time(value: datetime) -> str:
     return value.astimezone(local_zone()).strftime("%H:%M %d/%m/%Y")
 
 
-def mark_done(actor: Person | None, occurrence: Occurrence, note: str = "", now: datetime | None = None) -> Report:
-    """Mark an occurrence done with a short note (a report with no figures or files)."""
-    return submit_report(actor, occurrence, body=note, now=now)
-
-
 def _check_file(f: UploadedFile) -> UploadedFile:
     allowed = {e.lower() for e in _config("ATTACHMENT_EXTENSIONS", [])}  # type: ignore[attr-defined]
     limit = int(_config("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))  # type: ignore[arg-type]
@@ -140,9 +182,42 @@ def _check_file(f: UploadedFile) -> UploadedFile:
     return UploadedFile(checked.filename, checked.content_type, checked.content)
 
 
+class InvalidFigures(ValidationFailed):
+    """Figures that are not numbers: every one of them, by indicator (the web shows each beside its input)."""
+
+    def __init__(self, by_indicator: Mapping[int, str]) -> None:
+        super().__init__(_l("Some figures are not numbers."), field="values")
+        self.by_indicator = dict(by_indicator)
+
+    def render(self) -> str:
+        return " ".join(self.by_indicator.values())
+
+    def as_errors(self) -> dict[str, list[str]]:
+        return {"values": list(self.by_indicator.values())}
+
+
+def parse_figure(raw: object) -> Decimal | None:
+    """A reported figure as a number ("2,03" with the Vietnamese decimal comma, "1 250"), or None if it is
+    not one (or too large to store)."""
+    text = str(raw).strip().replace(" ", "").replace("\u00a0", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # Vietnamese decimal comma: "2,03"
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and abs(value) < MAX_VALUE else None
+
+
+def not_a_number(raw: object) -> str:
+    """The message for a figure that is not a number."""
+    return str(_l("%(value)s is not a number.")) % {"value": raw}
+
+
 def _parse_values(values: Mapping[int, object], *, plan_id: int) -> list[tuple[Indicator, Decimal]]:
     """The figures of a report, each for an indicator of the occurrence's own plan (scope check: an indicator
-    of another plan, which the officer may not even read, is unknown here)."""
+    of another plan, which the officer may not even read, is unknown here). Every figure that is not a number
+    is named, not only the first."""
     if not values:
         return []
     try:
@@ -151,22 +226,19 @@ def _parse_values(values: Mapping[int, object], *, plan_id: int) -> list[tuple[I
         raise ValidationFailed(_l("Unknown indicator %(id)s."), field="values", id=next(iter(values)))
     indicators = {i.id: i for i in db.session.scalars(
         sa.select(Indicator).where(Indicator.id.in_(ids), Indicator.plan_id == plan_id))}
-    parsed = []
+    parsed, errors = [], {}
     for indicator_id, raw in values.items():
         indicator = indicators.get(int(indicator_id))
         if indicator is None:
             raise ValidationFailed(_l("Indicator %(id)s is not one of this plan's indicators."), field="values",
                                    id=indicator_id)
-        text = str(raw).strip().replace(" ", "")
-        if text.count(",") == 1 and "." not in text:
-            text = text.replace(",", ".")  # Vietnamese decimal comma: "2,03"
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValidationFailed(_l("%(value)s is not a number."), field="values", value=raw)
-        if not value.is_finite() or abs(value) >= MAX_VALUE:
-            raise ValidationFailed(_l("%(value)s is not a number."), field="values", value=raw)
-        parsed.append((indicator, value))
+        value = parse_figure(raw)
+        if value is None:
+            errors[indicator.id] = not_a_number(raw)
+        else:
+            parsed.append((indicator, value))
+    if errors:
+        raise InvalidFigures(errors)
     return parsed
 
 
@@ -192,7 +264,9 @@ def review_report(actor: Person | None, report: Report, *, accept: bool, comment
                  reviewed_by_id=actor.id if actor else None, reviewed_at=utcnow(), review_comment=comment or None):
         raise _review_conflict(report)
     if not accept:
-        claim(occurrence, None, completed_at=None, completed_on=None, completed_by_id=None)
+        # Open again: an acknowledgement from before no longer holds back the escalation ladder.
+        claim(occurrence, None, completed_at=None, completed_on=None, completed_by_id=None,
+              acknowledged_at=None, acknowledged_by_id=None, acknowledged_due_on=None)
     audit.record("report.accept" if accept else "report.return", report, actor, unit_id=occurrence.lead_unit_id,
                  before=before, after={"review_status": report.review_status.value, "comment": comment,
                                        **audit.snapshot(occurrence, _OCC_FIELDS)})

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import ApiToken, OrgUnit, Person, Role, RoleAssignment, SignInSession
+from tracker.notify.links import revoke_links
 from tracker.operations import audit
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, NotFound, ValidationFailed
@@ -30,6 +31,50 @@ def _hash_method() -> str:
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
 
 
+def clean_username(raw: object) -> str:
+    """A username as stored (lowercase, trimmed), or ValidationFailed."""
+    username = str(raw or "").strip().lower()
+    if not _USERNAME.match(username):
+        raise ValidationFailed(
+            _l("A username has 2-64 lowercase letters, digits, '.', '_' or '-'."), field="username"
+        )
+    return username
+
+
+def clean_full_name(raw: object) -> str:
+    """A full name with its spaces collapsed, or ValidationFailed when empty."""
+    full_name = " ".join(str(raw or "").split())
+    if not full_name:
+        raise ValidationFailed(_l("Enter the person's full name."), field="full_name")
+    return full_name
+
+
+def clean_email(raw: object) -> str | None:
+    """An e-mail address (None when blank), or ValidationFailed."""
+    email = str(raw or "").strip() or None
+    if email and (len(email) > 255 or not _EMAIL.match(email)):
+        raise ValidationFailed(_l("That is not a valid e-mail address."), field="email")
+    return email
+
+
+def clean_zalo_phone(raw: object) -> str | None:
+    """A Vietnamese mobile number in its national form (0xxxxxxxxx, None when blank), or ValidationFailed.
+
+    Stored national so people read it as they typed it; the Zalo channel turns it into 84xxxxxxxxx.
+    """
+    from tracker.notify.base import PermanentSendError
+    from tracker.notify.zalo import normalize_phone
+
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    try:
+        return "0" + normalize_phone(text)[2:]
+    except PermanentSendError:
+        raise ValidationFailed(_l("%(phone)s is not a Vietnamese mobile number (for Zalo)."), field="phone",
+                               phone=text) from None
+
+
 def create_person(
     actor: Person | None,
     *,
@@ -42,19 +87,11 @@ def create_person(
     locale: str = "vi",
 ) -> Person:
     """Create a person account (roles are assigned separately)."""
-    username = (username or "").strip().lower()
-    if not _USERNAME.match(username):
-        raise ValidationFailed(
-            _l("A username has 2-64 lowercase letters, digits, '.', '_' or '-'."), field="username"
-        )
+    username = clean_username(username)
     if db.session.scalar(sa.select(Person.id).where(Person.username == username)) is not None:
         raise Conflict(_l("The username %(username)s is taken."), field="username", username=username)
-    full_name = " ".join((full_name or "").split())
-    if not full_name:
-        raise ValidationFailed(_l("Enter the person's full name."), field="full_name")
-    email = (email or "").strip() or None
-    if email and not _EMAIL.match(email):
-        raise ValidationFailed(_l("That is not a valid e-mail address."), field="email")
+    full_name = clean_full_name(full_name)
+    email = clean_email(email)
     person = Person(username=username, full_name=full_name, email=email, phone=(phone or "").strip() or None,
                     title=title, locale=locale)
     if password is not None:
@@ -63,6 +100,30 @@ def create_person(
     db.session.flush()
     audit.record("person.create", person, actor, after={"username": username, "full_name": full_name})
     return person
+
+
+#: Fields of a person an admin (or an import) may change with `update_person`.
+UPDATABLE_FIELDS = ("full_name", "title", "email", "phone", "prefers_digest")
+
+
+def update_person(actor: Person | None, person: Person, changes: dict[str, object], *,
+                  audit_extra: dict[str, object] | None = None) -> dict[str, object]:
+    """Change a person's contact fields (already cleaned); audit what changed; return the old values.
+
+    The caller has checked `actor` administers the person's units (one check for a whole import); this
+    checks again for single calls, which costs nothing when the roles are loaded.
+    """
+    require_person_in_scope(actor, person)
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    before = {k: getattr(person, k) for k, v in changes.items() if getattr(person, k) != v}
+    for key in before:
+        setattr(person, key, changes[key])
+    if before or audit_extra:
+        audit.record("person.update", person, actor, before=before,
+                     after={**{k: changes[k] for k in before}, **(audit_extra or {})})
+    return before
 
 
 def _set_password(person: Person, password: str) -> None:
@@ -80,7 +141,9 @@ def set_password(actor: Person | None, person: Person, password: str) -> None:
             require(actor, Permission.ADMIN, assignment.unit)
     _set_password(person, password)
     ended = end_all_sessions(person)
-    audit.record("person.set_password", person, actor, after={"sessions_ended": ended})
+    # A new password is often a response to a leak: the reminders' action links sent so far go too.
+    links = revoke_links(recipient_id=person.id)
+    audit.record("person.set_password", person, actor, after={"sessions_ended": ended, "links_revoked": links})
 
 
 def end_all_sessions(person: Person) -> int:

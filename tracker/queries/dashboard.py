@@ -188,6 +188,81 @@ def status_counts(person: Person, clock: StatusClock, *, unit: OrgUnit | None = 
 
 
 @dataclass
+class UnitSummary:
+    unit_id: int
+    unit_name: str
+    unit_path: str
+    overdue: int
+    due_soon: int
+    not_due: int
+    done: int
+
+    @property
+    def open(self) -> int:
+        return self.overdue + self.due_soon + self.not_due
+
+
+def summary_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | None = None,
+                    year: int | None = None) -> list[UnitSummary]:
+    """Per lead unit: overdue, due soon, not yet due and done (one GROUP BY), the most overdue first.
+
+    The chair's first screen on a phone; cancelled occurrences count nowhere.
+    """
+    visible, occ = _visible_occurrences(person, unit=unit)
+
+    def count_when(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    def count_of(*statuses: OccurrenceStatus) -> sa.ColumnElement[int]:
+        return count_when(occ.status_in(clock, [s.value for s in statuses]))
+
+    overdue = count_of(OccurrenceStatus.OVERDUE).label("overdue")
+    due_soon = count_of(OccurrenceStatus.DUE_SOON).label("due_soon")
+    query = (
+        visible.add_columns(OrgUnit.id, OrgUnit.name, OrgUnit.path, overdue, due_soon,
+                            count_of(OccurrenceStatus.NOT_DUE).label("not_due"),
+                            count_of(OccurrenceStatus.DONE_ON_TIME, OccurrenceStatus.DONE_LATE).label("done"))
+        .where(_year_clause(year, occ), occ.cancelled_at.is_(None))
+        .group_by(OrgUnit.id, OrgUnit.name, OrgUnit.path)
+        .order_by(overdue.desc(), due_soon.desc(), OrgUnit.path)
+        .limit(MAX_ROWS)
+    )
+    return [UnitSummary(r.id, r.name, r.path, int(r.overdue), int(r.due_soon), int(r.not_due), int(r.done))
+            for r in db.session.execute(query)]
+
+
+# The status filters of a unit's list on the overview, each a set of derived statuses.
+UNIT_LIST_FILTERS = {
+    "open": (OccurrenceStatus.OVERDUE, OccurrenceStatus.DUE_SOON, OccurrenceStatus.NOT_DUE),
+    "overdue": (OccurrenceStatus.OVERDUE,),
+    "due_soon": (OccurrenceStatus.DUE_SOON,),
+    "not_due": (OccurrenceStatus.NOT_DUE,),
+    "done": (OccurrenceStatus.DONE_ON_TIME, OccurrenceStatus.DONE_LATE),
+}
+
+
+def unit_tasks(person: Person, clock: StatusClock, unit: OrgUnit, *, show: str = "open",
+               year: int | None = None) -> list[TaskRow]:
+    """The occurrences led by `unit` or its subtree in one of UNIT_LIST_FILTERS, most urgent (or latest done)
+    first: where a unit's line in the chair's summary leads."""
+    visible, occ = _visible_occurrences(person, unit=unit, with_task=True)
+    last_review = (sa.select(Report.review_status).where(Report.occurrence_id == occ.id)
+                   .order_by(Report.submitted_at.desc(), Report.id.desc()).limit(1).scalar_subquery())
+    order = ((occ.completed_on.desc(), occ.id.desc()) if show == "done" else (occ.due_on, occ.id))
+    query = (
+        visible.add_columns(
+            occ.id, Task.title, OrgUnit.name.label("unit_name"), Plan.id.label("plan_id"), Plan.number,
+            PlanSection.code.label("section_code"), occ.period_label, occ.due_on, occ.completed_on,
+            occ.status_expression(clock).label("status"), last_review.label("last_review"))
+        .outerjoin(PlanSection, PlanSection.id == Task.section_id)
+        .where(occ.status_in(clock, [s.value for s in UNIT_LIST_FILTERS[show]]), _year_clause(year, occ))
+        .order_by(*order)
+        .limit(MAX_ROWS)
+    )
+    return _task_rows(query, clock)
+
+
+@dataclass
 class Reminder:
     recipient: str
     channel: str
@@ -725,7 +800,10 @@ def history_of(occurrence_id: int, limit: int = 200) -> list[AuditEvent]:
     extensions = sa.select(ExtensionRequest.id).where(ExtensionRequest.occurrence_id == occurrence_id)
     return list(db.session.scalars(
         sa.select(AuditEvent)
-        .options(sa.orm.joinedload(AuditEvent.actor).noload(Person.roles))
+        # lazyload, not noload: noload would also empty the roles of an actor already in the session whose
+        # roles were expired (the signed-in person, after a refused form rolled back): the page would then
+        # render as if they had no roles.
+        .options(sa.orm.joinedload(AuditEvent.actor).lazyload(Person.roles))
         .where(sa.or_(
             sa.and_(AuditEvent.object_type == "occurrences", AuditEvent.object_id == occurrence_id),
             sa.and_(AuditEvent.object_type == "reports", AuditEvent.object_id.in_(reports)),

@@ -14,7 +14,9 @@ from tracker.queries import listing, scope
 from tracker.schemas.occurrences import ExtensionDecisionSchema, ExtensionRequestQuerySchema, ExtensionRequestSchema
 
 blp = ApiBlueprint("api_extension_requests", __name__, url_prefix="/api/v1/extension-requests",
-                   description="Requests for more time and the chair's decision.")
+                   section="Xin gia hạn (Extension requests)",
+                   description="Đề nghị gia hạn và quyết định của chủ tịch. — "
+                               "Requests for more time and the chair's decision.")
 
 
 @blp.route("", methods=["GET"])

@@ -21,7 +21,9 @@ from tracker.schemas.indicators import (
 )
 
 blp = ApiBlueprint("api_indicators", __name__, url_prefix="/api/v1/indicators",
-                   description="Indicators of plans and their yearly targets.")
+                   section="Chỉ tiêu (Indicators)",
+                   description="Chỉ tiêu của kế hoạch và mục tiêu hằng năm theo đơn vị. — "
+                               "Indicators of plans and their yearly targets.")
 
 
 def visible_indicator(indicator_id: int) -> Indicator:

@@ -26,7 +26,10 @@ from tracker.schemas.occurrences import (
 from tracker.schemas.reports import ReportCreateSchema, ReportSchema
 
 blp = ApiBlueprint("api_occurrences", __name__, url_prefix="/api/v1/occurrences",
-                   description="A task's due dates (one per deadline or recurrence period) and what units do.")
+                   section="Kỳ hạn nhiệm vụ (Occurrences)",
+                   description="Các kỳ hạn của một nhiệm vụ (mỗi thời hạn hoặc mỗi kỳ báo cáo) "
+                               "và việc các đơn vị thực hiện. — "
+                               "A task's due dates (one per deadline or recurrence period) and what units do.")
 
 NOT_FOUND = _l("No task occurrence with id %(id)s.")
 
@@ -81,7 +84,11 @@ def get_occurrence(occurrence_id: int) -> Any:
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def mark_done(args: dict[str, Any], occurrence_id: int) -> Any:
-    """Mark the occurrence done with a short note (officers and heads of the lead unit)."""
+    """Mark the occurrence done without a report, with a short note at most (officers and heads of the lead
+    unit).
+
+    The separate, explicit action for a task with nothing to report: a report itself must say something.
+    """
     item = visible_occurrence(occurrence_id)
     ops.mark_done(actor(), item.occurrence, note=args["note"])
     return _reload(occurrence_id)
@@ -103,6 +110,9 @@ def mark_done(args: dict[str, Any], occurrence_id: int) -> Any:
 @blp.alt_response(409, response="CONFLICT")
 def submit_report(args: dict[str, Any], occurrence_id: int) -> Any:
     """Submit the occurrence's report (which also marks it done, on time or late).
+
+    A report must say something: a `body`, at least one figure in `values`, or an attachment; an empty one is
+    refused (422, `{"errors": {"body": [...]}}`). To mark done with nothing to report, POST `.../done`.
 
     JSON, or multipart/form-data to attach files (`attachments`, repeatable; `values` as JSON text).
     """

@@ -31,7 +31,9 @@ from tracker.schemas.periodic_reports import (
 )
 
 blp = ApiBlueprint("api_periodic_reports", __name__, url_prefix="/api/v1",
-                   description="The periodic report owed upward, drafted from what was tracked.")
+                   section="Báo cáo định kỳ (Periodic reports)",
+                   description="Báo cáo định kỳ gửi cấp trên, dự thảo từ những gì đã theo dõi. — "
+                               "The periodic report owed upward, drafted from what was tracked.")
 
 UNIT_NOT_FOUND = _l("No unit with id %(id)s.")
 FILES = ("The answer is a file with format=docx (" + DOCX_MIMETYPE + ") or format=xlsx (" + XLSX_MIMETYPE + "); "

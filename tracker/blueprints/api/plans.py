@@ -15,7 +15,8 @@ from tracker.queries import listing
 from tracker.schemas.base import PageQuerySchema
 from tracker.schemas.plans import PlanCreateSchema, PlanQuerySchema, PlanSchema, TaskCreateSchema, TaskSchema
 
-blp = ApiBlueprint("api_plans", __name__, url_prefix="/api/v1/plans", description="Plans and their tasks.")
+blp = ApiBlueprint("api_plans", __name__, url_prefix="/api/v1/plans", section="Kế hoạch (Plans)",
+                   description="Kế hoạch và các nhiệm vụ của kế hoạch. — Plans and their tasks.")
 
 NOT_FOUND = _l("No plan with id %(id)s.")
 

@@ -19,7 +19,9 @@ from tracker.schemas.base import MAX_BIG_ID
 from tracker.schemas.reports import ReportQuerySchema, ReportSchema, ReturnSchema, ReviewSchema
 
 blp = ApiBlueprint("api_reports", __name__, url_prefix="/api/v1/reports",
-                   description="Reports units submit, and their review by the unit they report to.")
+                   section="Báo cáo (Reports)",
+                   description="Báo cáo các đơn vị gửi và việc đơn vị nhận báo cáo xem xét. — "
+                               "Reports units submit, and their review by the unit they report to.")
 
 
 def visible_report(report_id: int) -> Report:

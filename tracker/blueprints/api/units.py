@@ -16,7 +16,8 @@ from tracker.operations.errors import Conflict, PermissionDenied, ValidationFail
 from tracker.queries import listing
 from tracker.schemas.units import OrgUnitCreateSchema, OrgUnitQuerySchema, OrgUnitSchema
 
-blp = ApiBlueprint("api_units", __name__, url_prefix="/api/v1/units", description="The organisation tree.")
+blp = ApiBlueprint("api_units", __name__, url_prefix="/api/v1/units", section="Đơn vị (Units)",
+                   description="Cây tổ chức: các cấp hành chính và đơn vị trực thuộc. — The organisation tree.")
 
 NOT_FOUND = _l("No unit with id %(id)s.")
 

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from tracker.importer import errors
-from tracker.importer.budget import Deadline
+from tracker.importer.budget import Deadline, progress
 from tracker.importer.readers.base import Block
 from tracker.importer.textnorm import clean_line, nfc
 
@@ -60,6 +60,7 @@ def ocr_pages(pdf: Any, deadline: Deadline, max_pages: int) -> list[list[Block]]
         raise errors.scan_too_long(pages, max_pages)
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     out: list[list[Block]] = []
+    progress("ocr", 0, pages)
     for index in range(pages):
         deadline.check()
         image = pdf[index].render(scale=DPI / 72, grayscale=True).to_pil()
@@ -77,4 +78,5 @@ def ocr_pages(pdf: Any, deadline: Deadline, max_pages: int) -> list[list[Block]]
             raise errors.corrupt("pdf", "OCR: " + result.stderr.decode("utf-8", "replace")[:200])
         text = nfc(result.stdout.decode("utf-8", "replace"))
         out.append([Block(line) for line in (clean_line(raw) for raw in text.splitlines()) if line])
+        progress("ocr", index + 1, pages)
     return out

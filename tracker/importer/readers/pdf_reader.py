@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from tracker.importer import errors
-from tracker.importer.budget import Deadline
+from tracker.importer.budget import Deadline, progress
 from tracker.importer.readers.base import Block, Document, Limits
 from tracker.importer.textnorm import clean_line, collapse, nfc
 
@@ -56,6 +56,7 @@ def read_pdf(data: bytes, limits: Limits, deadline: Deadline | None = None) -> D
             if not page_blocks:
                 page_blocks = [Block(line) for line in (clean_line(raw) for raw in text.splitlines()) if line]
             pages_blocks.append(page_blocks)
+            progress("reading", index + 1, pages)
         if plumber is not None:
             plumber.close()
         if _too_little_text(letters, unreadable, pages):

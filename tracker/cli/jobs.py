@@ -1,23 +1,25 @@
-"""`tracker sweep`, `tracker dispatch`, `tracker digest` and `tracker scheduler`: thin wrappers over the jobs."""
+"""`tracker sweep`, `dispatch`, `digest`, `scheduler` and `worker`: thin wrappers over the jobs."""
 
 from __future__ import annotations
 
 import json
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from tracker.clock import parse_instant, utcnow
-from tracker.jobs.runner import JobOutcome, run_job
-from tracker.workcalendar import LOCAL_TZ
+if TYPE_CHECKING:
+    from tracker.jobs.runner import JobOutcome
 
 NOW_HELP = "Run as of this instant, e.g. 2024-09-18T08:00:00+07:00 (no offset: local time). Default: now."
 
 
 def _now(text: str | None) -> datetime:
+    from tracker.clock import parse_instant, utcnow
+
     if not text:
         return utcnow()
     try:
@@ -27,6 +29,8 @@ def _now(text: str | None) -> datetime:
 
 
 def _emit(outcome: JobOutcome) -> None:
+    from tracker.workcalendar import LOCAL_TZ
+
     if not outcome.ok:
         click.echo(json.dumps({"job": outcome.name, "error": outcome.error}, ensure_ascii=False), err=True)
         sys.exit(1)
@@ -41,6 +45,7 @@ def _emit(outcome: JobOutcome) -> None:
 @with_appcontext
 def sweep_command(now_text: str | None, dry_run: bool) -> None:
     """Queue every reminder and escalation due now; print one JSON object."""
+    from tracker.jobs.runner import run_job
     from tracker.jobs.sweep import run_sweep
 
     now = _now(now_text)
@@ -53,6 +58,8 @@ def sweep_command(now_text: str | None, dry_run: bool) -> None:
 @with_appcontext
 def dispatch_command(now_text: str | None) -> None:
     """Send the outbox rows due now; print {"sent": N, "failed": N, "dead": N, ...}."""
+    from tracker.jobs.runner import run_job
+
     _emit(run_job("dispatch", now=_now(now_text)))
 
 
@@ -61,6 +68,8 @@ def dispatch_command(now_text: str | None) -> None:
 @with_appcontext
 def digest_command(now_text: str | None) -> None:
     """Gather held reminders into one daily digest per person and channel."""
+    from tracker.jobs.runner import run_job
+
     _emit(run_job("digest", now=_now(now_text)))
 
 
@@ -75,7 +84,25 @@ def scheduler_command() -> None:
     run_scheduler(app)
 
 
-def register(app: Flask) -> None:
-    """Attach the job commands to the app's CLI."""
-    for command in (sweep_command, dispatch_command, digest_command, scheduler_command):
-        app.cli.add_command(command)
+@click.command("worker")
+@click.option("--queues", default="imports,outbox", show_default=True,
+              help="Comma-separated queues to drain: imports (uploaded plan documents), outbox (notifications).")
+@click.option("--once", is_flag=True, help="Drain the queues until they are empty, then exit.")
+@with_appcontext
+def worker_command(queues: str, once: bool) -> None:
+    """Drain the import-job queue and the outbox until SIGTERM/SIGINT (run as many as you like)."""
+    from tracker.jobs.worker import Worker, parse_queues
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        worker = Worker(app, queues=parse_queues(queues))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--queues") from error
+    if once:
+        click.echo(json.dumps({"worker": worker.name, "steps": worker.drain()}), err=True)
+        return
+    click.echo(f"tracker worker {worker.name}: draining {', '.join(worker.queues)} (Ctrl+C to stop)", err=True)
+    worker.run()
+
+
+COMMANDS = (sweep_command, dispatch_command, digest_command, scheduler_command, worker_command)

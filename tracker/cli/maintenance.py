@@ -1,4 +1,5 @@
-"""Operators' commands: `tracker audit verify|heads|link`, `tracker backup PATH`, `tracker restore PATH`."""
+"""Operators' commands: `tracker audit verify|heads|link`, `tracker backup PATH`, `tracker restore PATH`,
+`tracker synth` (a synthetic country for benchmarks and load tests)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from tracker.extensions import db
+from tracker.cli.common import committed
 
 log = logging.getLogger("tracker.audit")
 
@@ -23,6 +24,7 @@ def audit_group() -> None:
 
 
 def _report_verify() -> bool:
+    from tracker.extensions import db
     from tracker.operations.audit_chain import verify
 
     result = verify(db.session())
@@ -54,6 +56,7 @@ def audit_verify() -> None:
 def audit_heads(as_json: bool) -> None:
     """Print each chain's length and last hash: the anchor to keep outside the database (log, e-mail, paper)."""
     from tracker.clock import utcnow
+    from tracker.extensions import db
     from tracker.operations.audit_chain import heads
 
     rows = [{"chain": h.chain, "seq": h.seq, "last_event_id": h.last_event_id, "last_hash": h.last_hash}
@@ -73,6 +76,7 @@ def audit_heads(as_json: bool) -> None:
 @with_appcontext
 def audit_link() -> None:
     """Link events written before the chains existed (once, after upgrading)."""
+    from tracker.extensions import db
     from tracker.operations.audit_chain import link_unlinked
 
     n = link_unlinked(db.session())
@@ -101,6 +105,7 @@ def backup_command(path: str) -> None:
 def restore_command(path: str) -> None:
     """Restore the backup PATH into this (empty) database, then verify the audit trail."""
     from tracker.backup import BackupError, restore, rows_in
+    from tracker.extensions import db
 
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the target open (SQLite) or see old catalogs
@@ -115,4 +120,28 @@ def restore_command(path: str) -> None:
     sys.exit(0 if _report_verify() else 1)
 
 
-COMMANDS = (audit_group, backup_command, restore_command)
+@click.command("synth")
+@click.option("--provinces", type=click.IntRange(min=1), default=None,
+              help="The first N provinces by official code (default: all 34).")
+@click.option("--communes", type=click.IntRange(min=1), default=None,
+              help="Only the first N of their communes get a plan and people (default: all).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Varies which items are done, late, reported.")
+@click.option("--year", type=click.IntRange(min=2000, max=2100), default=2025, show_default=True)
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The history's today (default: YEAR-11-20).")
+@with_appcontext
+@committed
+def synth_command(provinces: int | None, communes: int | None, seed: int, year: int, as_of: object) -> None:
+    """Fill the configured database (which must hold no plan) with a deterministic synthetic country."""
+    import time
+
+    from tracker.synth import SynthSpec, describe, synthesize
+
+    spec = SynthSpec(provinces=provinces, communes=communes, seed=seed, year=year,
+                     as_of=as_of.date() if as_of is not None else None)  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    click.echo(describe(synthesize(spec)))
+    click.echo(f"loaded in {time.perf_counter() - start:.1f} s; committing")
+
+
+COMMANDS = (audit_group, backup_command, restore_command, synth_command)

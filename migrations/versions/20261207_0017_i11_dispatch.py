@@ -1,7 +1,7 @@
 """i11-dispatch: per-channel circuit breaker state (channel_states)
 
-Revision ID: 0015_i11_dispatch
-Revises: 0014_hardening
+Revision ID: 0017_i11_dispatch
+Revises: 0016_i11_worker
 Create Date: 2026-12-07 02:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_i11_dispatch'
-down_revision = '0014_hardening'
+revision = '0017_i11_dispatch'
+down_revision = '0016_i11_worker'
 branch_labels = None
 depends_on = None
 

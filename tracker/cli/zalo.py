@@ -15,18 +15,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from tracker.notify.zalo_auth import (
-    ZaloAuthError,
-    ZaloAuthorizer,
-    parse_callback,
-    status,
-    store_tokens,
-)
+if TYPE_CHECKING:
+    from tracker.notify.zalo_auth import ZaloAuthError
 
 zalo_group = AppGroup("zalo", help="Kết nối Zalo Official Account / Connect the Zalo Official Account.")
 
@@ -71,6 +67,8 @@ def _engine():  # type: ignore[no-untyped-def]
 )
 def authorize_command(redirect_uri: str) -> None:
     """Start an OA authorization: print the URL an OA admin opens to grant the app access."""
+    from tracker.notify.zalo_auth import ZaloAuthError, ZaloAuthorizer
+
     try:
         request = ZaloAuthorizer.from_app().start(redirect_uri)
     except ZaloAuthError as error:
@@ -94,6 +92,8 @@ def authorize_command(redirect_uri: str) -> None:
 @click.option("--state", default=None, help="The state Zalo sent back (read from CODE when it is the whole address).")
 def exchange_command(code: str, state: str | None) -> None:
     """Exchange CODE (or the whole address Zalo redirected to) for tokens and store them."""
+    from tracker.notify.zalo_auth import ZaloAuthError, ZaloAuthorizer, parse_callback
+
     params = parse_callback(code)
     try:
         tokens = ZaloAuthorizer.from_app().exchange(params.code, state if state is not None else params.state)
@@ -112,6 +112,8 @@ def status_command(as_json: bool) -> None:
 
     Exits with status 3 when Zalo is not connected, for monitoring scripts.
     """
+    from tracker.notify.zalo_auth import status
+
     summary = status(_engine(), current_app.config)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
@@ -148,6 +150,8 @@ def set_tokens_command(access_token_file: str | None, refresh_token_file: str | 
     Tokens are read from files or standard input, never from the command line. From standard input the
     access token comes first, one per line.
     """
+    from tracker.notify.zalo_auth import ZaloAuthError, store_tokens
+
     access = _read_token(access_token_file, "Access token")
     refresh = _read_token(refresh_token_file, "Refresh token")
     try:
@@ -161,3 +165,6 @@ def set_tokens_command(access_token_file: str | None, refresh_token_file: str | 
     )
     if access_token_file not in (None, "-") or refresh_token_file not in (None, "-"):
         click.echo("Hãy xóa các tệp chứa mã / Now delete the token files.", err=True)
+
+
+COMMANDS = (zalo_group,)

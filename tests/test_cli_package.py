@@ -1,0 +1,48 @@
+"""`tracker --help` lists every command without building the app or importing the database layer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Runs `tracker --help` in a fresh interpreter, then reports what got imported.
+PROBE = """
+import json, sys
+from click.testing import CliRunner
+from tracker.cli import main
+result = CliRunner().invoke(main, ["--help"])
+heavy = sorted(m for m in ("sqlalchemy", "flask_sqlalchemy", "flask_migrate", "alembic", "tracker.extensions",
+                           "tracker.models", "httpx", "docx", "pdfplumber") if m in sys.modules)
+print(json.dumps({"exit": result.exit_code, "output": result.output, "heavy": heavy}))
+"""
+
+
+def _probe() -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TRACKER_ENV": "testing"})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_help_lists_every_command_without_importing_the_database_layer() -> None:
+    from tracker.cli import own_commands
+
+    probe = _probe()
+    assert probe["exit"] == 0
+    assert probe["heavy"] == []
+    listed = str(probe["output"])
+    for command in own_commands():
+        assert f"  {command.name} " in listed, command.name
+    for name in ("db", "run", "shell", "routes"):  # Flask's and Flask-Migrate's, named without building the app
+        assert f"  {name} " in listed
+
+
+def test_every_command_is_on_the_apps_cli_too(app) -> None:  # type: ignore[no-untyped-def]
+    """`flask --app tracker` and the tests' CLI runner see the same commands as `tracker`."""
+    from tracker.cli import own_commands
+
+    assert {c.name for c in own_commands()} <= set(app.cli.commands)
