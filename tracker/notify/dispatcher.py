@@ -47,6 +47,7 @@ from flask import current_app
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
+    ActionLink,
     Channel,
     ChannelState,
     DeliveryStatus,
@@ -73,7 +74,7 @@ from tracker.notify.base import (
     TransientSendError,
     open_session,
 )
-from tracker.notify.links import action_url
+from tracker.notify.links import link_url, new_link
 from tracker.notify.render import (
     REMINDER_KINDS,
     MessageFacts,
@@ -433,7 +434,11 @@ class Dispatcher:
         # provider); whatever rendering stores (e.g. the links a message carries) is committed with the end
         # of the read transaction, once, before anything leaves. Nothing is held open while we send.
         now = self._run_now or self._clock()
-        prepared = {nid: self._prepare(row, items.get(nid, []), now, renderer) for nid, row in facts.items()}
+        link_rows: list[dict[str, Any]] = []
+        prepared = {nid: self._prepare(row, items.get(nid, []), now, renderer, link_rows)
+                    for nid, row in facts.items()}
+        if link_rows:
+            db.session.execute(sa.insert(ActionLink.__table__), link_rows)
         db.session.commit()
         done = _BatchDone(claim.token, states=claim.states or {})
         runs: dict[str, list[int]] = {}  # per channel: rows that failed since the last success
@@ -511,7 +516,7 @@ class Dispatcher:
         done.add(failing_id, channel, _release(resume, outcome.error or reason, counted=outcome.counted))
 
     def _prepare(self, row: MessageFacts, items: list[MessageFacts], now: datetime,
-                 renderer: MessageRenderer) -> OutgoingMessage | _Outcome:
+                 renderer: MessageRenderer, link_rows: list[dict[str, Any]]) -> OutgoingMessage | _Outcome:
         """The message to send for one claimed row, or the outcome that makes sending it pointless."""
         nid = row.notification_id
         if row.kind in REMINDER_KINDS and not row.is_open:
@@ -531,7 +536,7 @@ class Dispatcher:
             return self._dead(nid, f"the {row.channel} channel is not configured")
         today = self.calendar.local_today(now)
         # The action links are stored as they are made; _send_batch commits them before any message leaves.
-        links = _LinkMaker(self.settings.base_url, nid) if row.channel in LINKED_CHANNELS \
+        links = _LinkMaker(self.settings.base_url, nid, link_rows) if row.channel in LINKED_CHANNELS \
             and (row.kind in REMINDER_KINDS or row.kind == NotificationKind.DIGEST) else None
         try:
             context = message_context(row, today=today, base_url=self.settings.base_url, items=items,
@@ -790,14 +795,18 @@ LINKED_CHANNELS = frozenset({Channel.EMAIL.value, Channel.ZALO.value})
 
 
 class _LinkMaker:
-    """Makes the action links of one message (one per occurrence it speaks of) and counts them."""
+    """Makes the action links of one message (one per occurrence it speaks of) into the batch's `rows`.
 
-    def __init__(self, base_url: str, notification_id: int) -> None:
-        self.base_url, self.notification_id, self.made = base_url, notification_id, 0
+    The batch inserts them all with one statement before any of its messages leaves.
+    """
+
+    def __init__(self, base_url: str, notification_id: int, rows: list[dict[str, Any]]) -> None:
+        self.base_url, self.notification_id, self.rows = base_url, notification_id, rows
 
     def __call__(self, occurrence_id: int, recipient_id: int) -> str:
-        self.made += 1
-        return action_url(occurrence_id, recipient_id, notification_id=self.notification_id, base=self.base_url)
+        token, values = new_link(occurrence_id, recipient_id, notification_id=self.notification_id)
+        self.rows.append(values)
+        return link_url(token, self.base_url)
 
 
 class Claim(list[int]):
