@@ -144,7 +144,12 @@ DISPATCH_CLAIM_SECONDS = 300
 DISPATCH_BACKOFF_MAX_SECONDS = 6 * 3600
 DISPATCH_REAUTH_DELAY_SECONDS = 1800
 #: Batches one dispatch run sends at most (DISPATCH_BATCH_SIZE rows each).
-DISPATCH_MAX_BATCHES = 10
+DISPATCH_MAX_BATCHES = 100
+#: Circuit breaker per channel: failures in a row (none accepted) that pause the channel, the first pause
+#: (doubled with each systemic failure in a row) and the longest one. Paused messages spend no attempt.
+DISPATCH_BREAKER_THRESHOLD = 5
+DISPATCH_BREAKER_BACKOFF_SECONDS = 60
+DISPATCH_BREAKER_BACKOFF_MAX_SECONDS = 3600
 #: Send e-mail (in-app is always on; Zalo when ZALO_ENABLED).
 NOTIFY_EMAIL_ENABLED = True
 #: Local time the daily digests go out.

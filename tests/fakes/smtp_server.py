@@ -7,6 +7,10 @@ server.fail_next("rcpt", "550 5.1.1 Mailbox unavailable")
 hold = server.hold_next_data()  # the next DATA waits: the sender is "mid-send" (after=1: the one after)
 hold.wait_reached(); ...; hold.release()  # accept it now (or hold.drop(): hang up, nothing received)
 server.on_every_data(callback)  # called (in a worker thread) before each DATA is accepted
+server.fail_always("mail", "500 5.0.0 Broken")  # every MAIL answered so until server.recover()
+server.drop_next()  # the next transaction's MAIL gets no answer: the connection is cut
+server.connections  # SMTP connections accepted so far
+server.refuse_recipient("x@example.org")  # an unknown mailbox: 550 for that RCPT TO, every time
 server.stop()  # now the port refuses connections: "SMTP is down" (held sessions are cut off)
 """
 
@@ -28,6 +32,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from tests.fakes.ports import free_port
 
 Stage = Literal["mail", "rcpt", "data"]
+#: A scripted "reply" that hangs up instead of answering.
+DROP = "DROP"
 
 
 @dataclass(frozen=True)
@@ -87,12 +93,26 @@ class _Handler:
     holds: list[DataHold] = field(default_factory=list)
     active_holds: list[DataHold] = field(default_factory=list)
     every_data: Callable[[], None] | None = None
+    # Replies given to every command of a stage until cleared (a server refusing everyone).
+    always: dict[Stage, str] = field(default_factory=dict)
+    connections: int = 0
+    # Recipients refused whenever they are named (an unknown mailbox), with the reply.
+    refused: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _fault(self, stage: Stage) -> str | None:
         with self.lock:
+            if stage in self.always:
+                return self.always[stage]
             queue = self.faults.get(stage)
             return queue.pop(0) if queue else None
+
+    def _reply(self, server: Any, stage: Stage) -> str | None:
+        reply = self._fault(stage)
+        if reply == DROP:
+            server.transport.abort()  # hang up without answering: nothing of the message was received
+            return "421 4.3.0 Connection dropped"
+        return reply
 
     def _hold(self) -> DataHold | None:
         with self.lock:
@@ -106,20 +126,24 @@ class _Handler:
             return hold
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list) -> str:
-        if reply := self._fault("mail"):
+        if reply := self._reply(server, "mail"):
             return reply
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list) -> str:
-        if reply := self._fault("rcpt"):
+        if reply := self._reply(server, "rcpt"):
             return reply
+        with self.lock:
+            refusal = self.refused.get(address.lower())
+        if refusal:
+            return refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if reply := self._fault("data"):
+        if reply := self._reply(server, "data"):
             return reply
         loop = asyncio.get_running_loop()
         if self.every_data is not None:
@@ -140,6 +164,19 @@ class _Handler:
         with self.lock:
             self.messages.append(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(content)))
         return "250 Message accepted for delivery"
+
+
+class _CountingController(Controller):
+    """A controller counting the connections it accepts (one SMTP session object per connection)."""
+
+    def __init__(self, handler: _Handler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._counted = handler
+
+    def factory(self) -> Any:
+        with self._counted.lock:
+            self._counted.connections += 1
+        return super().factory()
 
 
 class FakeSmtpServer:
@@ -170,6 +207,36 @@ class FakeSmtpServer:
         with self._handler.lock:
             self._handler.faults.setdefault(stage, []).append(reply)
 
+    def fail_always(self, stage: Stage, reply: str) -> None:
+        """Answer every MAIL, RCPT or DATA command with `reply` (or DROP: hang up) until `recover`."""
+        with self._handler.lock:
+            self._handler.always[stage] = reply
+
+    def answer_everything(self, reply: str) -> None:
+        """A broken server: every MAIL, RCPT and DATA gets `reply` (e.g. "500 5.0.0 Broken")."""
+        for stage in ("mail", "rcpt", "data"):
+            self.fail_always(stage, reply)  # type: ignore[arg-type]
+
+    def refuse_recipient(self, address: str, reply: str = "550 5.1.1 Mailbox unavailable") -> None:
+        """Refuse RCPT TO `address` every time (an unknown mailbox), accepting the others."""
+        with self._handler.lock:
+            self._handler.refused[address.lower()] = reply
+
+    def recover(self) -> None:
+        """Stop the failures `fail_always` set up."""
+        with self._handler.lock:
+            self._handler.always.clear()
+
+    def drop_next(self, stage: Stage = "mail") -> None:
+        """Hang up on the next transaction at `stage`, without answering."""
+        self.fail_next(stage, DROP)
+
+    @property
+    def connections(self) -> int:
+        """SMTP connections accepted so far."""
+        with self._handler.lock:
+            return self._handler.connections
+
     def hold_next_data(self, *, after: int = 0) -> DataHold:
         """Keep the next DATA command (or the one after `after` more) waiting until the hold is released."""
         hold = DataHold(after)
@@ -187,8 +254,11 @@ class FakeSmtpServer:
             auth: dict[str, Any] = {}
             if self.credentials is not None:
                 auth = {"authenticator": self._authenticate, "auth_require_tls": False}
-            self._controller = Controller(self._handler, hostname=self.host, port=self.port, **auth)
+            self._controller = _CountingController(self._handler, hostname=self.host, port=self.port, **auth)
             self._controller.start()
+            with self._handler.lock:
+                # start() connects once itself to check that the server answers: not a client's connection.
+                self._handler.connections -= 1
         return self
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:

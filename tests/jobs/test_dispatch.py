@@ -16,7 +16,15 @@ from tests.fakes.smtp_server import FakeSmtpServer
 from tests.fakes.zalo_server import ZNS_UNKNOWN_ERROR, FakeZaloServer
 from tests.jobs.conftest import FOLLOWER_ID, ZNS_TEMPLATE, at, rows, run, sqlite_only
 from tracker.extensions import db
-from tracker.models import ActionLink, Channel, DeliveryStatus, MessageTemplate, NotificationKind, Occurrence
+from tracker.models import (
+    ActionLink,
+    Channel,
+    ChannelState,
+    DeliveryStatus,
+    MessageTemplate,
+    NotificationKind,
+    Occurrence,
+)
 from tracker.notify.dispatcher import Dispatcher, DispatchSettings, app_channels
 from tracker.notify.links import hash_token
 from tracker.operations.inbox import mark_read, recent, unread_count
@@ -129,39 +137,49 @@ def test_a_retry_due_at_night_is_deferred_to_the_morning(active_plan: Any, smtp_
     assert rows(channel="email")[0].next_attempt_at == at("2024-09-25 07:30")
 
 
-def test_smtp_down_is_retried_with_backoff_then_sent(active_plan: Any, make_due_task: Any,
-                                                    smtp_server: FakeSmtpServer, mail_server: FakeSmtpServer) -> None:
+def test_smtp_down_pauses_the_channel_without_spending_attempts_then_sends(
+        active_plan: Any, make_due_task: Any, smtp_server: FakeSmtpServer, mail_server: FakeSmtpServer) -> None:
     make_due_task(date(2024, 9, 25), title="Nhiệm vụ thứ hai")
     run("sweep", at("2024-09-18 08:00"))
     smtp_server.stop()
     result = run("dispatch", at("2024-09-18 08:00"))
     assert (result["sent"], result["failed"], result["deferred"]) == (2, 1, 1)  # 2 in-app; 1 tried, 1 not tried
+    assert result["paused"]["email"].startswith("email: SMTP unavailable")
     tried, untouched = rows(channel="email")
-    assert tried.status == DeliveryStatus.FAILED and tried.attempts == 1 and "SMTP unavailable" in tried.last_error
+    # Refused connections are the server's trouble, not the rows': no attempt spent.
+    assert tried.status == DeliveryStatus.PENDING and tried.attempts == 0 and "SMTP unavailable" in tried.last_error
     assert tried.next_attempt_at == at("2024-09-18 08:01")
     assert untouched.status == DeliveryStatus.PENDING and untouched.attempts == 0
     assert untouched.last_error.startswith("not tried: email: SMTP unavailable")
+    state = channel_state("email")
+    assert (state.failures, state.paused_until) == (1, at("2024-09-18 08:01"))
 
-    assert run("dispatch", at("2024-09-18 08:00:30"))["failed"] == 0  # nothing due before the backoff ends
-    assert run("dispatch", at("2024-09-18 08:01"))["failed"] == 1
-    assert rows(channel="email")[0].next_attempt_at == at("2024-09-18 08:03")  # 60 s, then 120 s
+    assert run("dispatch", at("2024-09-18 08:00:30"))["failed"] == 0  # paused: nothing claimed
+    assert run("dispatch", at("2024-09-18 08:01"))["failed"] == 1  # half-open: tried again, still down
+    assert channel_state("email").paused_until == at("2024-09-18 08:03")  # 60 s, then 120 s
+    assert {(n.status, n.attempts) for n in rows(channel="email")} == {(DeliveryStatus.PENDING, 0)}
     smtp_server.start()
     assert run("dispatch", at("2024-09-18 08:03"))["sent"] == 2
     assert len(mail_server.messages) == 2 and set(statuses("email")) == {"sent"}
+    state = channel_state("email")
+    assert (state.failures, state.paused_until) == (0, None) and state.resumed_at >= at("2024-09-18 08:03")
 
 
-def test_a_row_is_dead_after_the_maximum_attempts(active_plan: Any, smtp_server: FakeSmtpServer,
-                                                  mail_server: FakeSmtpServer) -> None:
+def channel_state(channel: str) -> ChannelState:
+    db.session.expire_all()
+    return db.session.get(ChannelState, channel)
+
+
+def test_a_row_is_dead_after_the_maximum_attempts(active_plan: Any, mail_server: FakeSmtpServer) -> None:
     run("sweep", at("2024-09-18 08:00"))
-    smtp_server.stop()
     when = at("2024-09-18 08:00")
     for expected in ("failed", "failed", "dead"):
+        mail_server.fail_next("data", "451 4.3.0 Try again later")  # this message's trouble, three times
         run("dispatch", when)
         (row,) = rows(channel="email")
         assert row.status.value == expected
         when = row.next_attempt_at if expected != "dead" else when
-    assert row.attempts == 3 and "after 3 attempts" in row.last_error and "SMTP unavailable" in row.last_error
-    smtp_server.start()
+    assert row.attempts == 3 and "after 3 attempts" in row.last_error and "Try again later" in row.last_error
     assert run("dispatch", when + timedelta(hours=1))["sent"] == 0  # dead stays dead ...
     retry_dead(None, row, now=when + timedelta(hours=1))  # ... until an admin retries it
     db.session.commit()

@@ -102,25 +102,63 @@ def test_closed_port_is_transient(mail_app: Flask, mail: Mail) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stage", "reply", "expected"),
+    ("stage", "reply", "expected", "systemic"),
     [
-        ("rcpt", "550 5.1.1 Mailbox unavailable", PermanentSendError),
-        ("rcpt", "451 4.3.0 Try again later", TransientSendError),
-        ("rcpt", "421 4.3.2 Service shutting down", TransientSendError),
-        ("mail", "421 4.3.2 Service shutting down", TransientSendError),
-        ("mail", "553 5.7.1 Sender rejected", PermanentSendError),
-        ("data", "451 4.3.0 Local error in processing", TransientSendError),
-        ("data", "554 5.6.0 Message rejected", PermanentSendError),
+        ("rcpt", "550 5.1.1 Mailbox unavailable", PermanentSendError, False),
+        ("rcpt", "451 4.3.0 Try again later", TransientSendError, False),
+        ("rcpt", "421 4.3.2 Service shutting down", TransientSendError, True),
+        ("mail", "421 4.3.2 Service shutting down", TransientSendError, True),
+        # Our sender refused, or a server that understands none of our commands: everyone's problem.
+        ("mail", "553 5.7.1 Sender rejected", TransientSendError, True),
+        ("rcpt", "500 5.5.1 Command unrecognized", TransientSendError, True),
+        ("data", "451 4.3.0 Local error in processing", TransientSendError, False),
+        ("data", "554 5.6.0 Message rejected", PermanentSendError, False),
     ],
 )
 def test_smtp_replies_are_classified(
-    mail: Mail, smtp_server: FakeSmtpServer, stage: str, reply: str, expected: type[Exception]
+    mail: Mail, smtp_server: FakeSmtpServer, stage: str, reply: str, expected: type[Exception], systemic: bool
 ) -> None:
     smtp_server.fail_next(stage, reply)  # type: ignore[arg-type]
     with pytest.raises(expected) as info:
         EmailChannel(mail).send(reminder())
     assert info.value.code == int(reply[:3])
+    assert getattr(info.value, "systemic", False) is systemic
     assert smtp_server.messages == []
+
+
+def test_a_session_sends_many_messages_on_one_connection(mail: Mail, smtp_server: FakeSmtpServer) -> None:
+    with EmailChannel(mail).session() as session:
+        for k in range(5):
+            session.send(reminder(tracking_id=str(k)))
+        assert session.connections == 1
+    assert smtp_server.connections == 1 and len(smtp_server.messages) == 5
+
+
+def test_a_session_survives_a_refused_recipient_and_a_dropped_connection(mail: Mail,
+                                                                         smtp_server: FakeSmtpServer) -> None:
+    smtp_server.fail_next("rcpt", "550 5.1.1 Mailbox unavailable")
+    with EmailChannel(mail).session() as session:
+        with pytest.raises(PermanentSendError):
+            session.send(reminder(tracking_id="1"))
+        session.send(reminder(tracking_id="2"))  # same connection: the refusal reset the transaction
+        assert session.connections == 1
+        smtp_server.drop_next("data")  # hung up after the data: the server may have it
+        with pytest.raises(TransientSendError) as info:
+            session.send(reminder(tracking_id="3"))
+        assert info.value.connection_lost and not info.value.systemic
+        session.send(reminder(tracking_id="4"))  # reconnected
+        assert session.connections == 2
+        smtp_server.drop_next("mail")  # hung up before the data: sent again at once on a new connection
+        session.send(reminder(tracking_id="5"))
+        assert session.connections == 3
+    assert [m.parsed["X-Tracker-Notification-Id"] for m in smtp_server.messages] == ["2", "4", "5"]
+
+
+def test_a_session_that_cannot_connect_is_systemic(mail: Mail, smtp_server: FakeSmtpServer) -> None:
+    smtp_server.stop()
+    with EmailChannel(mail).session() as session, pytest.raises(TransientSendError) as info:
+        session.send(reminder())
+    assert info.value.connect and info.value.systemic
 
 
 def test_retry_after_transient_reply_succeeds(mail: Mail, smtp_server: FakeSmtpServer) -> None:

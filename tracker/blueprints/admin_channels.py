@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from tracker.blueprints.admin_notify import channel_breakers
 from tracker.blueprints.transaction import atomic
 from tracker.forms.admin import ConfirmForm
 from tracker.operations import channels as ops
@@ -43,7 +44,7 @@ def _callback_url() -> str:
 def index() -> Page:
     summary = ops.overview(current_user)
     return render_template("admin_channels/index.html", summary=summary, confirm=ConfirmForm(formdata=None),
-                           redirect_uri=summary.zalo_redirect_uri or _callback_url())
+                           redirect_uri=summary.zalo_redirect_uri or _callback_url(), breakers=channel_breakers())
 
 
 @bp.post("/zalo/connect")

@@ -25,6 +25,7 @@ from tracker.jobs.worker import stale_seconds, worker_rows
 from tracker.models import (
     Audience,
     Channel,
+    ChannelState,
     DeliveryStatus,
     MessageTemplate,
     Notification,
@@ -178,7 +179,25 @@ def outbox() -> Page:
         counts=counts, status=status, channel=channel, statuses=list(DeliveryStatus), channels=list(Channel),
         heartbeats=heartbeats(), beat_summary=beat_summary, job_label=job_label, dead_count=dead_count,
         workers=worker_rows(), worker_silent_before=utcnow() - timedelta(seconds=stale_seconds(current_app.config)),
+        breakers=channel_breakers(),
     )
+
+
+def channel_breakers() -> list[dict[str, Any]]:
+    """Each outside channel's circuit breaker for the admins: working, paused (until when, why) or retrying."""
+    now = utcnow()
+    stored = {row.channel: row for row in db.session.scalars(sa.select(ChannelState))}
+    breakers = []
+    for channel in (Channel.EMAIL, Channel.ZALO):
+        row = stored.get(channel.value)
+        if row is None or not row.failures:
+            state = "working"
+        elif row.paused_until is not None and row.paused_until > now:
+            state = "paused"
+        else:
+            state = "half_open"  # the pause is over: the next dispatch tries a few messages
+        breakers.append({"channel": channel, "state": state, "row": row})
+    return breakers
 
 
 @bp.post("/outbox/<bigid:notification_id>/retry")

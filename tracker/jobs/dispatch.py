@@ -12,5 +12,5 @@ from tracker.operations.reminders import work_calendar
 
 
 def run_dispatch(now: datetime, *, channels: Mapping[Channel, ChannelSender] | None = None) -> DispatchResult:
-    """Send what is due at `now` (commits per message: an outcome is durable as soon as it is known)."""
+    """Send what is due at `now` (commits once per batch: its outcomes with the next batch's claim)."""
     return dispatch(now, calendar=work_calendar(), channels=channels)

@@ -7,6 +7,7 @@ from tracker.models.import_jobs import ImportJob, ImportJobStatus
 from tracker.models.indicators import Comparator, Direction, Indicator, IndicatorTarget
 from tracker.models.notifications import (
     ChannelCredential,
+    ChannelState,
     DeliveryStatus,
     MessageTemplate,
     Notification,
@@ -41,11 +42,11 @@ from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLeas
 
 __all__ = [
     "ADMINISTRATIVE_KINDS", "ActionLink", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditChainHead",
-    "AuditEvent", "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "Comment", "Comparator",
-    "DeliveryStatus", "Direction", "ExtensionRequest", "ExtensionStatus", "ImportJob", "ImportJobStatus", "Indicator",
-    "IndicatorTarget", "IndicatorValue", "JobHeartbeat", "MessageTemplate", "Notification", "NotificationKind",
-    "Occurrence", "OccurrenceStatus", "OrgUnit", "Person", "Plan", "PlanDocument", "PlanSection", "PlanStatus",
-    "ReminderPolicy", "ReminderRule", "Report", "ReviewStatus", "Role", "RoleAssignment", "SchedulerLease",
-    "SignInSession", "StatusClock", "Task", "TaskStatus", "UnitKind", "WorkerHeartbeat", "reminder_rule_channels",
-    "task_coordinating_units", "utcnow",
+    "AuditEvent", "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "ChannelState",
+    "Comment", "Comparator", "DeliveryStatus", "Direction", "ExtensionRequest", "ExtensionStatus", "ImportJob",
+    "ImportJobStatus", "Indicator", "IndicatorTarget", "IndicatorValue", "JobHeartbeat", "MessageTemplate",
+    "Notification", "NotificationKind", "Occurrence", "OccurrenceStatus", "OrgUnit", "Person", "Plan", "PlanDocument",
+    "PlanSection", "PlanStatus", "ReminderPolicy", "ReminderRule", "Report", "ReviewStatus", "Role", "RoleAssignment",
+    "SchedulerLease", "SignInSession", "StatusClock", "Task", "TaskStatus", "UnitKind", "WorkerHeartbeat",
+    "reminder_rule_channels", "task_coordinating_units", "utcnow",
 ]

@@ -118,3 +118,25 @@ class ChannelCredential(Base):
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ChannelState(Base):
+    """The circuit breaker of one outgoing channel (e-mail, Zalo), shared by every dispatcher.
+
+    Closed (paused_until is NULL): messages go out. Open (paused_until in the future): the channel failed
+    for everyone (refused connections, a server answering errors to every message, refused credentials,
+    a used-up quota); no dispatcher claims its messages, and they keep their attempts. Half-open
+    (paused_until passed, failures > 0): one message is tried; its success closes the breaker, a new
+    systemic failure opens it again for twice as long.
+    """
+
+    __tablename__ = "channel_states"
+
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    #: Systemic failures in a row (0: closed); the backoff doubles with each one.
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Why the channel was paused last, for the admins (kept after it resumes until the next pause).
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

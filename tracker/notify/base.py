@@ -49,7 +49,20 @@ class SendError(Exception):
 
 
 class TransientSendError(SendError):
-    """The provider or the network failed for now: retry later with backoff."""
+    """The provider or the network failed for now: retry later with backoff.
+
+    `systemic`: the failure says nothing about this message (the server refuses everyone, our sender
+    address is refused); `connect`: the channel could not even be reached, so nothing was sent;
+    `connection_lost`: the connection dropped during this message (the next one reconnects). The
+    dispatcher's circuit breaker pauses the channel on the first two without spending attempts.
+    """
+
+    def __init__(self, reason: str, *, code: str | int | None = None, systemic: bool = False,
+                 connect: bool = False, connection_lost: bool = False) -> None:
+        super().__init__(reason, code=code)
+        self.systemic = systemic or connect
+        self.connect = connect
+        self.connection_lost = connection_lost
 
 
 class QuotaWait(enum.Enum):
@@ -76,7 +89,16 @@ class QuotaExceeded(TransientSendError):
 
 
 class PermanentSendError(SendError):
-    """This message can never be sent as is (bad address, invalid template, no Zalo id): do not retry."""
+    """This message can never be sent as is (bad address, invalid template, no Zalo id): do not retry.
+
+    `recipient`: certainly this recipient's trouble (an invalid phone, a user who does not follow the OA),
+    dead at once; otherwise (an SMTP 5xx) the dispatcher's breaker first checks that the provider does not
+    refuse everyone.
+    """
+
+    def __init__(self, reason: str, *, code: str | int | None = None, recipient: bool = False) -> None:
+        super().__init__(reason, code=code)
+        self.recipient = recipient
 
 
 class ReauthRequired(SendError):
@@ -92,3 +114,30 @@ class Channel(Protocol):
     def send(self, message: OutgoingMessage) -> SendResult:
         """Deliver one message or raise a `SendError` subclass."""
         ...
+
+
+class ChannelSession(Protocol):
+    """Many messages in a row over one provider connection (a channel may offer `session()` for this)."""
+
+    def send(self, message: OutgoingMessage) -> SendResult: ...
+
+    def close(self) -> None: ...
+
+
+class SingleSendSession:
+    """The session of a channel without one: each message on its own (HTTP clients keep their connections)."""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        return self._channel.send(message)
+
+    def close(self) -> None:
+        return None
+
+
+def open_session(channel: Channel) -> ChannelSession:
+    """The channel's batch session when it has one (e-mail: one SMTP connection), else one send at a time."""
+    session = getattr(channel, "session", None)
+    return session() if callable(session) else SingleSendSession(channel)

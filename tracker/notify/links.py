@@ -59,13 +59,25 @@ def base_url() -> str:
     return str(_setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
 
 
+def new_link(occurrence_id: int, recipient_id: int, *, now: datetime | None = None,
+             notification_id: int | None = None) -> tuple[str, dict[str, object]]:
+    """A new link's secret token and the values of its row, not stored yet (a batch inserts many at once)."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(_TOKEN_BYTES)
+    return token, {"token_hash": hash_token(token), "occurrence_id": occurrence_id, "recipient_id": recipient_id,
+                   "notification_id": notification_id, "created_at": now, "expires_at": now + link_lifetime()}
+
+
+def link_url(token: str, base: str | None = None) -> str:
+    """The absolute URL of a link's token."""
+    return f"{(base or base_url()).rstrip('/')}{PATH_PREFIX}{token}"
+
+
 def issue_link(occurrence_id: int, recipient_id: int, *, now: datetime | None = None,
                notification_id: int | None = None) -> tuple[str, ActionLink]:
     """Store a new link for (occurrence, recipient) in the session; return its secret token and its row."""
-    now = now or utcnow()
-    token = secrets.token_urlsafe(_TOKEN_BYTES)
-    link = ActionLink(token_hash=hash_token(token), occurrence_id=occurrence_id, recipient_id=recipient_id,
-                      notification_id=notification_id, created_at=now, expires_at=now + link_lifetime())
+    token, values = new_link(occurrence_id, recipient_id, now=now, notification_id=notification_id)
+    link = ActionLink(**values)
     db.session.add(link)
     db.session.flush()
     return token, link
@@ -75,7 +87,7 @@ def action_url(occurrence_id: int, recipient_id: int, *, now: datetime | None = 
                notification_id: int | None = None, base: str | None = None) -> str:
     """An absolute URL that opens `occurrence_id` ready to act, for `recipient_id` only (see the module doc)."""
     token, _ = issue_link(occurrence_id, recipient_id, now=now, notification_id=notification_id)
-    return f"{(base or base_url()).rstrip('/')}{PATH_PREFIX}{token}"
+    return link_url(token, base)
 
 
 def find_link(token: str) -> ActionLink | None:

@@ -114,6 +114,10 @@ ZALO_QUOTA_WAITS: dict[int, tuple[QuotaWait, bool]] = {
 }
 
 
+#: PERMANENT codes that speak of the recipient alone (dead at once, whatever the rest of the batch does).
+RECIPIENT_ERRORS = frozenset({-108, -110, -114, -118, -119, -213, -230})
+
+
 class AccessTokenRejected(ReauthRequired):
     """Zalo refused the access token; a refresh may cure it."""
 
@@ -168,7 +172,7 @@ def normalize_phone(raw: str) -> str:
     else:
         national = ""
     if not _MOBILE_NATIONAL.fullmatch(national):
-        raise PermanentSendError(f"not a Vietnamese mobile number: {raw!r}")
+        raise PermanentSendError(f"not a Vietnamese mobile number: {raw!r}", recipient=True)
     return "84" + national
 
 
@@ -216,7 +220,7 @@ class ZaloClient:
     def send_oa_text(self, user_id: str, text: str) -> str:
         """Send a customer-service text message to an OA follower; return Zalo's message_id."""
         if not user_id.strip():
-            raise PermanentSendError("no Zalo user id")
+            raise PermanentSendError("no Zalo user id", recipient=True)
         if len(text) > OA_TEXT_LIMIT:
             # Zalo refuses longer texts outright; a cut reminder still carries the link at the top.
             text = text[: OA_TEXT_LIMIT - 1] + "…"
@@ -281,7 +285,7 @@ class ZaloClient:
             case ZaloError.CREDENTIALS:
                 raise ReauthRequired(reason, code=code)
             case ZaloError.PERMANENT:
-                raise PermanentSendError(reason, code=code)
+                raise PermanentSendError(reason, code=code, recipient=code in RECIPIENT_ERRORS)
             case ZaloError.QUOTA:
                 wait, channel_wide = ZALO_QUOTA_WAITS.get(code, (QuotaWait.SHORTLY, True))
                 raise QuotaExceeded(reason, code=code, wait=wait, channel_wide=channel_wide)
@@ -293,6 +297,9 @@ class ZaloClient:
             return self._http.post(url, timeout=self._config.timeout, **kwargs)
         except httpx.TimeoutException as exc:
             raise TransientSendError(f"Zalo did not answer in {self._config.timeout:g} s: {url}") from exc
+        except httpx.ConnectError as exc:
+            # Nothing reached Zalo: the channel is down for every message, not this one.
+            raise TransientSendError(f"cannot reach Zalo: {exc!r}", connect=True) from exc
         except httpx.TransportError as exc:
             raise TransientSendError(f"cannot reach Zalo: {exc!r}") from exc
 
@@ -337,7 +344,7 @@ class ZaloChannel:
     def send(self, message: OutgoingMessage) -> SendResult:
         """Send one message; raise a SendError subclass on failure."""
         if not message.recipient.strip():
-            raise PermanentSendError("the person has no Zalo phone number or user id")
+            raise PermanentSendError("the person has no Zalo phone number or user id", recipient=True)
         if message.template_key:
             msg_id = self._client.send_zns(
                 message.recipient, message.template_key, message.template_data, message.tracking_id
