@@ -164,3 +164,42 @@ def test_pages_issue_a_bounded_number_of_queries(client, login, web_data, make_u
     print("\nstatements per page (small, large):", {f"{u} {p}": (small[(u, p)], large[(u, p)]) for u, p in small})
     assert not grown, f"statement count grows with the data (small, large): {grown}"
     assert max(large.values()) <= 25, large
+
+
+@contextmanager
+def counting_with_commits() -> Iterator[list[str]]:
+    """Statements in order, with "COMMIT" where the request's transaction commits."""
+    events: list[str] = []
+
+    def before_cursor_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        events.append(statement)
+
+    def commit(conn: Any) -> None:
+        events.append("COMMIT")
+
+    sa.event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
+    sa.event.listen(db.engine, "commit", commit)
+    try:
+        yield events
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
+        sa.event.remove(db.engine, "commit", commit)
+
+
+def test_mark_done_runs_a_few_statements_and_none_after_its_commit(client, login, web_data):
+    """"Mark done" (the web form, CSRF aside) reads what it checks once, writes, commits, and redirects: no
+    statement reloads after the commit what it just changed. Today 13 statements: the signed-in person and
+    roles (2), the occurrence, its reports and its task with the lead unit (3), the guarded UPDATE and the
+    report (2), and the audit event with its hash-chain link (6); the bound keeps it from growing."""
+    login("yte")
+    occurrence_id = web_data.occurrence.id
+    db.session.remove()
+    g.pop("_login_user", None)
+    with counting_with_commits() as events:
+        response = client.post(f"/occurrences/{occurrence_id}/done", data={"note": "Xong", "confirm": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    statements = [e for e in events if e != "COMMIT" and not e.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert "COMMIT" in events
+    after = events[events.index("COMMIT") + 1:]
+    assert [s for s in after if s != "COMMIT"] == []
+    assert len(statements) <= 13, statements
