@@ -288,6 +288,24 @@ def active_plan(commune: Any, make_plan: Callable[..., Any], make_task: Callable
 
 # --- Reporting -------------------------------------------------------------------------------------
 
+def sqlite_only(test: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a database test on SQLite only: what it proves has no SQL of its own (calendar arithmetic, templates,
+    validation) or is proved on both databases elsewhere and costs minutes (the 150-page OCR journey)."""
+    test._sqlite_only = True  # type: ignore[attr-defined]
+    return test
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    drop = [
+        item for item in items
+        if getattr(getattr(item, "function", None), "_sqlite_only", False)
+        and getattr(getattr(item, "callspec", None), "params", {}).get("database_url") == "postgresql"
+    ]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [item for item in items if item not in drop]
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say once, clearly, when the PostgreSQL half of the database tests did not run."""
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if "PostgreSQL skipped" in str(r.longrepr)]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import sqlite_only
 from tests.importer_web.conftest import PLAN_004, plan_bytes, run_worker
 from tests.importer_web.plans import COMMUNE_PLAN
 from tests.importer_web.scans import scanned_pdf
@@ -40,6 +41,7 @@ def _job() -> ImportJob:
     return found
 
 
+@sqlite_only  # minutes of OCR; the worker's claims are tested on PostgreSQL in tests/jobs/test_worker.py
 def test_a_150_page_scan_is_read_by_the_worker_while_the_page_shows_progress(login, client, app, upload, commune):
     if not _ocr_available():
         pytest.skip("tesseract with its Vietnamese model is not installed")

@@ -18,6 +18,7 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from tests.conftest import sqlite_only  # noqa: E402, F401 - the jobs' tests import it from here
 from tests.fakes.smtp_server import FakeSmtpServer  # noqa: E402
 from tests.fakes.zalo_server import FakeZaloServer  # noqa: E402
 from tracker.extensions import db, mail  # noqa: E402
@@ -29,23 +30,6 @@ ZNS_TEMPLATE = "285714"  # the fake's registered template: officer_name, task_ti
 FOLLOWER_ID = "8451239876543210987"  # a follower of the fake OA
 
 
-def sqlite_only(test: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a test on SQLite only: what it proves (calendar arithmetic, templates, validation) has no SQL of its own."""
-    test._sqlite_only = True  # type: ignore[attr-defined]
-    return test
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).resolve().parent
-    drop = [
-        item for item in items
-        if Path(str(item.fspath)).resolve().parent == here
-        and getattr(getattr(item, "function", None), "_sqlite_only", False)
-        and getattr(getattr(item, "callspec", None), "params", {}).get("database_url") == "postgresql"
-    ]
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = [item for item in items if item not in drop]
 
 
 def at(text: str) -> datetime:
