@@ -46,3 +46,31 @@ def test_every_command_is_on_the_apps_cli_too(app) -> None:  # type: ignore[no-u
     from tracker.cli import own_commands
 
     assert {c.name for c in own_commands()} <= set(app.cli.commands)
+
+
+# Runs `tracker sweep --dry-run` (a jobs-only command) in a fresh interpreter on an empty database.
+JOB_PROBE = """
+import json, sys
+from click.testing import CliRunner
+from tracker.cli import main
+result = CliRunner().invoke(main, ["sweep", "--dry-run"])
+print(json.dumps({"exit": result.exit_code, "output": result.output,
+                  "blueprints": any(m.startswith("tracker.blueprints.") for m in sys.modules)}))
+"""
+
+
+def test_job_commands_build_the_app_without_its_pages(tmp_path: Path) -> None:
+    """The sweep, the dispatcher, the worker and the scheduler never route a request: no blueprint is imported."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TRACKER_ENV": "testing",
+           "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}"}
+    migrate = "from tracker.cli import main; main(['db', 'upgrade'])"
+    migrated = subprocess.run([sys.executable, "-c", migrate], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    done = subprocess.run([sys.executable, "-c", JOB_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert done.returncode == 0, done.stderr
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probe["exit"] == 0, probe["output"]
+    assert '"dry_run": true' in probe["output"]
+    assert probe["blueprints"] is False

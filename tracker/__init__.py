@@ -8,16 +8,23 @@ from typing import Any
 from flask import Flask, has_request_context, request, session
 
 
-def create_app(config_override: dict[str, Any] | None = None) -> Flask:
-    """Build the application: configuration, extensions, blueprints, CLI, error handlers, in that order."""
+def create_app(config_override: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI, error handlers, in that order.
+
+    `web=False` builds it without its pages and API, for the processes that only run jobs (the sweep, the
+    dispatcher, the worker, the scheduler): they never route a request, and the blueprints are half of the
+    start-up a command pays.
+    """
     app = Flask(__name__, instance_relative_config=True)
     _load_configuration(app, config_override)
     _configure_logging(app)
     _trust_proxies(app)
     _init_extensions(app)
-    _register_blueprints(app)
+    if web:
+        _register_blueprints(app)
     _register_cli(app)
-    _register_error_handlers(app)
+    if web:
+        _register_error_handlers(app)
     _register_shell_context(app)
     return app
 

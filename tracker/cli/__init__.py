@@ -48,6 +48,12 @@ def _create_app() -> Flask:
     return create_app()
 
 
+def _create_jobs_app() -> Flask:
+    from tracker import create_app
+
+    return create_app(web=False)
+
+
 class TrackerGroup(FlaskGroup):
     """Flask's group, with the tracker's commands known before the app is built.
 
@@ -68,7 +74,10 @@ class TrackerGroup(FlaskGroup):
         if command is None:
             return super().get_command(ctx, name)  # Flask's own (run, shell, routes) and the extensions' (db)
         if not ctx.resilient_parsing:  # resilient: help and completion only look, they need no app
-            app = ctx.ensure_object(ScriptInfo).load_app()
+            info = ctx.ensure_object(ScriptInfo)
+            if getattr(command, "jobs_only", False) and info.create_app is _create_app:
+                info.create_app = _create_jobs_app
+            app = info.load_app()
             ctx.with_resource(app.app_context())
         return command
 

@@ -30,6 +30,12 @@ def committed(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def jobs_only(command: click.Command) -> click.Command:
+    """Mark a command that only runs jobs: the group builds the app without its pages and API for it."""
+    command.jobs_only = True  # type: ignore[attr-defined]
+    return command
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print a domain error the way every command does, and exit."""
     click.echo(f"Lỗi / Error: {message}", err=True)

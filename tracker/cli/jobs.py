@@ -11,6 +11,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from tracker.cli.common import jobs_only
+
 if TYPE_CHECKING:
     from tracker.jobs.runner import JobOutcome
 
@@ -105,4 +107,6 @@ def worker_command(queues: str, once: bool) -> None:
     worker.run()
 
 
-COMMANDS = (sweep_command, dispatch_command, digest_command, scheduler_command, worker_command)
+# They only run jobs: the group builds the app without its pages and API for them (half the start-up).
+COMMANDS = tuple(jobs_only(c) for c in (sweep_command, dispatch_command, digest_command, scheduler_command,
+                                        worker_command))
