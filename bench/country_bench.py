@@ -29,14 +29,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +40,8 @@ from typing import Any
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchdb import throwaway_database
 
 TODAY = date(2025, 11, 20)
 SWEEP_AT = datetime(2025, 11, 20, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
@@ -89,43 +87,7 @@ def _timed(label: str, fn: Callable[[], Any], repeat: int) -> Any:
     return result
 
 
-# --- The databases --------------------------------------------------------------------------------------
-
-@contextmanager
-def _database(url: str, keep: bool) -> Iterator[str]:
-    """A throw-away database: a new PostgreSQL database next to `url`, or a SQLite file."""
-    if url.startswith("sqlite"):
-        path = sa.engine.make_url(url).database
-        if path and os.path.exists(path):
-            raise SystemExit(f"{path} exists: give a new file (it is deleted afterwards unless --keep)")
-        if not path:
-            fd, path = tempfile.mkstemp(prefix="tracker_country_", suffix=".db")
-            os.close(fd)
-            os.unlink(path)
-        try:
-            yield f"sqlite:///{path}"
-        finally:
-            if keep:
-                print(f"kept database {path}")
-            else:
-                for suffix in ("", "-wal", "-shm", "-journal"):
-                    Path(path + suffix).unlink(missing_ok=True)
-        return
-    server = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"tracker_country_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
+# --- The database -----------------------------------------------------------------------------------------
 
 def _size(postgres: bool, url: str) -> str:
     from tracker.extensions import db
@@ -166,9 +128,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     url = "sqlite://" if args.url == "sqlite" else args.url
-    # A kill (SIGTERM) unwinds like Ctrl-C, so the throw-away database is dropped whatever happens.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    with _database(url, args.keep) as database_url:
+    with throwaway_database(url, args.keep, prefix="tracker_country") as database_url:
         _run(database_url, args)
     if args.json:
         Path(args.json).write_text(json.dumps(RESULTS, ensure_ascii=False, indent=1))

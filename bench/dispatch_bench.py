@@ -21,13 +21,10 @@ import argparse
 import logging
 import multiprocessing
 import os
-import signal
 import smtplib
-import socket
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -185,28 +182,16 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
 
-    from aiosmtpd.controller import Controller
+    from benchdb import local_smtp, throwaway_database
     from flask_migrate import upgrade
     from sweep_bench import _seed
 
     from tracker import create_app
     from tracker.extensions import db
 
-    server = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"tracker_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(sa.engine.make_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    controller = None
-    try:
-        url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-        sink = _Sink()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        controller = Controller(sink, hostname="127.0.0.1", port=port)
-        controller.start()
+    sink = _Sink()
+    with throwaway_database(args.url, args.keep) as url, local_smtp(sink) as port:
+        database = sa.engine.make_url(url).database
         config = _config(url, port, args.batch_size)
         app = create_app(config)
         logging.getLogger("tracker.notify").setLevel(logging.WARNING)
@@ -215,7 +200,7 @@ def main() -> None:
             upgrade()
             counts = _seed(db.engine, communes, 400)
             queued = _queue(db.engine, args.emails)
-            print(f"database {name}: {counts['occurrences']:,} occurrences, {queued:,} e-mails queued; "
+            print(f"database {database}: {counts['occurrences']:,} occurrences, {queued:,} e-mails queued; "
                   f"batch {args.batch_size}; {os.cpu_count()} CPUs")
             messages = _render_all(app)
             db.session.remove()
@@ -256,15 +241,6 @@ def main() -> None:
                   f"batches {sum(o[3] for o in outcomes)}, failed {sum(o[1] for o in outcomes)}, "
                   f"dead {sum(o[2] for o in outcomes)}")
         engine.dispose()
-    finally:
-        if controller is not None:
-            controller.stop()
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -20,12 +20,9 @@ import argparse
 import io
 import logging
 import random
-import signal
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -150,6 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    from benchdb import throwaway_database
     from flask_migrate import upgrade
 
     from tracker import create_app
@@ -157,19 +155,7 @@ def main() -> None:
     from tracker.models import Person
     from tracker.operations.people_import import apply_import, preview_import
 
-    admin, name, tmp = None, None, None
-    if args.url == "sqlite":
-        tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{tmp.name}/bench.db"
-    else:
-        server = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-        name = f"tracker_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(sa.engine.make_url(server), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    try:
+    with throwaway_database(args.url, args.keep) as url:
         app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
         with app.app_context():
             upgrade()
@@ -221,16 +207,6 @@ def main() -> None:
                 print(f"    {line}")
             db.session.remove()
             db.engine.dispose()
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
-        if admin is not None and name is not None:
-            if args.keep:
-                print(f"kept database {name}")
-            else:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 if __name__ == "__main__":

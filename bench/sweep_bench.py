@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import socket
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -140,7 +137,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
 
-    from aiosmtpd.controller import Controller
+    from benchdb import local_smtp, throwaway_database
     from flask_migrate import upgrade
 
     from tracker import create_app
@@ -150,29 +147,16 @@ def main() -> None:
     from tracker.notify.dispatcher import Dispatcher, DispatchSettings, app_channels
     from tracker.operations.reminders import work_calendar
 
-    server = args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"tracker_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(sa.engine.make_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    # A kill (SIGTERM) unwinds like Ctrl-C, so the database below is dropped whatever happens.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    controller = None
-    try:
-        url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-        sink = _Sink()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        controller = Controller(sink, hostname="127.0.0.1", port=port)
-        controller.start()
+    sink = _Sink()
+    with throwaway_database(args.url, args.keep) as url, local_smtp(sink) as port:
+        database = sa.engine.make_url(url).database
         app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "MAIL_SERVER": "127.0.0.1",
                           "MAIL_PORT": port, "MAIL_SUPPRESS_SEND": False, "TESTING": False})
         # One log line per e-mail sent would bury the figures.
         logging.getLogger("tracker.notify").setLevel(logging.WARNING)
         with app.app_context():
             upgrade()
-            print(f"database {name}: loading {args.communes} communes x {args.tasks_per_commune} tasks ...")
+            print(f"database {database}: loading {args.communes} communes x {args.tasks_per_commune} tasks ...")
             counts, _ = _timed("load", lambda: _seed(db.engine, args.communes, args.tasks_per_commune))
             print("  " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
             calendar = work_calendar()
@@ -232,15 +216,6 @@ def main() -> None:
                   f"email_per_s={sent / max(t_send, 1e-9):.0f}")
             db.session.remove()
             db.engine.dispose()
-    finally:
-        if controller is not None:
-            controller.stop()
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import ipaddress
 import os
 import shutil
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -155,6 +156,22 @@ def app(database_url: str, app_config: dict[str, Any], tmp_path: Path) -> Iterat
         yield application
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by werkzeug on 127.0.0.1 in a thread; yields its base URL. Each httpx client or browser
+    talking to it has its own cookies (the Flask test client shares the test's app context and signed-in user)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 @pytest.fixture

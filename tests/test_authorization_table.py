@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import io
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -284,20 +283,6 @@ def world(app: Flask, commune: Any, active_plan: Any, make_person: Any, make_pla
     return _seed(commune, active_plan, make_person, make_plan, make_task)
 
 
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-
-
 def _fill(value: Any, ids: dict[str, Any]) -> Any:
     if isinstance(value, str):
         return value.format(**ids)
@@ -350,7 +335,7 @@ def _refused(case: Case, response: httpx.Response, api: bool, who: str | None) -
 
 
 @pytest.mark.parametrize("endpoint", sorted(TABLE))
-def test_write_route_refuses_everyone_outside_its_rule(endpoint: str, world: Any, server: str) -> None:
+def test_write_route_refuses_everyone_outside_its_rule(endpoint: str, world: Any, live_server: str) -> None:
     case = TABLE[endpoint]
     api = case.path.startswith("/api/")
     if case.allowed == PUBLIC:
@@ -364,7 +349,7 @@ def test_write_route_refuses_everyone_outside_its_rule(endpoint: str, world: Any
 
     for who in denied:
         before = _audit_count()
-        response = _call(server, world, case, who)
+        response = _call(live_server, world, case, who)
         assert _refused(case, response, api, who), (endpoint, who, response.status_code, response.text[:300])
         after = _audit_count()
         # Only the denied person's own sign-in (web) may have been audited.
@@ -373,7 +358,7 @@ def test_write_route_refuses_everyone_outside_its_rule(endpoint: str, world: Any
 
     for i, who in enumerate(allowed):
         before = _audit_count()
-        response = _call(server, world, case, who)
+        response = _call(live_server, world, case, who)
         assert response.status_code not in (401, 403), (endpoint, who, response.status_code, response.text[:300])
         if not api and response.status_code == 302 and not case.lands_on_login:
             assert "/login" not in response.headers.get("Location", ""), (endpoint, who)

@@ -40,20 +40,6 @@ N = 12  # parallel requests per race (the machines have 2 cores; more only queue
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
 def clients(live_server: str) -> Iterator[Callable[..., httpx.Client]]:
     opened: list[httpx.Client] = []
 

@@ -164,26 +164,22 @@ def test_a_file_larger_than_the_default_form_field_limit_still_confirms(coded: A
     assert done.status_code == 302 and people_count() == 9 + 30
 
 
-def test_parallel_confirms_of_one_preview_import_once(coded: Any, client: Any, login: Any) -> None:
+def test_parallel_confirms_of_one_preview_import_once(coded: Any, client: Any, login: Any, live_server: str) -> None:
     """Four confirms of the same preview at once, on a live threaded server: one imports, the others are
     sent back to a fresh preview (409) in which the people exist; one import event, one account each."""
     import threading
 
     import httpx
-    from werkzeug.serving import make_server
 
     from tests.conftest import PASSWORD
 
     login("quantri")
     data = csv_file([person_row(f"song{i}", f"Người Song {i}", unit_code="W26734") for i in range(20)])
     fields = confirm_data(upload(client, "song.csv", data).get_data(as_text=True))
-    server = make_server("127.0.0.1", 0, client.application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     browsers = []
     try:
         for _ in range(4):
-            browser = httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", timeout=60)
+            browser = httpx.Client(base_url=live_server, timeout=60)
             assert browser.post("/login", data={"username": "quantri", "password": PASSWORD}).status_code == 302
             browsers.append(browser)
         barrier = threading.Barrier(len(browsers))
@@ -201,8 +197,6 @@ def test_parallel_confirms_of_one_preview_import_once(coded: Any, client: Any, l
     finally:
         for browser in browsers:
             browser.close()
-        server.shutdown()
-        thread.join(timeout=10)
     assert sorted(statuses) == [302, 409, 409, 409], statuses
     db.session.expire_all()
     assert people_count() == 9 + 20

@@ -21,27 +21,11 @@ COOKIE = "tracker_remember"
 
 
 @pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    """The app on a real threaded server: every browser below is a separate httpx client with its own cookies
-    (the Flask test client would share the test's app context, and with it the signed-in user)."""
-    from werkzeug.serving import make_server
-
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def browsers(server: str) -> Iterator[Callable[..., httpx.Client]]:
+def browsers(live_server: str) -> Iterator[Callable[..., httpx.Client]]:
     opened: list[httpx.Client] = []
 
     def make(kept: str | None = None) -> httpx.Client:
-        browser = httpx.Client(base_url=server, timeout=60, follow_redirects=False)
+        browser = httpx.Client(base_url=live_server, timeout=60, follow_redirects=False)
         if kept is not None:  # a browser that was closed: no session cookie, only "keep me signed in"
             browser.cookies.set(COOKIE, kept, domain="127.0.0.1")
         opened.append(browser)
