@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,12 +16,9 @@ from werkzeug.wrappers import Response
 
 from tracker.blueprints.transaction import atomic
 from tracker.clock import status_clock
-from tracker.extensions import db
 from tracker.forms import first_error
 from tracker.forms.reminder_links import AcknowledgeForm, QuickDoneForm
-from tracker.models import ExtensionRequest, ExtensionStatus, PlanStatus, TaskStatus
 from tracker.operations import action_links as ops
-from tracker.operations.authz import Permission, can
 from tracker.operations.errors import DomainError
 
 bp = Blueprint("reminder_links", __name__)
@@ -44,20 +40,13 @@ def _problem(error: DomainError) -> Response:
 
 def _page(link: Any, *, done_form: QuickDoneForm | None = None, error: str | None = None,
           status: int = 200) -> Response:
-    occurrence = link.occurrence
-    task, clock = occurrence.task, status_clock()
-    actionable = (occurrence.is_open and task.status == TaskStatus.ACTIVE and task.plan.status == PlanStatus.ACTIVE)
-    can_act = actionable and can(current_user, Permission.ACT, occurrence.lead_unit)
-    pending = db.session.scalar(
-        sa.select(ExtensionRequest.id)
-        .where(ExtensionRequest.occurrence_id == occurrence.id, ExtensionRequest.status == ExtensionStatus.PENDING)
-        .limit(1)
-    ) is not None
-    acknowledged = occurrence.acknowledged_due_on == occurrence.due_on
+    occurrence, clock = link.occurrence, status_clock()
+    actions = ops.link_actions(current_user, link)
     page = render_template(
-        "reminder_links/quick.html", link=link, occ=occurrence, task=task, status=occurrence.status(clock).value,
-        days_late=occurrence.days_late(clock), can_act=can_act, has_pending_extension=pending,
-        can_acknowledge=actionable and not can_act and not acknowledged, acknowledged=acknowledged,
+        "reminder_links/quick.html", link=link, occ=occurrence, task=occurrence.task,
+        status=occurrence.status(clock).value, days_late=occurrence.days_late(clock), can_act=actions.can_act,
+        has_pending_extension=actions.has_pending_extension, can_acknowledge=actions.can_acknowledge,
+        acknowledged=actions.acknowledged,
         done_form=done_form or QuickDoneForm(formdata=None), ack_form=AcknowledgeForm(formdata=None), error=error,
     )
     return _private(Response(page, status=status, mimetype="text/html"))

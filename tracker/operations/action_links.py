@@ -13,17 +13,18 @@ returned report clears the acknowledgement.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
 from tracker.clock import utcnow
-from tracker.models import ActionLink, Occurrence, Person
+from tracker.models import ActionLink, Occurrence, Person, PlanStatus, TaskStatus
 from tracker.notify.links import LinkState, consume, find_link, state_of
 from tracker.operations import audit
-from tracker.operations.authz import Permission, require
+from tracker.operations.authz import Permission, can, require
 from tracker.operations.errors import DomainError, PermissionDenied
-from tracker.operations.occurrences import mark_done, occurrence_conflict
+from tracker.operations.occurrences import has_pending_extension, mark_done, occurrence_conflict
 from tracker.operations.transitions import claim
 
 USED_FOR_DONE = "done"
@@ -82,6 +83,27 @@ def mark_done_from_link(actor: Person, token: str, *, note: str = "", now: datet
     audit.record("action_link.use", link, actor, unit_id=occurrence.lead_unit_id,
                  after={"occurrence_id": occurrence.id, "used_for": USED_FOR_DONE})
     return occurrence
+
+
+@dataclass(frozen=True)
+class LinkActions:
+    """What the link's recipient may do from it now: act on the task, or (an escalation's reader who cannot
+    act) acknowledge it; whether it is already acknowledged for its due date; whether more time is asked."""
+
+    can_act: bool
+    can_acknowledge: bool
+    acknowledged: bool
+    has_pending_extension: bool
+
+
+def link_actions(actor: Person, link: ActionLink) -> LinkActions:
+    occurrence = link.occurrence
+    task = occurrence.task
+    actionable = occurrence.is_open and task.status == TaskStatus.ACTIVE and task.plan.status == PlanStatus.ACTIVE
+    can_act = actionable and can(actor, Permission.ACT, occurrence.lead_unit)
+    acknowledged = occurrence.acknowledged_due_on == occurrence.due_on
+    return LinkActions(can_act=can_act, can_acknowledge=actionable and not can_act and not acknowledged,
+                       acknowledged=acknowledged, has_pending_extension=has_pending_extension(occurrence))
 
 
 def acknowledge_from_link(actor: Person, token: str, *, now: datetime | None = None) -> Occurrence:

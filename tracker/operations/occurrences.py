@@ -351,6 +351,11 @@ def _pending_clause(occurrence_id: int) -> sa.ColumnElement[bool]:
     return sa.and_(ExtensionRequest.occurrence_id == occurrence_id, ExtensionRequest.status == ExtensionStatus.PENDING)
 
 
+def has_pending_extension(occurrence: Occurrence) -> bool:
+    """Whether a request for more time on `occurrence` waits for a decision (one more cannot be asked)."""
+    return db.session.scalar(sa.select(ExtensionRequest.id).where(_pending_clause(occurrence.id)).limit(1)) is not None
+
+
 def cancel_occurrence(actor: Person | None, occurrence: Occurrence, reason: str) -> None:
     """Cancel one period of a task (nothing is deleted)."""
     require(actor, Permission.MANAGE_PLANS, occurrence.task.plan.issuing_unit)
