@@ -18,7 +18,7 @@ import base64
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -130,6 +130,8 @@ TABLE: dict[str, Case] = {
         "content": "{people_file}", "filename": PEOPLE_FILE[0], "digest": "{people_digest}"}),
     "admin.reset_password": _web("/admin/people/{officer_id}/password", ADMIN, data={"password": "mat-khau-456"}),
     "admin_notify.retry": _web("/admin/outbox/{dead}/retry", ADMIN),
+    # The channels serve the whole installation: only an administrator of a top-level unit resumes one.
+    "admin_notify.resume_channel": _web("/admin/outbox/channels/email/resume", ADMIN),
     # Any administrator retries the dead messages of their own units (none, for the next commune's) and may
     # start a policy; a policy followed by the commune's plan is changed only by an admin holding the commune.
     "admin_notify.retry_all": _web("/admin/outbox/retry-dead", ["admin", "other_admin"]),
@@ -195,7 +197,8 @@ def database_url(tmp_path: Any, sqlite_template: Any) -> Iterator[str]:
 
 def _seed(commune: Any, active_plan: Any, make_person: Any, make_plan: Any, make_task: Any) -> dict[str, Any]:
     from tracker.auth import make_reset_token
-    from tracker.models import Channel, DeliveryStatus, MessageTemplate, Notification, NotificationKind
+    from tracker.clock import utcnow
+    from tracker.models import Channel, ChannelState, DeliveryStatus, MessageTemplate, Notification, NotificationKind
     from tracker.notify.links import issue_link
     from tracker.notify.outbox import enqueue
     from tracker.operations import drafts
@@ -235,6 +238,8 @@ def _seed(commune: Any, active_plan: Any, make_person: Any, make_plan: Any, make
     enqueue(NotificationKind.REMINDER, [commune.officer], key="dead-one", occurrence_id=active_plan.occurrence.id,
             channels=[Channel.EMAIL])
     db.session.execute(sa.update(Notification).values(status=DeliveryStatus.DEAD, last_error="550"))
+    db.session.add(ChannelState(channel="email", failures=2, paused_until=utcnow() + timedelta(days=1),
+                                paused_at=utcnow(), reason="421 Service not available"))
     template = MessageTemplate(kind=NotificationKind.REMINDER, channel=Channel.EMAIL, locale="vi",
                                subject="Nhắc", body_text="Nhắc {{ title }}")
     db.session.add(template)

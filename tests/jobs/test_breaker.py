@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import time_machine
 from flask.testing import FlaskClient
 
@@ -213,6 +214,43 @@ def test_the_admin_outbox_shows_a_paused_channel_and_why(app: Any, client: Flask
     assert '<tr data-testid="channel-email" data-state="half_open">' in html
     assert '<tr data-testid="channel-email" data-state="half_open">' in channels_page
     assert "Internal server error" in channels_page
+
+
+def test_an_admin_resumes_a_paused_channel_once_its_cause_is_fixed(app: Any, client: FlaskClient, commune: Any,
+                                                                   make_person: Any,
+                                                                   mail_server: FakeSmtpServer) -> None:
+    """"Gửi lại ngay" ends the pause (half-open: the next dispatch tries it); a second press, or a press by an
+    administrator of a commune, changes nothing; the press is audited once."""
+    from tracker.models import AuditEvent
+    from tracker.operations.channels import resume_channel
+    from tracker.operations.errors import Conflict, PermissionDenied
+
+    queue_mail(make_person, 4)
+    mail_server.answer_everything("500 5.0.0 Internal server error")
+    run("dispatch", MORNING)
+    mail_server.recover()
+    pressed = MORNING + timedelta(seconds=20)  # the pause runs to 08:01
+    with time_machine.travel(pressed, tick=False):
+        with pytest.raises(PermissionDenied):
+            resume_channel(commune.officer, "email")
+        client.post("/login", data={"username": "quantri", "password": "secret-pass-1"})
+        assert 'data-testid="resume-email"' in client.get("/admin/outbox").get_data(as_text=True)
+        response = client.post("/admin/outbox/channels/email/resume", follow_redirects=True)
+        html = response.get_data(as_text=True)
+        assert "Kênh sẽ được gửi thử lại ở lần gửi tiếp theo." in html
+        assert '<tr data-testid="channel-email" data-state="half_open">' in html
+        again = client.post("/admin/outbox/channels/email/resume", follow_redirects=True).get_data(as_text=True)
+        assert "Kênh này không (còn) tạm dừng." in again
+        db.session.rollback()
+        with pytest.raises(Conflict):
+            resume_channel(None, "email")
+        db.session.rollback()
+    # Before the pause would have ended, everything goes out and the breaker closes.
+    result = run("dispatch", pressed + timedelta(seconds=1))
+    assert result["by_channel"] == {"email": 4} and email_statuses() == {("sent", 1): 4}
+    assert state("email").failures == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "channel.resume")) == 1
 
 
 # --- Parallel dispatchers ------------------------------------------------------------------------------------

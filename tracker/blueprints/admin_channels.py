@@ -44,7 +44,8 @@ def _callback_url() -> str:
 def index() -> Page:
     summary = ops.overview(current_user)
     return render_template("admin_channels/index.html", summary=summary, confirm=ConfirmForm(formdata=None),
-                           redirect_uri=summary.zalo_redirect_uri or _callback_url(), breakers=channel_breakers())
+                           redirect_uri=summary.zalo_redirect_uri or _callback_url(), breakers=channel_breakers(),
+                           can_resume=True)
 
 
 @bp.post("/zalo/connect")

@@ -38,6 +38,7 @@ from tracker.models import (
     Task,
 )
 from tracker.notify.render import CHANNEL_PARTS, LOCALES, RenderError, TemplateOverride, builtin_source
+from tracker.operations import channels as channel_ops
 from tracker.operations import reminders as ops
 from tracker.operations.authz import Permission, scope_paths
 from tracker.operations.errors import DomainError, ValidationFailed
@@ -179,7 +180,7 @@ def outbox() -> Page:
         counts=counts, status=status, channel=channel, statuses=list(DeliveryStatus), channels=list(Channel),
         heartbeats=heartbeats(), beat_summary=beat_summary, job_label=job_label, dead_count=dead_count,
         workers=worker_rows(), worker_silent_before=utcnow() - timedelta(seconds=stale_seconds(current_app.config)),
-        breakers=channel_breakers(),
+        breakers=channel_breakers(), can_resume=channel_ops.is_root_admin(current_user),
     )
 
 
@@ -198,6 +199,18 @@ def channel_breakers() -> list[dict[str, Any]]:
             state = "half_open"  # the pause is over: the next dispatch tries a few messages
         breakers.append({"channel": channel, "state": state, "row": row})
     return breakers
+
+
+@bp.post("/outbox/channels/<channel>/resume")
+def resume_channel(channel: str) -> Response:
+    """End a channel's pause now (its cause is fixed): the next dispatch tries it again."""
+    try:
+        with atomic():
+            channel_ops.resume_channel(current_user, channel)
+        flash(_("The channel is tried again at the next dispatch."), "info")
+    except DomainError as error:
+        _fail(error)
+    return redirect(url_for(".outbox"))
 
 
 @bp.post("/outbox/<bigid:notification_id>/retry")

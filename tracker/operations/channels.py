@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import Person
+from tracker.models import Channel, ChannelState, DeliveryStatus, Notification, Person
 from tracker.notify.zalo_auth import ZaloAuthError, ZaloAuthorizer, ZaloStatus, status
 from tracker.operations import audit
-from tracker.operations.errors import PermissionDenied, ValidationFailed
+from tracker.operations.errors import Conflict, PermissionDenied, ValidationFailed
 from tracker.operations.reminders import is_root_admin
 
 
@@ -108,3 +111,48 @@ def finish_zalo_connection(actor: Person | None, code: str, state: str | None) -
     audit.record_about("channel.zalo_connect", "channel_credentials", tokens.version, actor,
                        after={"token_version": tokens.version, "access_expires_at": tokens.access_expires_at})
     return tokens.version
+
+
+#: The channels with a circuit breaker an administrator may resume (in-app messages never leave the database).
+BREAKER_CHANNELS = (Channel.EMAIL, Channel.ZALO)
+
+
+def resume_channel(actor: Person | None, channel: Channel | str, now: datetime | None = None) -> None:
+    """End a channel's pause now, after its cause was fixed (the mail server is back, Zalo reconnected).
+
+    The breaker becomes half-open rather than closed: the next dispatch tries a few messages and only an
+    accepted one resumes the channel for everybody, so a press while the server is still down costs one
+    message's try, not a flood of failures. Guarded: of two administrators pressing at once, one resumes it
+    and the other is told it is no longer paused (one audit event).
+    """
+    require_channel_admin(actor)
+    try:
+        channel = Channel(channel)
+    except ValueError:
+        raise ValidationFailed(_l("Unknown channel."), field="channel") from None
+    if channel not in BREAKER_CHANNELS:
+        raise ValidationFailed(_l("Unknown channel."), field="channel")
+    now = now or utcnow()
+    table = ChannelState.__table__
+    before = db.session.execute(sa.select(table.c.failures, table.c.paused_until, table.c.reason)
+                                .where(table.c.channel == channel.value)).first()
+    resumed = db.session.execute(
+        sa.update(table).where(table.c.channel == channel.value, table.c.paused_until > now)
+        .values(paused_until=now)
+    ).rowcount
+    if resumed != 1:
+        raise Conflict(_l("The channel is not paused (anymore)."))
+    # The messages the pause held back (released until it ends, or retrying a failure it caused) are due
+    # now; the sending window still applies when they are claimed, so nothing goes out at night.
+    notifications = Notification.__table__
+    db.session.execute(
+        sa.update(notifications)
+        .where(notifications.c.channel == channel.value,
+               notifications.c.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)),
+               notifications.c.next_attempt_at > now, notifications.c.next_attempt_at <= before.paused_until)
+        .values(next_attempt_at=now)
+    )
+    audit.record_about("channel.resume", "channel_states", 0, actor,
+                       before={"channel": channel.value, "failures": before.failures,
+                               "paused_until": before.paused_until.isoformat(), "reason": before.reason},
+                       after={"channel": channel.value, "paused_until": now.isoformat()})
