@@ -1,6 +1,6 @@
 """The floors of the web figures: a bare Flask + Flask-SQLAlchemy app on the benchmark's database.
 
-Served by gunicorn with the production settings (bench/floor_gunicorn.conf.py reads config/gunicorn.conf.py), it
+Served by gunicorn with the production settings (bench/gunicorn_bench.conf.py with BENCH_APP=floor), it
 answers what the tracker's pages and "mark done" cannot do faster than:
     GET  /hello              no database at all
     GET  /select/<id>        one indexed SELECT (an occurrence by its primary key)

@@ -66,8 +66,9 @@ def test_the_floor_app_answers_under_gunicorn_and_is_stopped_afterwards(run_all,
         conn.execute("INSERT INTO occurrences VALUES (7, 'Tháng 11/2025')")
         conn.execute("CREATE TABLE bench_floor_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, note TEXT NOT NULL, "
                      "created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)")
-    env = run_all.app_env(f"sqlite:///{database}", {"TRACKER_WEB_WORKERS": "1"})
-    with run_all.gunicorn(ROOT / "bench" / "floor_gunicorn.conf.py", env, tmp_path / "log", "/hello") as port:
+    env = run_all.app_env(f"sqlite:///{database}", {"TRACKER_WEB_WORKERS": "1", "BENCH_APP": "floor",
+                                                    "BENCH_TRAVEL_TO": "2025-11-20T10:00:00+07:00"})
+    with run_all.gunicorn(ROOT / "bench" / "gunicorn_bench.conf.py", env, tmp_path / "log", "/hello") as port:
         client = run_all.Client(port)
         assert client.request("GET", "/select/7") == (200, "7 Tháng 11/2025".encode())
         assert client.request("POST", "/insert", {"note": "x"})[0] == 204
