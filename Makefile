@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 # `make run PORT=5001` serves elsewhere; the links in reminders follow (unless TRACKER_PUBLIC_BASE_URL is set).
 PORT   ?= 5000
 
-.PHONY: run test setup lint clean
+.PHONY: run test setup lint clean bench
 
 # Re-install whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -34,6 +34,11 @@ run: setup
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Rebuild docs/benchmarks.md (a province on PostgreSQL and SQLite, the country on PostgreSQL; each figure beside
+# its floor). `make bench BENCH_ARGS=--quick` is a two-minute smoke run; see bench/run_all.py for the options.
+bench: setup
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
