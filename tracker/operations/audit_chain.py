@@ -132,8 +132,11 @@ def link_batch(session: Session, batch: int = 500) -> int:
     workers, the scheduler, `tracker audit link`) take turns and never link an event twice; the other heads
     follow in name order ("system" sorts first), as they always have.
     """
+    unlinked = AuditEvent.hash.is_(None)
+    if session.scalar(sa.select(AuditEvent.id).where(unlinked).limit(1)) is None:
+        return 0  # an idle sequencer (every worker, every few seconds) takes no lock and writes nothing
     _locked_heads(session, [SYSTEM_CHAIN])
-    events = list(session.scalars(sa.select(AuditEvent).where(AuditEvent.hash.is_(None))
+    events = list(session.scalars(sa.select(AuditEvent).where(unlinked)
                                   .order_by(AuditEvent.id).limit(batch)
                                   .execution_options(populate_existing=True)))
     link(session, events)
