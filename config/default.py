@@ -121,6 +121,16 @@ WORKER_POLL_SECONDS = 2
 #: A worker records its heartbeat this often; one silent for three beats is taken for dead.
 WORKER_HEARTBEAT_SECONDS = 10
 
+# --- The audit trail's hash chains (tracker/operations/audit_chain.py) ---------------------------------
+#: Requests write audit events unlinked; the sequencer (every worker's "audit" loop, and the scheduler's
+#: audit_link job every AUDIT_LINK_INTERVAL_SECONDS) links them into their chains, AUDIT_LINK_BATCH events
+#: per transaction.
+AUDIT_LINK_INTERVAL_SECONDS = 10
+AUDIT_LINK_BATCH = 500
+#: `tracker audit verify` counts unlinked events younger than this as waiting for the sequencer; older ones
+#: fail the verification (no sequencer is running, or rows were added behind the application's back).
+AUDIT_LINK_GRACE_SECONDS = 300
+
 # --- Periodic reports -------------------------------------------------------------------------------
 #: The .docx template of the periodic report (Decree 30/2020 layout with placeholders; see
 #: tracker/reports/template.py). None: the bundled tracker/data/report_templates/bao-cao.docx. An office

@@ -1,5 +1,7 @@
 """The audit trail is tamper-evident (`tracker audit verify` names the first broken event after an SQL UPDATE
-or DELETE), stays one unbroken chain under concurrent writers, and `tracker backup` / `tracker restore`
+or DELETE), requests write their events unlinked and the sequencer (`tracker audit link`, the worker, the
+scheduler) links them into one unbroken chain even when several sequencers run at once, verify tells events
+waiting to be linked from events no sequencer linked in time, and `tracker backup` / `tracker restore`
 round-trip the demo with identical counts and a passing verify, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -7,16 +9,19 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask
 
 from tests.conftest import pg_server_url
 from tracker import create_app
 from tracker.backup import rows_in
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import AuditChainHead, AuditEvent, Occurrence, Person
 from tracker.operations import occurrences as ops
@@ -28,6 +33,13 @@ def _verify(app: Flask) -> Any:
     return result.exit_code, result.output
 
 
+def _link(app: Flask) -> int:
+    """Run the sequencer once (what a worker or the scheduler does every few seconds)."""
+    result = app.test_cli_runner().invoke(args=["audit", "link"])
+    assert result.exit_code == 0, result.output
+    return int(result.output.split()[0])
+
+
 def _complete_event_id() -> int:
     return db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "occurrence.complete"))
 
@@ -36,6 +48,7 @@ def test_verify_passes_then_names_the_row_an_update_forged(app: Flask, commune: 
     ops.submit_report(commune.officer, active_plan.occurrence, body="Đã xong")
     ops.add_comment(commune.chair, active_plan.occurrence, "Cảm ơn")
     db.session.commit()
+    assert _link(app) >= 2
     code, output = _verify(app)
     assert code == 0 and "OK:" in output, output
 
@@ -51,6 +64,7 @@ def test_verify_names_the_row_after_a_deleted_event(app: Flask, commune: Any, ac
     ops.submit_report(commune.officer, active_plan.occurrence, body="Đã xong")
     ops.add_comment(commune.chair, active_plan.occurrence, "Cảm ơn")
     db.session.commit()
+    _link(app)
     removed = _complete_event_id()
     chain, seq = db.session.execute(sa.select(AuditEvent.chain, AuditEvent.chain_seq)
                                     .where(AuditEvent.id == removed)).one()
@@ -66,6 +80,7 @@ def test_verify_names_the_row_after_a_deleted_event(app: Flask, commune: Any, ac
 def test_verify_sees_the_last_events_removed(app: Flask, commune: Any, active_plan: Any) -> None:
     ops.add_comment(commune.chair, active_plan.occurrence, "Cảm ơn")
     db.session.commit()
+    _link(app)
     last = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
     with db.engine.begin() as connection:
         connection.execute(sa.delete(AuditEvent).where(AuditEvent.id == last))
@@ -73,41 +88,90 @@ def test_verify_sees_the_last_events_removed(app: Flask, commune: Any, active_pl
     assert code == 1 and f"#{last}" in output and "last events were removed" in output, output
 
 
-def test_concurrent_writers_keep_one_unbroken_chain(app: Flask, commune: Any, active_plan: Any) -> None:
-    """Twelve transactions commit audit events into the same chain at once (on PostgreSQL they really overlap);
-    each gets its own place and the chain verifies."""
+def test_a_commit_writes_its_events_unlinked_and_verify_waits_for_the_sequencer(
+        app: Flask, commune: Any, active_plan: Any) -> None:
+    """The request's commit touches no chain head; verify passes while the events are young, names them as
+    waiting, fails once they are older than AUDIT_LINK_GRACE_SECONDS, and passes again once linked."""
+    heads_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditChainHead))
+    ops.add_comment(commune.chair, active_plan.occurrence, "Cảm ơn")
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditChainHead)) == heads_before
+    unlinked = db.session.scalars(sa.select(AuditEvent.id).where(AuditEvent.hash.is_(None))).all()
+    assert unlinked
+
+    code, output = _verify(app)
+    assert code == 0 and f"{len(unlinked)} events written in the last 300 seconds wait to be linked" in output, output
+
+    grace = app.config["AUDIT_LINK_GRACE_SECONDS"]
+    with time_machine.travel(utcnow() + timedelta(seconds=grace + 1), tick=False):
+        code, output = _verify(app)
+    assert code == 1 and "NOT LINKED" in output and f"#{min(unlinked)}" in output, output
+
+    assert _link(app) == len(unlinked)
+    with time_machine.travel(utcnow() + timedelta(seconds=grace + 1), tick=False):
+        code, output = _verify(app)
+    assert code == 0 and "OK:" in output and "wait to be linked" not in output, output
+    assert _link(app) == 0
+
+
+def test_concurrent_writers_and_sequencers_keep_one_unbroken_chain(
+        app: Flask, commune: Any, active_plan: Any) -> None:
+    """Twelve transactions write audit events into the same chain at once, then three sequencers link them at
+    once in batches of two (on PostgreSQL they really overlap): each event gets one place, in id order, and
+    the chain verifies."""
+    from tracker.jobs.audit_link import run_audit_link
+
+    _link(app)  # the fixtures' own events
     occurrence_id, person_ids = active_plan.occurrence.id, [commune.chair.id, commune.focal.id, commune.officer.id]
-    n = 12
-    barrier = threading.Barrier(n)
     failures: list[BaseException] = []
 
-    def write(i: int) -> None:
-        with app.app_context():
-            try:
-                person = db.session.get(Person, person_ids[i % 3])
-                occurrence = db.session.get(Occurrence, occurrence_id)
-                barrier.wait()
-                ops.add_comment(person, occurrence, f"Ý kiến số {i}")
-                db.session.commit()
-            except BaseException as error:  # reported below
-                failures.append(error)
-            finally:
-                db.session.remove()
+    def in_threads(n: int, work: Any) -> None:
+        barrier = threading.Barrier(n)
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not failures, failures
+        def run(i: int) -> None:
+            with app.app_context():
+                try:
+                    work(i, barrier)
+                except BaseException as error:  # reported below
+                    failures.append(error)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not failures, failures
+
+    def write(i: int, barrier: threading.Barrier) -> None:
+        person = db.session.get(Person, person_ids[i % 3])
+        occurrence = db.session.get(Occurrence, occurrence_id)
+        barrier.wait()
+        ops.add_comment(person, occurrence, f"Ý kiến số {i}")
+        db.session.commit()
+
+    def sequence(i: int, barrier: threading.Barrier) -> None:
+        app.config["AUDIT_LINK_BATCH"] = 2
+        barrier.wait()
+        run_audit_link(utcnow())
+
+    in_threads(12, write)
+    in_threads(3, sequence)
+    app.config["AUDIT_LINK_BATCH"] = 500
+    _link(app)  # a sequencer stopped by its batch limit: nothing may be left behind
     db.session.expire_all()
     chain = db.session.scalar(sa.select(AuditEvent.chain).where(AuditEvent.action == "comment.create").limit(1))
-    seqs = list(db.session.scalars(sa.select(AuditEvent.chain_seq).where(AuditEvent.chain == chain)
-                                   .order_by(AuditEvent.chain_seq)))
-    assert seqs == list(range(1, len(seqs) + 1))
-    assert db.session.get(AuditChainHead, chain).seq == len(seqs)
+    rows = db.session.execute(sa.select(AuditEvent.chain_seq, AuditEvent.id).where(AuditEvent.chain == chain)
+                              .order_by(AuditEvent.chain_seq)).all()
+    assert [seq for seq, _id in rows] == list(range(1, len(rows) + 1))
+    assert [i for _seq, i in rows] == sorted(i for _seq, i in rows)  # all committed before linking: id order
+    comments = db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "comment.create",
+                                                                 AuditEvent.chain == chain))
+    assert comments == 12
+    assert db.session.get(AuditChainHead, chain).seq == len(rows)
     result = verify(db.session())
-    assert result.ok, result.first_break
+    assert result.ok and result.unlinked == 0, result.first_break
 
 
 # --- Backup and restore ------------------------------------------------------------------------------------
@@ -137,6 +201,7 @@ def test_backup_then_restore_round_trips_the_demo(app: Flask, empty_target: str,
 
     build_demo("demo-pass-1234")
     db.session.commit()
+    _link(app)
     source_counts = rows_in(db.engine)
     code, output = _verify(app)
     assert code == 0 and "OK:" in output, output  # the demo's own trail verifies

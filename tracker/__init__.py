@@ -84,9 +84,6 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     init_auth(login_manager)
     _enable_sqlite_foreign_keys(app)
-    from tracker.operations.audit_chain import install
-
-    install()
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

@@ -14,6 +14,7 @@ from flask import Request, current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -84,14 +85,16 @@ def _live(now: datetime) -> sa.ColumnElement[bool]:
 
 
 def person_for_session(user_id: str, selector: object) -> Person | None:
-    """The active person of a live sign-in session (one query)."""
+    """The active person of a live sign-in session, with their roles and the roles' units (one query: every
+    request's permission checks read them)."""
     if not user_id.isdigit() or not isinstance(selector, str) or not selector:
         return None
-    return db.session.scalar(
+    return db.session.scalars(
         sa.select(Person).join(SignInSession, SignInSession.person_id == Person.id)
+        .options(joinedload(Person.roles))  # RoleAssignment.unit is itself joined
         .where(Person.id == int(user_id), Person.is_active, SignInSession.selector == selector[:32],
                _live(utcnow()))
-    )
+    ).unique().first()
 
 
 def session_for_cookie(value: str) -> SignInSession | None:

@@ -77,6 +77,7 @@ def test_lists_issue_the_same_queries_for_5_and_50_items(api_as, commune, make_p
             response = api.get(url)
         assert response.status_code == 200, response.get_json()
         assert len(response.get_json()) >= n // 5
-        counts.append(len(statements))
+        # The token's last use is written at most once a minute (the first request here, not the second).
+        counts.append(len([s for s in statements if not s.startswith("UPDATE api_tokens")]))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 12, (counts, statements)

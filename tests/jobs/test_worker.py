@@ -130,6 +130,25 @@ def test_the_worker_drains_the_outbox(app: Any, make_due_task: Any, mail_server:
     assert worker.dispatch_once() is False  # nothing left: the loop would now sleep
 
 
+def test_the_worker_links_the_audit_events_requests_wrote_unlinked(app: Any, commune: Any, active_plan: Any) -> None:
+    from tracker.models import AuditEvent
+    from tracker.operations.audit_chain import verify
+    from tracker.operations.occurrences import add_comment
+
+    for k in range(3):
+        add_comment(commune.chair, active_plan.occurrence, f"Ý kiến {k}")
+        db.session.commit()
+    app.config["AUDIT_LINK_BATCH"] = 2  # several batches, each committed on its own
+    unlinked = sa.select(sa.func.count()).where(AuditEvent.hash.is_(None))
+    assert db.session.scalar(unlinked) >= 3
+    worker = Worker(app, queues=("audit",))
+    assert worker.drain() >= 1
+    db.session.expire_all()
+    assert db.session.scalar(unlinked) == 0
+    assert verify(db.session(), grace_seconds=0).ok
+    assert worker.link_audit_once() is False  # nothing left: the loop would now sleep
+
+
 # --- The scheduler keeps the schedule -------------------------------------------------------------------------
 
 def _beat(name: str, *, ago: float, queues: str = "imports,outbox", state: str = "running") -> None:

@@ -68,21 +68,31 @@ def my_tasks() -> str:
     return render_template("tasks/my_tasks.html", open_rows=open_rows, done_rows=done_rows, clock=clock)
 
 
-def load_occurrence(occurrence_id: int) -> Occurrence:
-    """The occurrence with what its page shows, or 404; 403 outside the person's scope."""
+#: What the scope check and the operations read: the task, its plan and the three units that decide who may
+#: see and act (one statement, joined).
+_ACTION_OPTIONS = (
+    joinedload(Occurrence.task).joinedload(Task.plan).joinedload(Plan.issuing_unit),
+    joinedload(Occurrence.task).joinedload(Task.report_to_unit),
+    joinedload(Occurrence.lead_unit),
+)
+#: And what the page shows besides.
+_PAGE_OPTIONS = (
+    *_ACTION_OPTIONS,
+    joinedload(Occurrence.task).joinedload(Task.section),
+    joinedload(Occurrence.task).selectinload(Task.coordinating_units),
+    selectinload(Occurrence.reports).selectinload(Report.attachments),
+    selectinload(Occurrence.reports).selectinload(Report.values),
+    # The people named on the page without their roles (see _page_context).
+    selectinload(Occurrence.reports).joinedload(Report.submitted_by).lazyload(Person.roles),
+    selectinload(Occurrence.reports).joinedload(Report.reviewed_by).lazyload(Person.roles),
+)
+
+
+def load_occurrence(occurrence_id: int, *, for_page: bool = True) -> Occurrence:
+    """The occurrence with what its page shows (for_page=False: only what an action checks), or 404; 403
+    outside the person's scope."""
     occurrence = db.session.scalar(
-        sa.select(Occurrence)
-        .options(
-            joinedload(Occurrence.task).joinedload(Task.plan).joinedload(Plan.issuing_unit),
-            joinedload(Occurrence.task).joinedload(Task.section),
-            joinedload(Occurrence.task).joinedload(Task.report_to_unit),
-            joinedload(Occurrence.task).selectinload(Task.coordinating_units),
-            joinedload(Occurrence.lead_unit),
-            selectinload(Occurrence.reports).selectinload(Report.attachments),
-            selectinload(Occurrence.reports).selectinload(Report.values),
-            selectinload(Occurrence.reports).joinedload(Report.submitted_by),
-            selectinload(Occurrence.reports).joinedload(Report.reviewed_by),
-        )
+        sa.select(Occurrence).options(*(_PAGE_OPTIONS if for_page else _ACTION_OPTIONS))
         .where(Occurrence.id == occurrence_id)
     )
     if occurrence is None:
@@ -183,6 +193,9 @@ def _put_beside_fields(form: Any, error: DomainError) -> bool:
 
 def _failed(occurrence: Occurrence, form_name: str, form: Any, error: DomainError | None = None) -> Page:
     """The page again with what was typed and every error beside its input (the ones about no input on top)."""
+    # The action loaded only what it checks (and a refused operation's rollback expired it): read what the
+    # page shows in one go rather than row by row.
+    occurrence = load_occurrence(occurrence.id)
     if error is None:
         general = [str(m) for f in form if f.type == "CSRFTokenField" for m in f.errors]
         if not general and not _field_errors(form):
@@ -208,7 +221,7 @@ def _act(occurrence: Occurrence, form_name: str, form: Any, action: Callable[[],
 
 @bp.post("/occurrences/<bigid:occurrence_id>/report")
 def submit_report(occurrence_id: int) -> Page:
-    occurrence = load_occurrence(occurrence_id)
+    occurrence = load_occurrence(occurrence_id, for_page=False)
     # The form takes the figures of the indicators assigned to the unit, the ones it shows.
     form: ReportForm = report_form_for(report_indicators(occurrence.task, occurrence.lead_unit_id))
 
@@ -227,7 +240,7 @@ def submit_report(occurrence_id: int) -> Page:
 
 @bp.post("/occurrences/<bigid:occurrence_id>/done")
 def mark_done(occurrence_id: int) -> Page:
-    occurrence, form = load_occurrence(occurrence_id), MarkDoneForm()
+    occurrence, form = load_occurrence(occurrence_id, for_page=False), MarkDoneForm()
 
     def done() -> str:  # the form's ticked confirmation makes it explicit: without it, nothing happens
         ops.mark_done(current_user, occurrence, form.note.data or "")
@@ -238,7 +251,7 @@ def mark_done(occurrence_id: int) -> Page:
 
 @bp.post("/occurrences/<bigid:occurrence_id>/extension")
 def request_extension(occurrence_id: int) -> Page:
-    occurrence, form = load_occurrence(occurrence_id), ExtensionForm()
+    occurrence, form = load_occurrence(occurrence_id, for_page=False), ExtensionForm()
 
     def ask() -> str:
         ops.request_extension(current_user, occurrence, new_due_on=form.new_due_on.data,
@@ -250,7 +263,7 @@ def request_extension(occurrence_id: int) -> Page:
 
 @bp.post("/occurrences/<bigid:occurrence_id>/comments")
 def add_comment(occurrence_id: int) -> Page:
-    occurrence, form = load_occurrence(occurrence_id), CommentForm()
+    occurrence, form = load_occurrence(occurrence_id, for_page=False), CommentForm()
 
     def comment() -> str:
         ops.add_comment(current_user, occurrence, form.body.data or "")

@@ -87,8 +87,9 @@ def scheduler_command() -> None:
 
 
 @click.command("worker")
-@click.option("--queues", default="imports,outbox", show_default=True,
-              help="Comma-separated queues to drain: imports (uploaded plan documents), outbox (notifications).")
+@click.option("--queues", default="imports,outbox,audit", show_default=True,
+              help="Comma-separated queues to drain: imports (uploaded plan documents), outbox (notifications), "
+                   "audit (link new audit events into their hash chains).")
 @click.option("--once", is_flag=True, help="Drain the queues until they are empty, then exit.")
 @with_appcontext
 def worker_command(queues: str, once: bool) -> None:

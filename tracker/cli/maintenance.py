@@ -24,22 +24,33 @@ def audit_group() -> None:
 
 
 def _report_verify() -> bool:
+    from sqlalchemy.orm import Session
+
     from tracker.extensions import db
     from tracker.operations.audit_chain import verify
 
-    result = verify(db.session())
+    grace = float(current_app.config.get("AUDIT_LINK_GRACE_SECONDS", 300))
+    with Session(db.engine) as session:
+        if db.engine.dialect.name == "postgresql":
+            # One snapshot: a sequencer may link events meanwhile, and the heads must match the chains read.
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        result = verify(session, grace_seconds=grace)
     for chain, count in sorted(result.chains.items()):
         click.echo(f"  {chain}: {count} events")
-    if result.unlinked:
-        click.echo(f"{result.unlinked} events were written before the chains existed and are not linked: "
-                   f"run `tracker audit link` once.", err=True)
+    if result.waiting:
+        click.echo(f"{result.waiting} events written in the last {grace:g} seconds wait to be linked (by a worker "
+                   f"or the scheduler).")
+    if result.overdue:
+        click.echo(f"NOT LINKED: {result.overdue} events older than {grace:g} seconds (the oldest #"
+                   f"{result.oldest_overdue_id}) are not in any chain: is a worker or the scheduler running? "
+                   f"`tracker audit link` links them now.", err=True)
     if result.first_break is not None:
         b = result.first_break
         where = f"event #{b.event_id}" if b.event_id is not None else "the chain's head"
         click.echo(f"BROKEN: chain {b.chain}, {where}: {b.reason}.", err=True)
         return False
     if result.ok:
-        click.echo(f"OK: {result.checked} events in {len(result.chains)} chains verified.")
+        click.echo(f"OK: {result.checked} linked events in {len(result.chains)} chains verified.")
     return result.ok
 
 
@@ -75,13 +86,12 @@ def audit_heads(as_json: bool) -> None:
 @audit_group.command("link")
 @with_appcontext
 def audit_link() -> None:
-    """Link events written before the chains existed (once, after upgrading)."""
-    from tracker.extensions import db
-    from tracker.operations.audit_chain import link_unlinked
+    """Link every event not yet in its chain now (what the workers and the scheduler do every few seconds)."""
+    from tracker.clock import utcnow
+    from tracker.jobs.audit_link import run_audit_link
 
-    n = link_unlinked(db.session())
-    db.session.commit()
-    click.echo(f"{n} events linked.")
+    result = run_audit_link(utcnow(), max_batches=10**9)
+    click.echo(f"{result.linked} events linked.")
 
 
 @click.command("backup")

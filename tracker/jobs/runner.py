@@ -39,15 +39,16 @@ class JobOutcome:
 
 
 def _jobs() -> dict[str, Job]:
+    from tracker.jobs.audit_link import run_audit_link
     from tracker.jobs.digest import run_digest
     from tracker.jobs.dispatch import run_dispatch
     from tracker.jobs.sweep import run_sweep
 
-    return {"sweep": run_sweep, "dispatch": run_dispatch, "digest": run_digest}
+    return {"sweep": run_sweep, "dispatch": run_dispatch, "digest": run_digest, "audit_link": run_audit_link}
 
 
 def job_named(name: str) -> Job:
-    """The job function registered under `name` (sweep, dispatch, digest)."""
+    """The job function registered under `name` (sweep, dispatch, digest, audit_link)."""
     return _jobs()[name]
 
 

@@ -19,7 +19,9 @@ Jobs (id = name, replace_existing, max_instances=1, coalesce=True):
 - scheduler_lock: IntervalTrigger(SCHEDULER_LEASE_SECONDS / 3), always runs;
 - sweep: IntervalTrigger(SWEEP_INTERVAL_SECONDS);
 - dispatch: IntervalTrigger(DISPATCH_INTERVAL_SECONDS);
-- digest: CronTrigger at DIGEST_LOCAL_TIME in TIMEZONE (6 hours' grace if the scheduler was down).
+- digest: CronTrigger at DIGEST_LOCAL_TIME in TIMEZONE (6 hours' grace if the scheduler was down);
+- audit_link: IntervalTrigger(AUDIT_LINK_INTERVAL_SECONDS), the audit sequencer (workers run it too: linkers
+  take turns, so running it in both places only shortens the wait).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ log = logging.getLogger("tracker.jobs")
 LOCK_NAME = "tracker-scheduler"
 #: The advisory lock key: a stable 31-bit number derived from the lock name.
 ADVISORY_KEY = zlib.crc32(LOCK_NAME.encode()) & 0x7FFFFFFF
-SCHEDULED_JOBS = ("sweep", "dispatch", "digest")
+SCHEDULED_JOBS = ("sweep", "dispatch", "digest", "audit_link")
 
 
 def holder_name() -> str:
@@ -209,6 +211,8 @@ class TrackerScheduler:
                                id="sweep", args=("sweep",), misfire_grace_time=None, **common)
         self.scheduler.add_job(self.run, IntervalTrigger(seconds=int(config.get("DISPATCH_INTERVAL_SECONDS", 60))),
                                id="dispatch", args=("dispatch",), misfire_grace_time=None, **common)
+        self.scheduler.add_job(self.run, IntervalTrigger(seconds=float(config.get("AUDIT_LINK_INTERVAL_SECONDS", 10))),
+                               id="audit_link", args=("audit_link",), misfire_grace_time=None, **common)
         hour, minute = _local_time(config.get("DIGEST_LOCAL_TIME", "07:45"))
         self.scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute,
                                                      timezone=config.get("TIMEZONE", "Asia/Ho_Chi_Minh")),

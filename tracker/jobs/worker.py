@@ -1,9 +1,11 @@
 """`tracker worker`: a long-running process that drains the database queues.
 
-Two queues, each drained by a thread of its own so that a 300-page OCR never holds up an escalation:
+Three queues, each drained by a thread of its own so that a 300-page OCR never holds up an escalation:
 - "imports": uploaded plan documents (tracker.jobs.imports.run_import_once, one job at a time);
 - "outbox": the notification outbox, by calling the dispatch job (tracker.jobs.dispatch.run_dispatch, the
-  dispatcher's public entry point) again at once while it finds work, every WORKER_POLL_SECONDS when idle.
+  dispatcher's public entry point) again at once while it finds work, every WORKER_POLL_SECONDS when idle;
+- "audit": the audit sequencer (tracker.jobs.audit_link), linking the events requests wrote unlinked into
+  their hash chains, again at once while it finds some, every WORKER_POLL_SECONDS when idle.
 
 Any number of workers may run, on one machine or many: the import claim and the dispatcher's claim both
 give each item to exactly one of them (see tracker.operations.import_jobs and tracker.notify.dispatcher).
@@ -42,7 +44,7 @@ from tracker.models import WorkerHeartbeat
 
 log = logging.getLogger("tracker.worker")
 
-QUEUES = ("imports", "outbox")
+QUEUES = ("imports", "outbox", "audit")
 #: Stopped workers' rows and rows silent this long are removed when a worker starts.
 FORGET_AFTER = timedelta(days=1)
 
@@ -118,6 +120,13 @@ class Worker:
             self._last_dispatch = utcnow()
         return outcome.ok and handled > 0
 
+    def link_audit_once(self) -> bool:
+        """Link a batch or more of unlinked audit events; tell whether there were some."""
+        from tracker.jobs.runner import run_job
+
+        outcome = run_job("audit_link", app=self.app, heartbeat=False)
+        return outcome.ok and int((outcome.result or {}).get("linked") or 0) > 0
+
     def run_once(self) -> bool:
         """One step of every queue this worker drains; tell whether any had work."""
         did = False
@@ -125,6 +134,8 @@ class Worker:
             did = self.run_import_once() or did
         if "outbox" in self.queues:
             did = self.dispatch_once() or did
+        if "audit" in self.queues:
+            did = self.link_audit_once() or did
         return did
 
     def drain(self, *, limit: int = 10_000) -> int:
@@ -164,7 +175,7 @@ class Worker:
         log.info("worker %s stopped", self.name)
 
     def _loop(self, queue: str) -> None:
-        step = self.run_import_once if queue == "imports" else self.dispatch_once
+        step = {"imports": self.run_import_once, "outbox": self.dispatch_once, "audit": self.link_audit_once}[queue]
         while not self.stopping.is_set():
             try:
                 busy = step()

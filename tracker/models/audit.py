@@ -19,6 +19,9 @@ class AuditEvent(Base):
         sa.Index("ix_audit_events_occurred_at", "occurred_at"),
         sa.Index("ix_audit_events_unit_id_occurred_at", "unit_id", "occurred_at"),
         sa.UniqueConstraint("chain", "chain_seq"),
+        # The sequencer's queue: events written but not yet linked into their chain, oldest first.
+        sa.Index("ix_audit_events_unlinked", "id", sqlite_where=sa.text("hash IS NULL"),
+                 postgresql_where=sa.text("hash IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -34,8 +37,8 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(json_type())
 
     #: The hash chain the event is linked into (one per top-level unit, "system" without a unit), its place
-    #: in that chain, the previous event's hash and its own: sha256(prev_hash + canonical content). Written
-    #: at commit (tracker/operations/audit_chain.py); NULL only for events written before chaining existed.
+    #: in that chain, the previous event's hash and its own: sha256(prev_hash + canonical content). NULL until
+    #: the sequencer links the event, seconds after its commit (tracker/operations/audit_chain.py).
     chain: Mapped[str | None] = mapped_column(sa.String(32))
     chain_seq: Mapped[int | None] = mapped_column(sa.BigInteger)
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))

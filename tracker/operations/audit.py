@@ -70,8 +70,7 @@ def record_about(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
+    # Written unlinked (one INSERT, no chain head touched): the sequencer links it into its hash chain
+    # seconds after the commit (tracker/operations/audit_chain.py).
     db.session.add(event)
-    from tracker.operations.audit_chain import track
-
-    track(db.session(), event)  # linked into its hash chain when the transaction commits
     return event

@@ -1,16 +1,24 @@
 """The audit trail as hash chains: an edited, removed or reordered event is found by `tracker audit verify`.
 
 Each event belongs to one chain (the top-level unit of the event's unit, `system` for events without one:
-sign-ins, people, channels). When a transaction commits, its new events are appended to their chains: the
-chain's head row is locked (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite has a single writer), each event
-gets the next sequence number, the previous event's hash and its own hash, sha256(previous hash + canonical
-content), and the head moves on. The lock is held only while the transaction commits, so writers of one
-chain queue for a few milliseconds, never for the length of a request, and two transactions never take
-heads in different orders (chains are locked sorted by name).
+sign-ins, people, channels). A request writes its events unlinked (one INSERT each, `hash` NULL) and commits
+without touching any chain. A sequencer links them a few seconds later: the worker's "audit" loop and the
+scheduler's `audit_link` job (and `tracker audit link`) call `link_batch` in a transaction of their own. It
+takes the `system` head first, so only one sequencer links at a time, then the unlinked events in id order,
+locks their chains' head rows (`SELECT ... FOR UPDATE` on PostgreSQL, in name order; SQLite has a single
+writer), gives each event the next sequence number, the previous event's hash and its own hash,
+sha256(previous hash + canonical content), and moves the heads on. No request ever waits for a chain head:
+with one national root every writer in the country would otherwise queue on one row at commit.
+
+Order within a chain is the order of linking: by id within a batch; an event whose transaction committed
+after a later-numbered event had already been linked takes the next place when it becomes visible. Once
+linked, an event's place never changes.
 
 Verification walks each chain in sequence order and recomputes every hash: an UPDATE of any field changes
 that event's hash, a DELETE leaves a gap in the sequence (or, for the last events, a head that points past
-the end), an INSERT of a forged row breaks the link of the row after it.
+the end), an INSERT of a forged row breaks the link of the row after it. Unlinked events are counted apart:
+those younger than AUDIT_LINK_GRACE_SECONDS are waiting for the sequencer; older ones mean no sequencer is
+running (or rows were inserted behind the application's back), and verification fails.
 """
 
 from __future__ import annotations
@@ -21,17 +29,16 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from tracker.clock import utcnow
 from tracker.models import AuditChainHead, AuditEvent, OrgUnit
 
 SYSTEM_CHAIN = "system"
-PENDING_KEY = "tracker.audit_pending"
 _GENESIS = ""
 
 
@@ -80,12 +87,7 @@ def compute_hash(row: Any) -> str:
     return hashlib.sha256((row.prev_hash or "").encode() + b"\n" + canonical(row)).hexdigest()
 
 
-# --- Appending at commit ---------------------------------------------------------------------------------
-
-def track(session: Session, event: AuditEvent) -> None:
-    """Remember an event added in this transaction; it is linked into its chain when the session commits."""
-    session.info.setdefault(PENDING_KEY, []).append(event)
-
+# --- Linking (the sequencer) ----------------------------------------------------------------------------
 
 def _locked_heads(session: Session, chains: list[str]) -> dict[str, AuditChainHead]:
     from tracker.sqlutil import insert_ignoring_conflicts
@@ -123,26 +125,22 @@ def link(session: Session, events: list[AuditEvent]) -> None:
     session.flush()
 
 
-def _before_commit(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, None)
-    if not pending:
-        return
-    session.flush()
-    live = [e for e in pending if sa.inspect(e).persistent and e.hash is None]
-    link(session, live)
-    leftover = session.info.pop(PENDING_KEY, None)  # none expected: linking writes no audit events
-    assert not leftover
+def link_batch(session: Session, batch: int = 500) -> int:
+    """Link up to `batch` unlinked events, oldest id first; return how many (the caller commits at once).
 
-
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(PENDING_KEY, None)
-
-
-def install() -> None:
-    """Link audit events into their chains whenever any ORM session commits (idempotent)."""
-    if not sa_event.contains(Session, "before_commit", _before_commit):
-        sa_event.listen(Session, "before_commit", _before_commit)
-        sa_event.listen(Session, "after_rollback", _forget)
+    The `system` head is locked before the events are read, so sequencers running side by side (several
+    workers, the scheduler, `tracker audit link`) take turns and never link an event twice; the other heads
+    follow in name order ("system" sorts first), as they always have.
+    """
+    unlinked = AuditEvent.hash.is_(None)
+    if session.scalar(sa.select(AuditEvent.id).where(unlinked).limit(1)) is None:
+        return 0  # an idle sequencer (every worker, every few seconds) takes no lock and writes nothing
+    _locked_heads(session, [SYSTEM_CHAIN])
+    events = list(session.scalars(sa.select(AuditEvent).where(unlinked)
+                                  .order_by(AuditEvent.id).limit(batch)
+                                  .execution_options(populate_existing=True)))
+    link(session, events)
+    return len(events)
 
 
 # --- Verification ----------------------------------------------------------------------------------------
@@ -158,12 +156,20 @@ class Break:
 class VerifyResult:
     checked: int = 0
     chains: dict[str, int] = field(default_factory=dict)
-    unlinked: int = 0
+    #: Unlinked events written within the grace period: the sequencer has not reached them yet.
+    waiting: int = 0
+    #: Unlinked events older than the grace period: no sequencer runs, or rows were added behind our back.
+    overdue: int = 0
+    oldest_overdue_id: int | None = None
     first_break: Break | None = None
 
     @property
+    def unlinked(self) -> int:
+        return self.waiting + self.overdue
+
+    @property
     def ok(self) -> bool:
-        return self.first_break is None and self.unlinked == 0
+        return self.first_break is None and self.overdue == 0
 
 
 def _rows(session: Session, chain: str) -> Iterator[Any]:
@@ -175,11 +181,18 @@ def _rows(session: Session, chain: str) -> Iterator[Any]:
     yield from result
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk every chain and report the first broken link (each chain in turn, in name order)."""
+def verify(session: Session, *, grace_seconds: float = 300, now: datetime | None = None) -> VerifyResult:
+    """Walk every chain and report the first broken link (each chain in turn, in name order), and count the
+    unlinked events: waiting (written within `grace_seconds`) or overdue (older, which fails)."""
     result = VerifyResult()
-    result.unlinked = int(session.scalar(sa.select(sa.func.count(AuditEvent.id))
-                                         .where(AuditEvent.hash.is_(None))) or 0)
+    cutoff = (now or utcnow()) - timedelta(seconds=grace_seconds)
+    overdue = AuditEvent.occurred_at < cutoff
+    waiting, late, oldest = session.execute(
+        sa.select(sa.func.count(AuditEvent.id).filter(sa.not_(overdue)), sa.func.count(AuditEvent.id).filter(overdue),
+                  sa.func.min(AuditEvent.id).filter(overdue))
+        .where(AuditEvent.hash.is_(None))
+    ).one()
+    result.waiting, result.overdue, result.oldest_overdue_id = int(waiting or 0), int(late or 0), oldest
     heads = {h.chain: h for h in session.scalars(sa.select(AuditChainHead))}
     chains = sorted(set(heads) | set(session.scalars(sa.select(AuditEvent.chain).where(
         AuditEvent.chain.is_not(None)).distinct())))
@@ -221,15 +234,3 @@ def _broken(result: VerifyResult, chain: str, event_id: int | None, reason: str)
 def heads(session: Session) -> list[AuditChainHead]:
     """Every chain's head (its length and last hash): what to anchor outside the database."""
     return list(session.scalars(sa.select(AuditChainHead).order_by(AuditChainHead.chain)))
-
-
-def link_unlinked(session: Session, batch: int = 5000) -> int:
-    """Link events written before the chains existed, oldest first (run once after upgrading)."""
-    total = 0
-    while True:
-        events = list(session.scalars(sa.select(AuditEvent).where(AuditEvent.hash.is_(None))
-                                      .order_by(AuditEvent.id).limit(batch)))
-        if not events:
-            return total
-        link(session, events)
-        total += len(events)

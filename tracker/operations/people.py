@@ -11,6 +11,7 @@ from typing import Literal
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.clock import utcnow
@@ -258,11 +259,20 @@ def revoke_api_token(actor: Person | None, token: ApiToken) -> None:
         audit.record("token.revoke", token, actor)
 
 
+#: A token's last use is written at most this often: one UPDATE per request would hold the token's row lock
+#: until each request commits, queueing a client's parallel requests on it.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
 def person_for_token(clear: str) -> Person | None:
-    """The active person a bearer token belongs to, or None."""
+    """The active person a bearer token belongs to, with their roles, or None (one query)."""
     now = utcnow()
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(clear)))
+    token = db.session.scalars(
+        sa.select(ApiToken).options(joinedload(ApiToken.person).joinedload(Person.roles))
+        .where(ApiToken.token_hash == hash_token(clear))
+    ).unique().first()
     if token is None or not token.is_usable(now) or not token.person.is_active:
         return None
-    token.last_used_at = now
+    if token.last_used_at is None or token.last_used_at < now - TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
     return token.person

@@ -227,9 +227,7 @@ def list_occurrences(
 def get_occurrence(occurrence_id: int, clock: StatusClock) -> OccurrenceItem | None:
     """One occurrence with what its schema dumps (no scope check: see `occurrence_visible`)."""
     stmt, _lead = _occurrence_select(clock)
-    row = db.session.execute(
-        stmt.where(Occurrence.id == occurrence_id).options(selectinload(Occurrence.reports))
-    ).first()
+    row = db.session.execute(stmt.where(Occurrence.id == occurrence_id)).first()
     return OccurrenceItem(row[0], OccurrenceStatus(row[1])) if row else None
 
 

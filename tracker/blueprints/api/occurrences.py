@@ -45,12 +45,6 @@ def visible_occurrence(occurrence_id: int) -> listing.OccurrenceItem:
     return item
 
 
-def _reload(occurrence_id: int) -> listing.OccurrenceItem:
-    item = listing.get_occurrence(occurrence_id, status_clock())
-    assert item is not None
-    return item
-
-
 @blp.route("", methods=["GET"])
 @blp.arguments(OccurrenceQuerySchema, location="query")
 @blp.response(200, OccurrenceSchema(many=True), headers=PAGINATION_HEADERS)
@@ -91,7 +85,9 @@ def mark_done(args: dict[str, Any], occurrence_id: int) -> Any:
     """
     item = visible_occurrence(occurrence_id)
     ops.mark_done(actor(), item.occurrence, note=args["note"])
-    return _reload(occurrence_id)
+    # The guarded UPDATE left the new state on the object (tracker.operations.transitions.claim): its status
+    # is computed from it, not read again.
+    return listing.OccurrenceItem(item.occurrence, item.occurrence.status(status_clock()))
 
 
 @blp.route("/<bigid:occurrence_id>/reports", methods=["POST"])
