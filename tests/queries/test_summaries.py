@@ -12,7 +12,7 @@ end, so that every example starts from the same database). After every step:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -321,3 +321,81 @@ def test_indicator_latest_keeps_the_later_value(active_plan: Any, commune: Any) 
     row = db.session.scalar(sa.select(IndicatorLatest))
     assert (row.value, row.year, row.unit_id) == (Decimal("7"), 2024, commune.health.id)
     assert _latest_stored() == _latest_live()
+
+
+def _waiting_on_counts() -> bool:
+    """Whether some transaction of this database waits for a lock (PostgreSQL), from its own connection."""
+    with db.engine.connect() as conn:
+        return bool(conn.scalar(sa.text(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+            "WHERE NOT l.granted AND d.datname = current_database()")))
+
+
+def _in_thread(app: Any, work: Any, errors: list[BaseException], hold: Any = None, done: Any = None) -> Any:
+    """Run `work()` in its own app context (its own session and connection) and commit; with `hold`, signal
+    `done` after the work and wait for `hold` before committing."""
+    import threading
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                work()
+                if done is not None:
+                    done.set()
+                if hold is not None:
+                    hold.wait(30)
+                db.session.commit()
+        except BaseException as exc:  # reported to the test's thread
+            errors.append(exc)
+            if done is not None:
+                done.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _until(condition: Any) -> bool:
+    return any(condition() for _ in range(20_000))  # each probe is a statement: bounded, no sleep
+
+
+@pytest.mark.parametrize("first", ["rebuild", "mark_done"])
+def test_a_rebuild_racing_with_mark_done_loses_nothing(app: Any, backend: str, active_plan: Any, commune: Any,
+                                                       first: str) -> None:
+    """PostgreSQL, two connections: a rebuild for a new day (the open occurrence goes from due soon to overdue)
+    and a "mark done" at the same time. Whichever takes the table's lock first, the counts afterwards equal a
+    recount: the mover waits for the rebuild and then reads the new clock, or the rebuild waits for the mover's
+    commit and counts its change."""
+    import threading
+
+    from tracker.models import Person
+
+    if backend != "postgresql":
+        pytest.skip("row and table locks: PostgreSQL")
+    old, new = status_clock(date(2024, 9, 24)), status_clock(date(2024, 9, 27))
+    summaries.rebuild(old)
+    db.session.commit()
+    occurrence_id, person_id = active_plan.occurrence.id, commune.officer.id
+    errors: list[BaseException] = []
+
+    def mark_done() -> None:
+        occ_ops.mark_done(db.session.get(Person, person_id), db.session.get(Occurrence, occurrence_id), note="Xong")
+
+    def rebuild() -> None:
+        summaries.rebuild(new)
+
+    hold, done = threading.Event(), threading.Event()
+    first_work, second_work = (rebuild, mark_done) if first == "rebuild" else (mark_done, rebuild)
+    holder = _in_thread(app, first_work, errors, hold=hold, done=done)
+    assert done.wait(30) and not errors, errors
+    waiter = _in_thread(app, second_work, errors)
+    assert _until(lambda: _waiting_on_counts() or errors), "the second never waited for the first's lock"
+    hold.set()
+    holder.join(30)
+    waiter.join(30)
+    assert not errors, errors
+    db.session.expire_all()
+    assert summaries.stored_clock() == new
+    assert _stored() == {k: n for k, n in _recount().items() if n}
+    counts = q.status_counts(commune.chair, new, unit=commune.xa)
+    assert (counts["overdue"], counts["due_soon"], counts["done_late"] + counts["done_on_time"]) == (0, 0, 1)
