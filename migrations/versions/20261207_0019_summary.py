@@ -24,11 +24,15 @@ def upgrade():
     op.create_table('unit_status_counts',
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('year', sa.SmallInteger(), autoincrement=False, nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('n', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('not_due', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('due_soon', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('overdue', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('done_on_time', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('done_late', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('cancelled', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['org_units.id'], name=op.f('fk_unit_status_counts_unit_id_org_units'),
                             ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('unit_id', 'year', 'status', name=op.f('pk_unit_status_counts'))
+    sa.PrimaryKeyConstraint('unit_id', 'year', name=op.f('pk_unit_status_counts'))
     )
     op.create_table('summary_clocks',
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),

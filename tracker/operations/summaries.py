@@ -1,8 +1,9 @@
 """Keep the summaries the pages read (see `tracker.models.summaries`) in step with the occurrences.
 
 - A change to one occurrence (completed, reopened, extended, cancelled) is ONE statement, `move`: an upsert that
-  takes one from the row of the status before and adds one to the status after, both derived with the clock
-  stored in `summary_clocks` (read by the statement itself), not the request's.
+  takes one from the column of the status before and adds one to the status after (one row, or two when the
+  due date moves to another year), both derived with the clock stored in `summary_clocks` (read by the
+  statement itself), not the request's.
 - A bulk change (occurrences generated, a task or plan cancelled, a plan's status) recomputes the counts of
   the units it touched, `refresh_units`: DELETE + INSERT ... SELECT ... GROUP BY for those units.
 - `rebuild` recomputes the whole table for a new day (the counts of overdue, due soon and not due change at
@@ -38,6 +39,7 @@ from tracker.models import (
     SummaryClock,
     UnitStatusCount,
 )
+from tracker.models.summaries import STATUS_COLUMNS
 from tracker.queries.scope import not_in_draft
 from tracker.sqlutil import dialect_name
 
@@ -95,23 +97,28 @@ def move(before: OccurrenceState | None, after: OccurrenceState | None) -> None:
     if not parts:
         return
     deltas = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("deltas")
-    total = sa.func.sum(deltas.c.n)
-    rows = (sa.select(deltas.c.unit_id, deltas.c.year, deltas.c.status, total)
+    sums = [sa.func.sum(sa.case((deltas.c.status == name, deltas.c.n), else_=0)).label(name)
+            for name in STATUS_COLUMNS]
+    rows = (sa.select(deltas.c.unit_id, deltas.c.year, *sums)
             .where(deltas.c.unit_id.is_not(None))  # SQLite: an upsert's SELECT needs a WHERE
-            .group_by(deltas.c.unit_id, deltas.c.year, deltas.c.status).having(total != 0))
-    statement = _insert(COUNTS).from_select(["unit_id", "year", "status", "n"], rows)
-    db.session.execute(statement.on_conflict_do_update(index_elements=["unit_id", "year", "status"],
-                                                       set_={"n": COUNTS.c.n + statement.excluded.n}))
+            .group_by(deltas.c.unit_id, deltas.c.year)
+            # Not when the status stays the same (an extension within the same status): nothing to add.
+            .having(sa.or_(sa.func.min(deltas.c.status) != sa.func.max(deltas.c.status),
+                           sa.func.sum(deltas.c.n) != 0)))
+    statement = _insert(COUNTS).from_select(["unit_id", "year", *STATUS_COLUMNS], rows)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["unit_id", "year"],
+        set_={name: COUNTS.c[name] + statement.excluded[name] for name in STATUS_COLUMNS}))
 
 
 def _counts_select(clock: Any, where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    """The counts by lead unit, year of the due date and status of the occurrences matching `where`, with
-    `clock` (columns of the stored clock, or a StatusClock) deciding the open ones' status."""
-    status = Occurrence.status_expression(clock)  # type: ignore[arg-type]
+    """The counts by lead unit and year of the due date, a column per status, of the occurrences matching
+    `where`, with `clock` (columns of the stored clock, or a StatusClock) deciding the open ones' status."""
     year = sa.cast(sa.extract("year", Occurrence.due_on), sa.Integer)
-    return (sa.select(Occurrence.lead_unit_id, year, status, sa.func.count())
+    counts = [sa.func.count().filter(Occurrence.status_in(clock, [name])) for name in STATUS_COLUMNS]
+    return (sa.select(Occurrence.lead_unit_id, year, *counts)
             .where(where, not_in_draft(Occurrence))
-            .group_by(Occurrence.lead_unit_id, year, status))
+            .group_by(Occurrence.lead_unit_id, year))
 
 
 def _lock() -> None:
@@ -132,7 +139,7 @@ def refresh_units(unit_ids: sa.Select[Any] | Iterable[int]) -> None:
     stored = sa.select(CLOCKS).subquery("clock")
     clock = StatusClock(stored.c.as_of, stored.c.soon_until, stored.c.overdue_before)  # type: ignore[arg-type]
     rows = _counts_select(clock, Occurrence.lead_unit_id.in_(unit_ids)).join(stored, sa.true())
-    db.session.execute(sa.insert(COUNTS).from_select(["unit_id", "year", "status", "n"], rows))
+    db.session.execute(sa.insert(COUNTS).from_select(["unit_id", "year", *STATUS_COLUMNS], rows))
 
 
 def rebuild(clock: StatusClock) -> int:
@@ -147,9 +154,9 @@ def rebuild(clock: StatusClock) -> int:
     db.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
         "as_of": ex.as_of, "soon_until": ex.soon_until, "overdue_before": ex.overdue_before,
         "rebuilt_at": ex.rebuilt_at}))
-    result = db.session.execute(sa.insert(COUNTS).from_select(["unit_id", "year", "status", "n"],
-                                                              _counts_select(clock, sa.true())))
-    return int(result.rowcount or 0)
+    db.session.execute(sa.insert(COUNTS).from_select(["unit_id", "year", *STATUS_COLUMNS],
+                                                     _counts_select(clock, sa.true())))
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(COUNTS)) or 0)
 
 
 def stored_clock() -> StatusClock | None:

@@ -161,10 +161,22 @@ def _from_summary(person: Person, clock: StatusClock, unit: OrgUnit | None, *, y
     return _FromSummary(lambda column: scope_clause(person, column), year)
 
 
+def _column(status: OccurrenceStatus) -> Any:
+    return getattr(USC, status.value)
+
+
 def _summed(*statuses: OccurrenceStatus) -> sa.ColumnElement[int]:
     """SQL: the summary rows' count over `statuses` (within a GROUP BY)."""
-    wanted = [s.value for s in statuses]
-    return sa.func.coalesce(sa.func.sum(sa.case((USC.status.in_(wanted), USC.n), else_=0)), 0)
+    total: Any = _column(statuses[0])
+    for status in statuses[1:]:
+        total = total + _column(status)
+    return sa.func.coalesce(sa.func.sum(total), 0)
+
+
+def _any_counted(*, cancelled: bool = True) -> sa.ColumnElement[bool]:
+    """SQL (HAVING): the group counts some occurrence (a cancelled one too, unless not `cancelled`)."""
+    statuses = [s for s in OccurrenceStatus if cancelled or s != OccurrenceStatus.CANCELLED]
+    return _summed(*statuses) > 0
 
 
 def _summary_timeliness_columns() -> tuple[Any, ...]:
@@ -256,10 +268,11 @@ def status_counts(person: Person, clock: StatusClock, *, unit: OrgUnit | None = 
     counts = dict.fromkeys(ALL_STATUSES, 0)
     summary = _from_summary(person, clock, unit, year=year, period=period, plan_id=plan_id)
     if summary is not None:
-        query = sa.select(USC.status, sa.func.sum(USC.n)).group_by(USC.status)
+        query = sa.select(*(_summed(s).label(s.value) for s in OccurrenceStatus)).select_from(USC)
         if summary.units is not None:
             query = query.join(OrgUnit, OrgUnit.id == USC.unit_id)
-        counts.update({s: int(n) for s, n in db.session.execute(query.where(*summary.where(OrgUnit.path)))})
+        row = db.session.execute(query.where(*summary.where(OrgUnit.path))).one()
+        counts.update({s.value: int(row._mapping[s.value]) for s in OccurrenceStatus})
         return counts
     visible, occ = _visible_occurrences(person, unit=unit, with_unit=False)
     status = occ.status_expression(clock)
@@ -298,9 +311,9 @@ def summary_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | None 
             sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.path, overdue, due_soon, _summed(s.NOT_DUE).label("not_due"),
                       _summed(s.DONE_ON_TIME, s.DONE_LATE).label("done"))
             .select_from(USC).join(OrgUnit, OrgUnit.id == USC.unit_id)
-            .where(*summary.where(OrgUnit.path), USC.status != s.CANCELLED.value)
+            .where(*summary.where(OrgUnit.path))
             .group_by(OrgUnit.id, OrgUnit.name, OrgUnit.path)
-            .having(sa.func.sum(USC.n) > 0)
+            .having(_any_counted(cancelled=False))
             .order_by(overdue.desc(), due_soon.desc(), OrgUnit.path)
             .limit(MAX_ROWS)
         )
@@ -493,7 +506,7 @@ def timeliness_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | No
             .select_from(USC).join(OrgUnit, OrgUnit.id == USC.unit_id)
             .where(*summary.where(OrgUnit.path))
             .group_by(OrgUnit.id, OrgUnit.name, OrgUnit.path)
-            .having(sa.func.sum(USC.n) > 0)
+            .having(_any_counted())
             .order_by(OrgUnit.path)
             .limit(MAX_ROWS)
         )
@@ -610,7 +623,7 @@ def rollup(person: Person, clock: StatusClock, parent: OrgUnit, *, year: int | N
             .select_from(USC).join(unit, unit.id == USC.unit_id)
             .where(*summary.where(unit.path))
             .group_by(bucket)
-            .having(sa.func.sum(USC.n) > 0)
+            .having(_any_counted())
         )
     else:
         visible, occ = _visible_occurrences(person, unit=parent, with_unit=False)
