@@ -401,3 +401,24 @@ def test_a_rebuild_racing_with_mark_done_loses_nothing(app: Any, backend: str, a
     assert _stored() == _recount()
     counts = q.status_counts(commune.chair, new, unit=commune.xa)
     assert (counts["overdue"], counts["due_soon"], counts["done_late"] + counts["done_on_time"]) == (0, 0, 1)
+
+
+def test_the_rebuild_command_counts_as_of_today_and_says_when_up_to_date(app: Any, active_plan: Any) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["summaries", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "Rebuilt as of" in result.output and "1 count rows" in result.output
+    assert summaries.stored_clock() == status_clock()
+    again = runner.invoke(args=["summaries", "rebuild", "--if-stale"])
+    assert again.exit_code == 0 and "Up to date" in again.output
+
+
+def test_the_scheduled_job_rebuilds_once_a_day(app: Any, active_plan: Any) -> None:
+    from tracker.jobs.runner import run_job
+
+    first = run_job("summaries", now=datetime(2024, 9, 23, 17, 30, tzinfo=UTC), app=app)  # 00:30 on the 24th
+    again = run_job("summaries", now=datetime(2024, 9, 23, 22, 0, tzinfo=UTC), app=app)
+    next_day = run_job("summaries", now=datetime(2024, 9, 24, 17, 5, tzinfo=UTC), app=app)
+    assert [o.result for o in (first, again, next_day)] == [
+        {"as_of": "2024-09-24", "rebuilt": True}, {"as_of": "2024-09-24", "rebuilt": False},
+        {"as_of": "2024-09-25", "rebuilt": True}]
