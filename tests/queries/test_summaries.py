@@ -288,7 +288,7 @@ def test_summaries_equal_the_live_queries_after_random_operations(world: Any) ->
         summaries.rebuild(status_clock())
         db.session.commit()
         Summaries.world, Summaries.traveller = world, traveller
-        machine_settings = settings(max_examples=10, stateful_step_count=15, deadline=None,
+        machine_settings = settings(max_examples=7, stateful_step_count=15, deadline=None,
                                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                            HealthCheck.too_slow])
         run_state_machine_as_test(Summaries, settings=machine_settings)
