@@ -27,6 +27,7 @@ Prints the database size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -184,6 +185,8 @@ def _run(url: str, args: argparse.Namespace) -> None:
         if not args.sweep_only:
             _time_queries(args.repeat, clock, commune=commune, province=province, country=country, chair=chair,
                           focal=focal, officer=officer, viewer=viewer, national=national, plan=plan)
+            _time_summaries(args.repeat, clock, province=province, country=country, chair=chair, viewer=viewer,
+                            national=national)
             _time_activation(province)
         if not args.no_sweep:
             _time_bundling(app, args.bundle_repeat)
@@ -258,6 +261,57 @@ def _time_queries(repeat: int, clock: Any, **k: Any) -> None:
     _timed("GET /units (national viewer)", lambda: listing.list_units(national, page=1, page_size=50), repeat)
     _timed("GET /indicators (province viewer)",
            lambda: listing.list_indicators(viewer, page=1, page_size=50), repeat)
+
+
+@contextlib.contextmanager
+def _live_only() -> Any:
+    """The pages as the live query answers them: the summary's clock removed in a savepoint, rolled back after."""
+    from tracker.extensions import db
+    from tracker.models import SummaryClock
+
+    savepoint = db.session.begin_nested()
+    db.session.execute(sa.delete(SummaryClock))
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+
+
+def _time_summaries(repeat: int, clock: Any, **k: Any) -> None:
+    """The overview and roll-ups read from the summaries (issue 12) beside the live query, and a full rebuild.
+
+    Up to here the summaries were of the day the data were loaded (the real today), so the pages above read the
+    live query; the rebuild makes them of 20/11/2025."""
+    from tracker.extensions import db
+    from tracker.operations import summaries
+    from tracker.queries import dashboard
+
+    heavy = max(1, min(repeat, 3))
+    chair, viewer, national, province, country = (k["chair"], k["viewer"], k["national"], k["province"],
+                                                  k["country"])
+    print("summaries (tracker.operations.summaries)")
+    start = time.perf_counter()
+    written = summaries.rebuild(clock)
+    db.session.commit()
+    elapsed = (time.perf_counter() - start) * 1000
+    print(f"{'summaries: full rebuild (one INSERT ... SELECT, committed)':<62} {written:>7,} rows {elapsed:>9.1f} ms")
+    RESULTS.append({"query": "summaries: full rebuild", "rows": written, "median_ms": round(elapsed, 1),
+                    "min_ms": round(elapsed, 1), "runs": 1})
+    pages = [
+        ("chair overview: by unit, counts, timeliness (/overview)", repeat,
+         lambda: (dashboard.summary_by_unit(chair, clock), dashboard.status_counts(chair, clock),
+                  dashboard.timeliness_by_unit(chair, clock))),
+        ("province roll-up: roll-up and counts (/rollup)", repeat,
+         lambda: (dashboard.rollup(viewer, clock, province), dashboard.status_counts(viewer, clock, unit=province))),
+        ("national roll-up: roll-up and counts (/rollup)", heavy,
+         lambda: (dashboard.rollup(national, clock, country), dashboard.status_counts(national, clock, unit=country))),
+        ("national status counts", heavy, lambda: dashboard.status_counts(national, clock, unit=country)),
+    ]
+    for label, runs, fn in pages:
+        summary = _timed(f"summary: {label}", fn, runs)
+        with _live_only():
+            live = _timed(f"live: {label}", fn, runs)
+        assert summary == live, label
 
 
 def _time_activation(province: Any) -> None:

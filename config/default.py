@@ -139,6 +139,9 @@ REPORT_TEMPLATE_PATH = None
 
 # --- Reminders and the outbox -----------------------------------------------------------------------
 SWEEP_INTERVAL_SECONDS = 300
+#: How often the scheduler checks that the status counts the overview and roll-ups read are of today (a small
+#: SELECT); the first check after local midnight recounts them (`tracker summaries rebuild` does it by hand).
+SUMMARY_CHECK_SECONDS = 300
 #: How far back the sweep catches up, in working days (20: about a month): a rule that came due while the
 #: scheduler was down goes out late, once, if it came due within this horizon; older ones (a plan imported
 #: in its second year) are not sent. 0: no horizon.

@@ -78,6 +78,12 @@ def synthesize(spec: SynthSpec) -> SynthResult:
     seeded = seed_units(names)
     result = SynthResult(provinces=seeded.provinces, communes=seeded.communes, internal_units=seeded.internal_units)
     result.rows = _load(spec, _province_codes(names))
+    # Loaded by INSERT ... SELECT, past the operations: the summaries are computed once, as of the real today.
+    from tracker.clock import status_clock
+    from tracker.operations import summaries
+
+    summaries.rebuild(status_clock())
+    summaries.rebuild_latest()
     return result
 
 

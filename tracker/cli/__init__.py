@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "tracker.cli.zalo",  # zalo ...
     "tracker.cli.maintenance",  # audit, backup, restore, synth
     "tracker.cli.people",  # people create / import / template
+    "tracker.cli.summaries",  # summaries rebuild
 )
 
 # Commands that extensions add to `app.cli` when the app is built; listed here so that the help can name them

@@ -60,7 +60,7 @@ log = logging.getLogger("tracker.jobs")
 LOCK_NAME = "tracker-scheduler"
 #: The advisory lock key: a stable 31-bit number derived from the lock name.
 ADVISORY_KEY = zlib.crc32(LOCK_NAME.encode()) & 0x7FFFFFFF
-SCHEDULED_JOBS = ("sweep", "dispatch", "digest", "audit_link")
+SCHEDULED_JOBS = ("sweep", "dispatch", "digest", "audit_link", "summaries")
 
 
 def holder_name() -> str:
@@ -217,6 +217,9 @@ class TrackerScheduler:
         self.scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute,
                                                      timezone=config.get("TIMEZONE", "Asia/Ho_Chi_Minh")),
                                id="digest", args=("digest",), misfire_grace_time=6 * 3600, **common)
+        # A no-op SELECT except at its first run after local midnight, when the status counts are recounted.
+        self.scheduler.add_job(self.run, IntervalTrigger(seconds=int(config.get("SUMMARY_CHECK_SECONDS", 300))),
+                               id="summaries", args=("summaries",), misfire_grace_time=None, **common)
 
     # --- what the jobs do ---------------------------------------------------------------------------
 

@@ -38,15 +38,16 @@ from tracker.models.plans import (
 )
 from tracker.models.reminders import Audience, Channel, ReminderPolicy, ReminderRule, reminder_rule_channels
 from tracker.models.sessions import SignInSession
+from tracker.models.summaries import IndicatorLatest, SummaryClock, UnitStatusCount
 from tracker.models.system import CalendarException, JobHeartbeat, SchedulerLease, WorkerHeartbeat
 
 __all__ = [
     "ADMINISTRATIVE_KINDS", "ActionLink", "ApiToken", "Attachment", "AttemptKind", "Audience", "AuditChainHead",
     "AuditEvent", "AuthAttempt", "Base", "CalendarException", "Channel", "ChannelCredential", "ChannelState",
     "Comment", "Comparator", "DeliveryStatus", "Direction", "ExtensionRequest", "ExtensionStatus", "ImportJob",
-    "ImportJobStatus", "Indicator", "IndicatorTarget", "IndicatorValue", "JobHeartbeat", "MessageTemplate",
-    "Notification", "NotificationKind", "Occurrence", "OccurrenceStatus", "OrgUnit", "Person", "Plan", "PlanDocument",
-    "PlanSection", "PlanStatus", "ReminderPolicy", "ReminderRule", "Report", "ReviewStatus", "Role", "RoleAssignment",
-    "SchedulerLease", "SignInSession", "StatusClock", "Task", "TaskStatus", "UnitKind", "WorkerHeartbeat",
-    "reminder_rule_channels", "task_coordinating_units", "utcnow",
+    "ImportJobStatus", "Indicator", "IndicatorLatest", "IndicatorTarget", "IndicatorValue", "JobHeartbeat",
+    "MessageTemplate", "Notification", "NotificationKind", "Occurrence", "OccurrenceStatus", "OrgUnit", "Person",
+    "Plan", "PlanDocument", "PlanSection", "PlanStatus", "ReminderPolicy", "ReminderRule", "Report", "ReviewStatus",
+    "Role", "RoleAssignment", "SchedulerLease", "SignInSession", "StatusClock", "SummaryClock", "Task", "TaskStatus",
+    "UnitKind", "UnitStatusCount", "WorkerHeartbeat", "reminder_rule_channels", "task_coordinating_units", "utcnow",
 ]

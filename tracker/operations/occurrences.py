@@ -32,7 +32,7 @@ from tracker.models import (
     TaskStatus,
 )
 from tracker.notify.outbox import enqueue
-from tracker.operations import audit
+from tracker.operations import audit, summaries
 from tracker.operations.authz import Permission, can, require
 from tracker.operations.errors import Conflict, PermissionDenied, ValidationFailed
 from tracker.operations.indicators import MAX_VALUE
@@ -132,6 +132,7 @@ def _complete(
     now = now or utcnow()
     submitted_on = local_date(now)
     before = audit.snapshot(occurrence, _OCC_FIELDS)
+    counted = summaries.OccurrenceState.of(occurrence)
     # The one guarded step: only a request that finds the occurrence open completes it.
     if not claim(occurrence, Occurrence.is_open, completed_at=now, completed_on=submitted_on,
                  completed_by_id=actor.id):
@@ -147,11 +148,13 @@ def _complete(
             sha256=hashlib.sha256(f.content).hexdigest(), content=f.content,
         ))
     year = (occurrence.period_end_on or occurrence.due_on).year
-    for indicator, value in values:
-        report.values.append(IndicatorValue(
-            indicator_id=indicator.id, unit_id=occurrence.lead_unit_id, year=year, value=value, reported_at=now,
-        ))
+    figures = [IndicatorValue(indicator_id=indicator.id, unit_id=occurrence.lead_unit_id, year=year, value=value,
+                              reported_at=now) for indicator, value in values]
+    report.values.extend(figures)
     db.session.flush()
+    # The summaries, in this transaction: one statement, and one more for the figures when there are some.
+    summaries.move(counted, summaries.OccurrenceState.of(occurrence))
+    summaries.record_values(figures)
     after = {**audit.snapshot(occurrence, _OCC_FIELDS), "report_id": report.id, "late": report.is_late}
     if without_report:
         after["without_report"] = True
@@ -264,9 +267,11 @@ def review_report(actor: Person | None, report: Report, *, accept: bool, comment
                  reviewed_by_id=actor.id if actor else None, reviewed_at=utcnow(), review_comment=comment or None):
         raise _review_conflict(report)
     if not accept:
+        counted = summaries.OccurrenceState.of(occurrence)
         # Open again: an acknowledgement from before no longer holds back the escalation ladder.
         claim(occurrence, None, completed_at=None, completed_on=None, completed_by_id=None,
               acknowledged_at=None, acknowledged_by_id=None, acknowledged_due_on=None)
+        summaries.move(counted, summaries.OccurrenceState.of(occurrence))
     audit.record("report.accept" if accept else "report.return", report, actor, unit_id=occurrence.lead_unit_id,
                  before=before, after={"review_status": report.review_status.value, "comment": comment,
                                        **audit.snapshot(occurrence, _OCC_FIELDS)})
@@ -331,7 +336,9 @@ def decide_extension(actor: Person | None, request: ExtensionRequest, *, approve
                  decision_note=(note or "").strip() or None):
         raise _decision_conflict(request)
     if approve:
+        counted = summaries.OccurrenceState.of(occurrence)
         claim(occurrence, None, due_on=request.requested_due_on)
+        summaries.move(counted, summaries.OccurrenceState.of(occurrence))
     audit.record("extension.approve" if approve else "extension.reject", request, actor,
                  unit_id=occurrence.lead_unit_id, before=before,
                  after={"status": request.status.value, "due_on": occurrence.due_on.isoformat(), "note": note})
@@ -361,8 +368,10 @@ def cancel_occurrence(actor: Person | None, occurrence: Occurrence, reason: str)
     require(actor, Permission.MANAGE_PLANS, occurrence.task.plan.issuing_unit)
     if not (reason or "").strip():
         raise ValidationFailed(_l("Say why it is cancelled."), field="reason")
+    counted = summaries.OccurrenceState.of(occurrence)
     if not claim(occurrence, Occurrence.is_open, cancelled_at=utcnow()):
         raise occurrence_conflict(occurrence)
+    summaries.move(counted, summaries.OccurrenceState.of(occurrence))
     audit.record("occurrence.cancel", occurrence, actor, unit_id=occurrence.lead_unit_id,
                  before={"cancelled_at": None}, after={"cancelled_at": occurrence.cancelled_at,
                                                        "reason": reason.strip()})

@@ -23,7 +23,7 @@ from tracker.models import (
     Task,
     TaskStatus,
 )
-from tracker.operations import audit, recurrence, references
+from tracker.operations import audit, recurrence, references, summaries
 from tracker.operations.authz import Permission, require
 from tracker.operations.errors import Conflict, ValidationFailed
 from tracker.operations.transitions import claim
@@ -174,6 +174,7 @@ def generate_occurrences(task: Task) -> list[Occurrence]:
     created = [Occurrence(**row) for row in _missing_occurrences(task, existing)]
     db.session.add_all(created)
     db.session.flush()
+    summaries.refresh_units({o.lead_unit_id for o in created})
     return created
 
 
@@ -192,6 +193,8 @@ def generate_plan_occurrences(tasks: Iterable[Task]) -> int:
             for task in tasks for row in _missing_occurrences(task, existing[task.id])]
     for start in range(0, len(rows), 5000):
         db.session.execute(sa.insert(Occurrence.__table__), rows[start:start + 5000])
+    # Every lead unit of these tasks: new occurrences count, and so do those a draft already had (none, normally).
+    summaries.refresh_units({t.lead_unit_id for t in tasks})
     return len(rows)
 
 
@@ -277,6 +280,7 @@ def cancel_task(actor: Person | None, task: Task, reason: str) -> None:
         .values(cancelled_at=now)
         .execution_options(synchronize_session="fetch")
     )
+    summaries.refresh_units(sa.select(Occurrence.lead_unit_id).where(Occurrence.task_id == task.id).distinct())
     audit.record("task.cancel", task, actor, unit_id=task.lead_unit_id, before={"status": "active"},
                  after={"status": "cancelled", "reason": reason.strip()})
 
@@ -298,5 +302,13 @@ def set_plan_status(actor: Person | None, plan: Plan, status: PlanStatus, reason
             .values(cancelled_at=utcnow())
             .execution_options(synchronize_session="fetch")
         )
+    if status == PlanStatus.CANCELLED or before == PlanStatus.DRAFT:
+        summaries.refresh_units(_units_of_plan(plan.id))
     audit.record(f"plan.{status.value}", plan, actor, unit_id=plan.issuing_unit_id,
                  before={"status": before.value}, after={"status": status.value, "reason": reason})
+
+
+def _units_of_plan(plan_id: int) -> sa.Select[Any]:
+    """The lead units of a plan's occurrences (what its bulk changes recount)."""
+    return (sa.select(Occurrence.lead_unit_id).join(Task, Task.id == Occurrence.task_id)
+            .where(Task.plan_id == plan_id).distinct())

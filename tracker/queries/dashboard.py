@@ -24,6 +24,7 @@ from tracker.models import (
     ExtensionRequest,
     ExtensionStatus,
     Indicator,
+    IndicatorLatest,
     IndicatorTarget,
     IndicatorValue,
     Notification,
@@ -40,15 +41,19 @@ from tracker.models import (
     StatusClock,
     Task,
     TaskStatus,
+    UnitStatusCount,
 )
-from tracker.operations.authz import Permission, scope_clause
+from tracker.operations import summaries
+from tracker.operations.authz import Permission, can, scope_clause
 from tracker.periods import Period, year_period
 from tracker.queries.scope import (
     drafts_have_tasks,
+    is_only_root,
     not_in_draft,
     plan_scope,
     plan_visible,
     scope_unit_ids,
+    sees_beyond_scope,
     sees_everything,
     visible_occurrences,
 )
@@ -103,6 +108,88 @@ def _year_clause(year: int | None, occ: Any = Occurrence, *, period: Period | No
 
 def _within(unit: OrgUnit | None) -> sa.ColumnElement[bool]:
     return OrgUnit.subtree_clause(unit.path) if unit is not None else sa.true()
+
+
+# --- The summary (tracker.operations.summaries): what it can answer exactly --------------------------------
+
+USC = UnitStatusCount
+
+
+@dataclass(frozen=True)
+class _FromSummary:
+    """The summary answers: count the rows of lead units matching `units(path)` (None: every unit) and year."""
+
+    units: Any
+    year: int | None
+
+    def where(self, unit_path: Any) -> list[sa.ColumnElement[bool]]:
+        clauses = [USC.year == self.year] if self.year is not None else []
+        if self.units is not None:
+            clauses.append(self.units(unit_path))
+        return clauses
+
+
+def _from_summary(person: Person, clock: StatusClock, unit: OrgUnit | None, *, year: int | None = None,
+                  period: Period | None = None, plan_id: int | None = None) -> _FromSummary | None:
+    """How to read the summary for this question, or None when only the live query answers it exactly.
+
+    The summary counts every occurrence of non-draft plans by lead unit, year and status as of its stored
+    clock; it answers when the clock is the request's, the filter is a whole year (or none) and no plan, and
+    the person sees exactly the occurrences led in the units asked about (`visible_occurrences`' shapes without
+    visibility SQL: a unit they may view entirely, everything, or their own scope when no task reaches them
+    only through its report-to or issuing unit).
+    """
+    if plan_id is not None:
+        return None
+    if period is not None:
+        if not period.is_calendar_year:
+            return None
+        year = period.target_year
+    if summaries.stored_clock() != clock:
+        return None
+    if unit is not None:
+        if not can(person, Permission.VIEW, unit) and not sees_everything(person):
+            return None
+        if is_only_root(unit):
+            return _FromSummary(None, year)
+        path = unit.path
+        return _FromSummary(lambda column: OrgUnit.subtree_clause(path, column), year)
+    if sees_everything(person):
+        return _FromSummary(None, year)
+    if sees_beyond_scope(person):
+        return None
+    return _FromSummary(lambda column: scope_clause(person, column), year)
+
+
+def _column(status: OccurrenceStatus) -> Any:
+    return getattr(USC, status.value)
+
+
+def _summed(*statuses: OccurrenceStatus) -> sa.ColumnElement[int]:
+    """SQL: the summary rows' count over `statuses` (within a GROUP BY)."""
+    total: Any = _column(statuses[0])
+    for status in statuses[1:]:
+        total = total + _column(status)
+    return sa.func.coalesce(sa.func.sum(total), 0)
+
+
+def _any_counted(*, cancelled: bool = True) -> sa.ColumnElement[bool]:
+    """SQL (HAVING): the group counts some occurrence (a cancelled one too, unless not `cancelled`)."""
+    statuses = [s for s in OccurrenceStatus if cancelled or s != OccurrenceStatus.CANCELLED]
+    return _summed(*statuses) > 0
+
+
+def _summary_timeliness_columns() -> tuple[Any, ...]:
+    """`_timeliness_columns` from the summary: expected is done or overdue; open not yet overdue is due soon or
+    not due."""
+    s = OccurrenceStatus
+    return (
+        _summed(s.DONE_ON_TIME, s.DONE_LATE, s.OVERDUE).label("expected"),
+        _summed(s.DONE_ON_TIME).label("on_time"),
+        _summed(s.DONE_LATE).label("late"),
+        _summed(s.OVERDUE).label("overdue"),
+        _summed(s.DUE_SOON, s.NOT_DUE).label("open_not_due"),
+    )
 
 
 # --- My tasks ------------------------------------------------------------------------------------------
@@ -178,11 +265,19 @@ def status_counts(person: Person, clock: StatusClock, *, unit: OrgUnit | None = 
                   year: int | None = None, period: Period | None = None, plan_id: int | None = None
                   ) -> dict[str, int]:
     """How many occurrences are in each status, within the person's scope (and `unit`'s subtree)."""
+    counts = dict.fromkeys(ALL_STATUSES, 0)
+    summary = _from_summary(person, clock, unit, year=year, period=period, plan_id=plan_id)
+    if summary is not None:
+        query = sa.select(*(_summed(s).label(s.value) for s in OccurrenceStatus)).select_from(USC)
+        if summary.units is not None:
+            query = query.join(OrgUnit, OrgUnit.id == USC.unit_id)
+        row = db.session.execute(query.where(*summary.where(OrgUnit.path))).one()
+        counts.update({s.value: int(row._mapping[s.value]) for s in OccurrenceStatus})
+        return counts
     visible, occ = _visible_occurrences(person, unit=unit, with_unit=False)
     status = occ.status_expression(clock)
     query = visible.add_columns(status.label("status"), sa.func.count()).where(
         _year_clause(year, occ, period=period, plan_id=plan_id)).group_by(status)
-    counts = dict.fromkeys(ALL_STATUSES, 0)
     counts.update({s: int(n) for s, n in db.session.execute(query)})
     return counts
 
@@ -208,6 +303,22 @@ def summary_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | None 
 
     The chair's first screen on a phone; cancelled occurrences count nowhere.
     """
+    summary = _from_summary(person, clock, unit, year=year)
+    if summary is not None:
+        s = OccurrenceStatus
+        overdue, due_soon = _summed(s.OVERDUE).label("overdue"), _summed(s.DUE_SOON).label("due_soon")
+        query = (
+            sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.path, overdue, due_soon, _summed(s.NOT_DUE).label("not_due"),
+                      _summed(s.DONE_ON_TIME, s.DONE_LATE).label("done"))
+            .select_from(USC).join(OrgUnit, OrgUnit.id == USC.unit_id)
+            .where(*summary.where(OrgUnit.path))
+            .group_by(OrgUnit.id, OrgUnit.name, OrgUnit.path)
+            .having(_any_counted(cancelled=False))
+            .order_by(overdue.desc(), due_soon.desc(), OrgUnit.path)
+            .limit(MAX_ROWS)
+        )
+        return [UnitSummary(r.id, r.name, r.path, int(r.overdue), int(r.due_soon), int(r.not_due), int(r.done))
+                for r in db.session.execute(query)]
     visible, occ = _visible_occurrences(person, unit=unit)
 
     def count_when(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -388,14 +499,26 @@ def _timeliness_columns(clock: StatusClock, occ: Any = Occurrence) -> tuple[Any,
 def timeliness_by_unit(person: Person, clock: StatusClock, *, unit: OrgUnit | None = None,
                        year: int | None = None) -> list[UnitTimeliness]:
     """Per lead unit: expected, done on time, done late, overdue (one GROUP BY)."""
-    visible, occ = _visible_occurrences(person, unit=unit)
-    query = (
-        visible.add_columns(OrgUnit.id, OrgUnit.name, *_timeliness_columns(clock, occ))
-        .where(_year_clause(year, occ))
-        .group_by(OrgUnit.id, OrgUnit.name, OrgUnit.path)
-        .order_by(OrgUnit.path)
-        .limit(MAX_ROWS)
-    )
+    summary = _from_summary(person, clock, unit, year=year)
+    if summary is not None:
+        query = (
+            sa.select(OrgUnit.id, OrgUnit.name, *_summary_timeliness_columns())
+            .select_from(USC).join(OrgUnit, OrgUnit.id == USC.unit_id)
+            .where(*summary.where(OrgUnit.path))
+            .group_by(OrgUnit.id, OrgUnit.name, OrgUnit.path)
+            .having(_any_counted())
+            .order_by(OrgUnit.path)
+            .limit(MAX_ROWS)
+        )
+    else:
+        visible, occ = _visible_occurrences(person, unit=unit)
+        query = (
+            visible.add_columns(OrgUnit.id, OrgUnit.name, *_timeliness_columns(clock, occ))
+            .where(_year_clause(year, occ))
+            .group_by(OrgUnit.id, OrgUnit.name, OrgUnit.path)
+            .order_by(OrgUnit.path)
+            .limit(MAX_ROWS)
+        )
     return [UnitTimeliness(r.id, r.name, int(r.expected), int(r.on_time), int(r.late), int(r.overdue),
                            int(r.open_not_due)) for r in db.session.execute(query)]
 
@@ -490,21 +613,32 @@ def rollup(person: Person, clock: StatusClock, parent: OrgUnit, *, year: int | N
     ))
     # Counted per lead unit first (one pass over the occurrences, no join to the children), then each unit's
     # counts go to the child whose subtree holds it (read from its path), else to `parent` itself.
-    visible, occ = _visible_occurrences(person, unit=parent, with_unit=False)
-    per_unit = (
-        visible.add_columns(occ.lead_unit_id.label("unit_id"), *_timeliness_columns(clock, occ))
-        .where(_year_clause(year, occ, period=period, plan_id=plan_id))
-        .group_by(occ.lead_unit_id)
-        .subquery("per_unit")
-    )
     unit = aliased(OrgUnit)
     bucket = _child_of(parent, unit.path)
-    names = ("expected", "on_time", "late", "overdue", "open_not_due")
-    query = (
-        sa.select(bucket.label("bucket"), *(sa.func.sum(per_unit.c[n]).label(n) for n in names))
-        .join(unit, unit.id == per_unit.c.unit_id)
-        .group_by(bucket)
-    )
+    summary = _from_summary(person, clock, parent, year=year, period=period, plan_id=plan_id)
+    if summary is not None:
+        # A bucket holds a unit with some occurrence (a cancelled one too), as in the live query below.
+        query = (
+            sa.select(bucket.label("bucket"), *_summary_timeliness_columns())
+            .select_from(USC).join(unit, unit.id == USC.unit_id)
+            .where(*summary.where(unit.path))
+            .group_by(bucket)
+            .having(_any_counted())
+        )
+    else:
+        visible, occ = _visible_occurrences(person, unit=parent, with_unit=False)
+        per_unit = (
+            visible.add_columns(occ.lead_unit_id.label("unit_id"), *_timeliness_columns(clock, occ))
+            .where(_year_clause(year, occ, period=period, plan_id=plan_id))
+            .group_by(occ.lead_unit_id)
+            .subquery("per_unit")
+        )
+        names = ("expected", "on_time", "late", "overdue", "open_not_due")
+        query = (
+            sa.select(bucket.label("bucket"), *(sa.func.sum(per_unit.c[n]).label(n) for n in names))
+            .join(unit, unit.id == per_unit.c.unit_id)
+            .group_by(bucket)
+        )
     stats = {r.bucket: r for r in db.session.execute(query)}
     rows = []
 
@@ -584,6 +718,16 @@ def latest_values(indicators: Any, *, year: int | None = None, period: Period | 
     """
     if period is not None:
         year = period.target_year
+    reporter = aliased(OrgUnit)
+    if period is None or period.is_calendar_year:
+        # Kept by the operations that store values (tracker.operations.summaries): no ranking at read time.
+        latest = IndicatorLatest
+        return (
+            sa.select(latest.indicator_id, latest.unit_id, latest.year, latest.value, reporter.path.label("path"))
+            .join(reporter, reporter.id == latest.unit_id)
+            .where(latest.indicator_id.in_(indicators), latest.year == year if year is not None else sa.true())
+            .cte("latest_values").prefix_with("MATERIALIZED", dialect="postgresql")
+        )
     conditions = [IndicatorValue.indicator_id.in_(indicators)]
     if year is not None:
         conditions.append(IndicatorValue.year == year)
@@ -604,7 +748,6 @@ def latest_values(indicators: Any, *, year: int | None = None, period: Period | 
         .where(*conditions)
         .subquery()
     )
-    reporter = aliased(OrgUnit)
     # Computed once, with the reporting unit's path (a materialised CTE on PostgreSQL): joined to hundreds of
     # targets, an inlined subquery is re-ranked, and its units looked up, for each of them when the planner
     # guesses it holds one row.

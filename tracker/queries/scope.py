@@ -116,6 +116,12 @@ def _tasks_seen_through_report_to_or_issuer(actor: Person) -> sa.Select[Any] | s
     return sa.union_all(reported, issued)
 
 
+def sees_beyond_scope(actor: Person) -> bool:
+    """Whether `actor` sees some task only through its report-to or issuing unit (its lead unit lies outside the
+    scope): then what the person sees is not the occurrences led in their scope alone. One short statement."""
+    return db.session.scalar(sa.select(_tasks_seen_through_report_to_or_issuer(actor).exists())) is True
+
+
 def visible_occurrences(actor: Person | None, lead: Any, *, within: OrgUnit | None = None
                         ) -> tuple[Any, sa.ColumnElement[bool]]:
     """The occurrences `actor` may see, as what to select from in place of `Occurrence`, and a condition on
