@@ -10,7 +10,13 @@ one outbox row per (occurrence, rule, due date, recipient, channel) with ON CONF
 NOTHING; the due date is in the key so that an approved extension starts the rules again. An occurrence
 acknowledged for its current due date (someone acted from a reminder's link) gets no escalation rule
 (escalation level > 0), as an acknowledged incident stops escalating.
-Running it twice, or twice at once, queues nothing new. Nothing loops over occurrences in Python.
+Running it twice, or twice at once (they take turns: `_serialise_sweeps`), queues nothing new. Nothing loops
+over occurrences in Python.
+
+The statement starts from the open occurrences due where some rule can fire, (min after, max threshold]:
+about the catch-up horizon plus the largest offset, a few percent of the open occurrences, read through the
+partial index ix_occurrences_open_due_on_id; task, plan, policy and rules are joined for those only. It does
+not sort or de-duplicate the outbox rows it produces (at the country's size that sort spilled to disk).
 
 Catch-up has a horizon (SWEEP_CATCH_UP_WORKING_DAYS): a rule that fired before it, `o.due_on <=
 too_old(r)`, is not sent at all, so the first sweep of a new installation, or of a plan imported late,
@@ -20,8 +26,9 @@ does not escalate a year of backlog; the overdue items still show on every page.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -79,6 +86,13 @@ class DueRule:
     threshold: date
     #: Due dates up to this one had the rule fire before the catch-up horizon: too old to send (None: no limit).
     too_old: date | None = None
+    #: Due dates up to this one have a later rule of the same policy due: it supersedes this one (None: none).
+    superseded_to: date | None = None
+
+    @property
+    def after(self) -> date:
+        """The rule is the one to send for due dates after this one, up to its threshold."""
+        return max(self.too_old or _NO_LIMIT, self.superseded_to or _NO_LIMIT)
 
     @property
     def label(self) -> str:
@@ -144,7 +158,13 @@ def due_rules(calendar: WorkCalendar, today: date, catch_up_working_days: int = 
         threshold, too_old = thresholds[row.offset_days]
         rules.append(DueRule(row.id, row.policy_id, row.offset_days, row.escalation_level or 0,
                              str(row.audience), threshold, too_old))
-    return rules
+    # Supersession, decided here rather than per occurrence in SQL: a due date for which a rule with a greater
+    # offset of the same policy has also fired gets that one only (a missed reminder is never sent late).
+    return [
+        replace(rule, superseded_to=max((r.threshold for r in rules if r.policy_id == rule.policy_id
+                                         and r.offset_days > rule.offset_days), default=None))
+        for rule in rules
+    ]
 
 
 def _typed(value: Any, type_: sa.types.TypeEngine[Any], postgres: bool) -> sa.ColumnElement[Any]:
@@ -163,7 +183,7 @@ def _rules_table(rules: list[DueRule], postgres: bool) -> sa.CTE:
             _typed(r.escalation_level, sa.Integer(), postgres).label("escalation_level"),
             _typed(r.audience, sa.String(32), postgres).label("audience"),
             _typed(r.threshold, sa.Date(), postgres).label("threshold"),
-            _typed(r.too_old or _NO_LIMIT, sa.Date(), postgres).label("too_old"),
+            _typed(r.after, sa.Date(), postgres).label("after"),
         )
         for r in rules
     ]
@@ -171,11 +191,15 @@ def _rules_table(rules: list[DueRule], postgres: bool) -> sa.CTE:
 
 
 def _audience_roles(postgres: bool) -> sa.CTE:
-    selects = [
-        sa.select(_typed(a.value, sa.String(32), postgres).label("audience"),
-                  _typed(r.value, sa.String(16), postgres).label("role"))
-        for a, r in AUDIENCE_ROLES
-    ]
+    """(audience, role, shadowed_by): an audience naming two roles at one unit reaches a person holding both
+    through the first only (`shadowed_by` is the earlier role), so no recipient is listed twice."""
+    selects = []
+    for i, (audience, role) in enumerate(AUDIENCE_ROLES):
+        earlier = next((r for a, r in AUDIENCE_ROLES[:i] if a == audience), None)
+        selects.append(sa.select(_typed(audience.value, sa.String(32), postgres).label("audience"),
+                                 _typed(role.value, sa.String(16), postgres).label("role"),
+                                 _typed(earlier.value if earlier else None, sa.String(16), postgres)
+                                 .label("shadowed_by")))
     return sa.union_all(*selects).cte("audience_roles")
 
 
@@ -188,13 +212,19 @@ def build_insert(
     channels: tuple[Channel, ...],
     postgres: bool,
 ) -> sa.Select[Any]:
-    """The SELECT producing every outbox row now due (see the module docstring)."""
+    """The SELECT producing every outbox row now due (see the module docstring).
+
+    It starts from the open occurrences whose due date lies where some rule can fire (the partial index
+    ix_occurrences_open_due_on_id), fenced off on PostgreSQL (MATERIALIZED) so that the planner cannot
+    join every task to every rule first, then joins task, plan, policy and rules for those only. It neither
+    sorts nor de-duplicates the outbox rows: a person reached through two roles of one audience is listed
+    once (`_audience_roles`), and concurrent sweeps are serialised (`_serialise_sweeps`) rather than ordered.
+    """
     o, t, p = Occurrence.__table__, Task.__table__, Plan.__table__
     n = Notification.__table__
     task_policy = ReminderPolicy.__table__.alias("task_policy")
     plan_policy = ReminderPolicy.__table__.alias("plan_policy")
     rr = _rules_table(rules, postgres)
-    later = rr.alias("later_rule")
 
     open_occurrences = (
         sa.select(
@@ -214,31 +244,34 @@ def build_insert(
                                             plan_policy.c.is_archived.is_(sa.false())))
         )
         .where(
+            # The predicate of the partial index ix_occurrences_open_due_on_id, and its range:
             o.c.completed_at.is_(None),
             o.c.cancelled_at.is_(None),
+            # nothing due after the latest threshold has any rule due, nor anything due before every rule's
+            # range (the catch-up horizon of the latest-firing rules).
+            o.c.due_on <= max(r.threshold for r in rules),
+            o.c.due_on > min(r.after for r in rules),
             t.c.status == TaskStatus.ACTIVE.value,
             p.c.status == PlanStatus.ACTIVE.value,
-            # The earliest-firing rule has the latest threshold: nothing due after it has any rule due;
-            # the latest-firing rule has the earliest horizon: nothing due before it is within reach.
-            o.c.due_on <= max(r.threshold for r in rules),
-            o.c.due_on > min(r.too_old or _NO_LIMIT for r in rules),
         )
         .cte("open_occurrences")
     )
+    if postgres:
+        # A fence: the rules join on the policy, which the planner could otherwise take from every task first.
+        open_occurrences = open_occurrences.prefix_with("MATERIALIZED")
     eo = open_occurrences
     due = (
         sa.select(eo.c.occurrence_id, eo.c.due_on, eo.c.lead_unit_id, eo.c.report_to_unit_id, rr.c.rule_id,
                   rr.c.audience, rr.c.escalation_level)
+        # The rules of the occurrence's policy to send for its due date: fired, within the horizon, and not
+        # superseded by a later rule (DueRule.after).
         .select_from(eo.join(rr, sa.and_(rr.c.policy_id == eo.c.policy_id, eo.c.due_on <= rr.c.threshold,
-                                         eo.c.due_on > rr.c.too_old)))
+                                         eo.c.due_on > rr.c.after)))
         .where(
             # Acknowledged (someone acted from a reminder): no escalation for this due date. Reminders to the
             # lead unit go on while it is open; a new due date starts the ladder again.
             sa.or_(rr.c.escalation_level == 0, eo.c.acknowledged_due_on.is_(None),
                    eo.c.acknowledged_due_on != eo.c.due_on),
-            # Supersession: a later rule of the same policy is also due, so this one is no longer useful.
-            ~sa.exists().where(later.c.policy_id == eo.c.policy_id, later.c.offset_days > rr.c.offset_days,
-                               eo.c.due_on <= later.c.threshold),
             # Already queued for this occurrence and due date: skip the recipient expansion (the unique key
             # would too). A new due date (an approved extension) starts the rules again.
             ~sa.exists().where(n.c.occurrence_id == eo.c.occurrence_id, n.c.rule_id == rr.c.rule_id,
@@ -246,6 +279,9 @@ def build_insert(
         )
         .cte("due")
     )
+    if postgres:
+        # Probe the outbox once per (occurrence, rule), before the audience multiplies the rows.
+        due = due.prefix_with("MATERIALIZED")
     lead = OrgUnit.__table__.alias("lead_unit")
     admin = OrgUnit.__table__.alias("admin_unit")
     above = OrgUnit.__table__.alias("unit_above")
@@ -259,7 +295,7 @@ def build_insert(
     )
     targets = (
         sa.select(due.c.occurrence_id, due.c.due_on, due.c.rule_id, due.c.escalation_level, ar.c.role,
-                  target_unit.label("unit_id"))
+                  ar.c.shadowed_by, target_unit.label("unit_id"))
         .select_from(
             due.join(ar, ar.c.audience == due.c.audience)
             .join(lead, lead.c.id == due.c.lead_unit_id)
@@ -269,6 +305,7 @@ def build_insert(
         .cte("targets")
     )
     ra, pe, rc = RoleAssignment.__table__, Person.__table__, reminder_rule_channels
+    both = ra.alias("both_roles")
     as_text = sa.String()
     dedupe_key = (
         sa.literal("reminder:") + sa.cast(targets.c.occurrence_id, as_text)
@@ -278,10 +315,9 @@ def build_insert(
         + sa.literal(":") + sa.cast(rc.c.channel, as_text)
     )
     held = sa.and_(pe.c.prefers_digest.is_(sa.true()), rc.c.channel != Channel.IN_APP.value)
-    key = dedupe_key.label("dedupe_key")
     return (
         sa.select(
-            key,
+            dedupe_key.label("dedupe_key"),
             sa.case((targets.c.escalation_level > 0, NotificationKind.ESCALATION.value),
                     else_=NotificationKind.REMINDER.value).label("kind"),
             rc.c.channel.label("channel"),
@@ -297,16 +333,21 @@ def build_insert(
                     else_=sa.literal(next_window, Notification.next_attempt_at.type)).label("next_attempt_at"),
             sa.literal(now, Notification.created_at.type).label("created_at"),
         )
-        .distinct()
         .select_from(
             targets.join(ra, sa.and_(ra.c.unit_id == targets.c.unit_id, ra.c.role == targets.c.role))
             .join(pe, pe.c.id == ra.c.person_id)
             .join(rc, rc.c.rule_id == targets.c.rule_id)
         )
         # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT; this one is also real.
-        .where(pe.c.is_active.is_(sa.true()), rc.c.channel.in_([c.value for c in channels]))
-        # One insertion order for every sweep, so two concurrent sweeps wait on each other, never deadlock.
-        .order_by(key)
+        .where(
+            pe.c.is_active.is_(sa.true()),
+            rc.c.channel.in_([c.value for c in channels]),
+            # Reached through the audience's earlier role already (role assignments are unique per person,
+            # unit and role, rule channels per rule and channel: no other row can repeat).
+            sa.or_(targets.c.shadowed_by.is_(None),
+                   ~sa.exists().where(both.c.person_id == ra.c.person_id, both.c.unit_id == ra.c.unit_id,
+                                      both.c.role == targets.c.shadowed_by)),
+        )
     )
 
 
@@ -317,6 +358,7 @@ _COLUMNS = ("dedupe_key", "kind", "channel", "recipient_id", "occurrence_id", "r
 def run_sweep(now: datetime, *, dry_run: bool = False, calendar: WorkCalendar | None = None) -> SweepResult:
     """Queue every reminder due at `now`, in the caller's transaction (the caller commits or, dry, rolls back)."""
     serialise_writers()
+    _serialise_sweeps()
     calendar = calendar or work_calendar()
     today = calendar.local_today(now)
     result = SweepResult(now=now, today=today, dry_run=dry_run)
@@ -377,6 +419,22 @@ def serialise_writers() -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: The transaction-level advisory lock that makes concurrent sweeps on PostgreSQL take turns.
+SWEEP_LOCK_KEY = zlib.crc32(b"tracker-sweep") & 0x7FFFFFFF
+
+
+def _serialise_sweeps() -> None:
+    """PostgreSQL: one sweep at a time (a transaction-level advisory lock, released at commit or rollback).
+
+    A second sweep waits for the first to commit, then its statements see the first's rows and queue nothing
+    twice. Taking turns, rather than inserting in one agreed order (an ORDER BY over every outbox row, which
+    spills to disk at the country's size), is what keeps two sweeps from deadlocking on the unique key.
+    SQLite is serialised by `serialise_writers` (BEGIN IMMEDIATE).
+    """
+    if dialect_name(db.session) == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(SWEEP_LOCK_KEY)))
+
+
 def _insert_bundled_postgres(select: sa.Select[Any], now: datetime, bundling: BundleSettings
                              ) -> tuple[list[tuple[Any, Any, Any, int]], int, int, int]:
     """PostgreSQL with bundling: insert the bundles and the rows already carried by them, in one statement.
@@ -404,8 +462,6 @@ def _insert_bundled_postgres(select: sa.Select[Any], now: datetime, bundling: Bu
                   .label("status"),
                   bundles.c.id.label("digest_id"))
         .select_from(swept.outerjoin(bundles, carried))
-        # One insertion order for every sweep, so two concurrent sweeps wait on each other, never deadlock.
-        .order_by(swept.c.dedupe_key)
     )
     insert = insert_ignoring_conflicts(db.session, table, ["dedupe_key"]).from_select(  # type: ignore[arg-type]
         [*columns, "status", "digest_id"], rows)
