@@ -99,7 +99,8 @@ def test_the_scheduler_catches_up_as_soon_as_it_starts(app: Any, active_plan: An
         scheduler.start()
         try:
             assert done["sweep"].wait(10) and done["dispatch"].wait(10)
-            assert {j.id for j in scheduler.scheduler.get_jobs()} == {"sweep", "dispatch", "digest", "scheduler_lock"}
+            assert {j.id for j in scheduler.scheduler.get_jobs()} == {"sweep", "dispatch", "digest", "purge",
+                                                                     "scheduler_lock"}
         finally:
             scheduler.shutdown()
     assert not failures

@@ -41,13 +41,14 @@ class JobOutcome:
 def _jobs() -> dict[str, Job]:
     from tracker.jobs.digest import run_digest
     from tracker.jobs.dispatch import run_dispatch
+    from tracker.jobs.purge import run_purge
     from tracker.jobs.sweep import run_sweep
 
-    return {"sweep": run_sweep, "dispatch": run_dispatch, "digest": run_digest}
+    return {"sweep": run_sweep, "dispatch": run_dispatch, "digest": run_digest, "purge": run_purge}
 
 
 def job_named(name: str) -> Job:
-    """The job function registered under `name` (sweep, dispatch, digest)."""
+    """The job function registered under `name` (sweep, dispatch, digest, purge)."""
     return _jobs()[name]
 
 

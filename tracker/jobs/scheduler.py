@@ -58,7 +58,7 @@ log = logging.getLogger("tracker.jobs")
 LOCK_NAME = "tracker-scheduler"
 #: The advisory lock key: a stable 31-bit number derived from the lock name.
 ADVISORY_KEY = zlib.crc32(LOCK_NAME.encode()) & 0x7FFFFFFF
-SCHEDULED_JOBS = ("sweep", "dispatch", "digest")
+SCHEDULED_JOBS = ("sweep", "dispatch", "digest", "purge")
 
 
 def holder_name() -> str:
@@ -213,6 +213,10 @@ class TrackerScheduler:
         self.scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute,
                                                      timezone=config.get("TIMEZONE", "Asia/Ho_Chi_Minh")),
                                id="digest", args=("digest",), misfire_grace_time=6 * 3600, **common)
+        hour, minute = _local_time(config.get("PURGE_LOCAL_TIME", "03:30"))
+        self.scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute,
+                                                     timezone=config.get("TIMEZONE", "Asia/Ho_Chi_Minh")),
+                               id="purge", args=("purge",), misfire_grace_time=12 * 3600, **common)
 
     # --- what the jobs do ---------------------------------------------------------------------------
 
