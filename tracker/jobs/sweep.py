@@ -453,15 +453,21 @@ def _insert_bundled_postgres(select: sa.Select[Any], now: datetime, bundling: Bu
         insert_ignoring_conflicts(db.session, table, ["dedupe_key"]).from_select(BUNDLE_COLUMNS, groups)
         .returning(table.c.id, table.c.recipient_id, table.c.channel).cte("bundles")
     )
-    carried = sa.and_(bundles.c.recipient_id == swept.c.recipient_id, bundles.c.channel == swept.c.channel,
-                      *eligible(swept, bundling))
+    # Each row's bundle, looked up in one map {"recipient:channel": bundle id} built once (an InitPlan): a join
+    # of the rows to the bundles was planned as a nested loop (the planner cannot know how many rows the sweep
+    # makes), 136 bundles scanned for each of the 95,640 rows of the country's first sweep: 5 s.
+    def group_key(source: Any) -> sa.ColumnElement[str]:
+        return sa.cast(source.c.recipient_id, sa.String()) + sa.literal(":") + sa.cast(source.c.channel, sa.String())
+
+    bundle_ids = sa.select(sa.func.jsonb_object_agg(group_key(bundles), bundles.c.id)).scalar_subquery()
+    bundle_id = sa.cast(bundle_ids.op("->>")(group_key(swept).self_group()), sa.BigInteger())
+    carried = sa.and_(bundle_id.is_not(None), *eligible(swept, bundling))
     columns = [c for c in _COLUMNS if c != "status"]
     rows = (
         sa.select(*[swept.c[c] for c in columns],
-                  sa.case((bundles.c.id.is_not(None), DeliveryStatus.DIGESTED.value), else_=swept.c.status)
-                  .label("status"),
-                  bundles.c.id.label("digest_id"))
-        .select_from(swept.outerjoin(bundles, carried))
+                  sa.case((carried, DeliveryStatus.DIGESTED.value), else_=swept.c.status).label("status"),
+                  sa.case((carried, bundle_id), else_=sa.null()).label("digest_id"))
+        .select_from(swept)
     )
     insert = insert_ignoring_conflicts(db.session, table, ["dedupe_key"]).from_select(  # type: ignore[arg-type]
         [*columns, "status", "digest_id"], rows)
