@@ -10,13 +10,13 @@ one outbox row per (occurrence, rule, due date, recipient, channel) with ON CONF
 NOTHING; the due date is in the key so that an approved extension starts the rules again. An occurrence
 acknowledged for its current due date (someone acted from a reminder's link) gets no escalation rule
 (escalation level > 0), as an acknowledged incident stops escalating.
-Running it twice, or twice at once (they take turns: `_serialise_sweeps`), queues nothing new. Nothing loops
-over occurrences in Python.
+Running it twice, or twice at once, queues nothing new. Nothing loops over occurrences in Python.
 
 The statement starts from the open occurrences due where some rule can fire, (min after, max threshold]:
 about the catch-up horizon plus the largest offset, a few percent of the open occurrences, read through the
-partial index ix_occurrences_open_due_on_id; task, plan, policy and rules are joined for those only. It does
-not sort or de-duplicate the outbox rows it produces (at the country's size that sort spilled to disk).
+partial index ix_occurrences_open_due_on_id; task, plan, policy and rules are joined for those only. Its rows
+are inserted in dedupe-key order (concurrent sweeps never deadlock, and the dispatcher, which claims by id,
+sends them in that order); at the country's size that sort of the first sweep's rows spills to disk.
 
 Catch-up has a horizon (SWEEP_CATCH_UP_WORKING_DAYS): a rule that fired before it, `o.due_on <=
 too_old(r)`, is not sent at all, so the first sweep of a new installation, or of a plan imported late,
@@ -26,7 +26,6 @@ does not escalate a year of backlog; the overdue items still show on every page.
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -216,9 +215,9 @@ def build_insert(
 
     It starts from the open occurrences whose due date lies where some rule can fire (the partial index
     ix_occurrences_open_due_on_id), fenced off on PostgreSQL (MATERIALIZED) so that the planner cannot
-    join every task to every rule first, then joins task, plan, policy and rules for those only. It neither
-    sorts nor de-duplicates the outbox rows: a person reached through two roles of one audience is listed
-    once (`_audience_roles`), and concurrent sweeps are serialised (`_serialise_sweeps`) rather than ordered.
+    join every task to every rule first, then joins task, plan, policy and rules for those only. It does not
+    de-duplicate the outbox rows: a person reached through two roles of one audience is listed once
+    (`_audience_roles`).
     """
     o, t, p = Occurrence.__table__, Task.__table__, Plan.__table__
     n = Notification.__table__
@@ -315,9 +314,10 @@ def build_insert(
         + sa.literal(":") + sa.cast(rc.c.channel, as_text)
     )
     held = sa.and_(pe.c.prefers_digest.is_(sa.true()), rc.c.channel != Channel.IN_APP.value)
+    key = dedupe_key.label("dedupe_key")
     return (
         sa.select(
-            dedupe_key.label("dedupe_key"),
+            key,
             sa.case((targets.c.escalation_level > 0, NotificationKind.ESCALATION.value),
                     else_=NotificationKind.REMINDER.value).label("kind"),
             rc.c.channel.label("channel"),
@@ -348,6 +348,8 @@ def build_insert(
                    ~sa.exists().where(both.c.person_id == ra.c.person_id, both.c.unit_id == ra.c.unit_id,
                                       both.c.role == targets.c.shadowed_by)),
         )
+        # One insertion order for every sweep, so two concurrent sweeps wait on each other, never deadlock.
+        .order_by(key)
     )
 
 
@@ -358,7 +360,6 @@ _COLUMNS = ("dedupe_key", "kind", "channel", "recipient_id", "occurrence_id", "r
 def run_sweep(now: datetime, *, dry_run: bool = False, calendar: WorkCalendar | None = None) -> SweepResult:
     """Queue every reminder due at `now`, in the caller's transaction (the caller commits or, dry, rolls back)."""
     serialise_writers()
-    _serialise_sweeps()
     calendar = calendar or work_calendar()
     today = calendar.local_today(now)
     result = SweepResult(now=now, today=today, dry_run=dry_run)
@@ -419,22 +420,6 @@ def serialise_writers() -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-#: The transaction-level advisory lock that makes concurrent sweeps on PostgreSQL take turns.
-SWEEP_LOCK_KEY = zlib.crc32(b"tracker-sweep") & 0x7FFFFFFF
-
-
-def _serialise_sweeps() -> None:
-    """PostgreSQL: one sweep at a time (a transaction-level advisory lock, released at commit or rollback).
-
-    A second sweep waits for the first to commit, then its statements see the first's rows and queue nothing
-    twice. Taking turns, rather than inserting in one agreed order (an ORDER BY over every outbox row, which
-    spills to disk at the country's size), is what keeps two sweeps from deadlocking on the unique key.
-    SQLite is serialised by `serialise_writers` (BEGIN IMMEDIATE).
-    """
-    if dialect_name(db.session) == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(SWEEP_LOCK_KEY)))
-
-
 def _insert_bundled_postgres(select: sa.Select[Any], now: datetime, bundling: BundleSettings
                              ) -> tuple[list[tuple[Any, Any, Any, int]], int, int, int]:
     """PostgreSQL with bundling: insert the bundles and the rows already carried by them, in one statement.
@@ -468,6 +453,8 @@ def _insert_bundled_postgres(select: sa.Select[Any], now: datetime, bundling: Bu
                   sa.case((carried, DeliveryStatus.DIGESTED.value), else_=swept.c.status).label("status"),
                   sa.case((carried, bundle_id), else_=sa.null()).label("digest_id"))
         .select_from(swept)
+        # One insertion order for every sweep, so two concurrent sweeps wait on each other, never deadlock.
+        .order_by(swept.c.dedupe_key)
     )
     insert = insert_ignoring_conflicts(db.session, table, ["dedupe_key"]).from_select(  # type: ignore[arg-type]
         [*columns, "status", "digest_id"], rows)
