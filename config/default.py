@@ -167,6 +167,15 @@ DISPATCH_BREAKER_BACKOFF_MAX_SECONDS = 3600
 NOTIFY_EMAIL_ENABLED = True
 #: Local time the daily digests go out.
 DIGEST_LOCAL_TIME = "07:45"
+#: The daily purge (`tracker purge`, and the scheduler at PURGE_LOCAL_TIME) deletes reminder action links
+#: expired more than ACTION_LINK_RETENTION_DAYS ago (used, revoked or not: they open nothing any more), and
+#: import jobs finished (done or failed) more than IMPORT_JOB_RETENTION_DAYS ago, with the uploaded bytes
+#: they still hold; the plan a job wrote keeps its own copy of the document. 0 keeps them for ever.
+ACTION_LINK_RETENTION_DAYS = 30
+IMPORT_JOB_RETENTION_DAYS = 90
+#: Rows deleted per statement, each batch committed on its own: no long transaction on a long backlog.
+PURGE_BATCH_SIZE = 5000
+PURGE_LOCAL_TIME = "03:30"
 #: Bundling (tracker/jobs/bundle.py): the reminders and escalations one sweep queues for one person on one
 #: channel go out as one message listing them all (grouped by unit, most overdue first) when there are at
 #: least BUNDLE_MIN_ITEMS of them, and always when they include an escalation to a person above the

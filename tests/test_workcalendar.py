@@ -315,3 +315,22 @@ def test_next_sending_time_is_the_first_sending_instant(now: datetime) -> None:
     while probe < result:
         assert not CAL.is_sending_time(probe)
         probe = (probe + timedelta(minutes=1)).replace(second=0, microsecond=0)
+
+
+def test_stored_public_days_are_the_packages() -> None:
+    """The calendar reads the Vietnamese public days stored in tracker/data (the sweep does not import `holidays`,
+    which loads every country); they are exactly the package's, for every stored year. After upgrading the
+    package, run `python -c "from tracker.workcalendar import write_public_days; write_public_days()"`."""
+    from tracker.workcalendar import (
+        PUBLIC_DAYS_YEARS,
+        _package_calendar,
+        _package_version,
+        _public_calendar,
+        _stored_public_days,
+    )
+
+    stored = _stored_public_days()
+    assert stored, f"tracker/data/vn_public_days.json was not written by holidays {_package_version()}"
+    assert sorted(stored) == [str(y) for y in PUBLIC_DAYS_YEARS]
+    for year in PUBLIC_DAYS_YEARS:
+        assert _public_calendar(year) == _package_calendar(year), year

@@ -19,7 +19,7 @@ def create_app(config_override: dict[str, Any] | None = None, *, web: bool = Tru
     _load_configuration(app, config_override)
     _configure_logging(app)
     _trust_proxies(app)
-    _init_extensions(app)
+    _init_extensions(app, web=web)
     if web:
         _register_blueprints(app)
     _register_cli(app)
@@ -70,19 +70,23 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _init_extensions(app: Flask) -> None:
+def _init_extensions(app: Flask, *, web: bool) -> None:
     from tracker import models  # noqa: F401  (register every table on the metadata)
-    from tracker.auth import init_auth
-    from tracker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from tracker.extensions import babel, db, mail
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
-    csrf.init_app(app)
-    limiter.init_app(app)
-    login_manager.init_app(app)
-    init_auth(login_manager)
+    if web:
+        # A job process neither migrates, nor serves forms, the API or sign-in: it skips importing them.
+        from tracker.auth import init_auth
+        from tracker.extensions import csrf, limiter, login_manager, migrate
+
+        migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
+        csrf.init_app(app)
+        limiter.init_app(app)
+        login_manager.init_app(app)
+        init_auth(login_manager)
     _enable_sqlite_foreign_keys(app)
 
 

@@ -10,12 +10,12 @@ swaps in which a weekend day becomes a working day (e.g. Saturday 4/5/2024 was w
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import holidays
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SATURDAY = 5
@@ -32,12 +32,54 @@ _ONE_DAY = timedelta(days=1)
 _NO_PUBLIC_DAYS: tuple[frozenset[date], frozenset[date]] = (frozenset(), frozenset())
 
 
-@functools.lru_cache(maxsize=128)
-def _public_calendar(year: int) -> tuple[frozenset[date], frozenset[date]]:
-    """Return the public days off and the weekend days made working days for one year."""
+#: The package's public days for a span of years, written by `write_public_days()`: importing `holidays` loads
+#: every country it knows (about 0.3 s), which a command such as the sweep would pay on every run. Used only
+#: while the installed package is the version that wrote it; a test checks it against the package.
+PUBLIC_DAYS_FILE = Path(__file__).resolve().parent / "data" / "vn_public_days.json"
+PUBLIC_DAYS_YEARS = range(2000, 2061)
+
+
+def _package_calendar(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    import holidays
+
     vn = holidays.country_holidays("VN", years=year)
     # weekend_workdays is filled while the year is populated, so read it after construction.
     return frozenset(vn), frozenset(vn.weekend_workdays)
+
+
+def _package_version() -> str:
+    from importlib.metadata import version
+
+    return version("holidays")
+
+
+@functools.cache
+def _stored_public_days() -> dict[str, Any]:
+    try:
+        stored = json.loads(PUBLIC_DAYS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stored.get("years", {}) if stored.get("holidays") == _package_version() else {}
+
+
+def write_public_days(path: Path = PUBLIC_DAYS_FILE, years: Iterable[int] = PUBLIC_DAYS_YEARS) -> None:
+    """Store the package's public days off and swapped working days for `years` (after upgrading `holidays`)."""
+    data: dict[str, Any] = {}
+    for year in years:
+        off, worked = _package_calendar(year)
+        data[str(year)] = {"off": sorted(d.isoformat() for d in off), "worked": sorted(d.isoformat() for d in worked)}
+    text = json.dumps({"holidays": _package_version(), "years": data}, indent=0, sort_keys=True)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=128)
+def _public_calendar(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """Return the public days off and the weekend days made working days for one year."""
+    stored = _stored_public_days().get(str(year))
+    if stored is None:
+        return _package_calendar(year)
+    return (frozenset(date.fromisoformat(d) for d in stored["off"]),
+            frozenset(date.fromisoformat(d) for d in stored["worked"]))
 
 
 def _as_date(value: date | str) -> date:

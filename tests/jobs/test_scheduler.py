@@ -100,7 +100,7 @@ def test_the_scheduler_catches_up_as_soon_as_it_starts(app: Any, active_plan: An
         try:
             assert done["sweep"].wait(10) and done["dispatch"].wait(10)
             jobs = {j.id for j in scheduler.scheduler.get_jobs()}
-            assert jobs == {"sweep", "dispatch", "digest", "audit_link", "summaries", "scheduler_lock"}
+            assert jobs == {"sweep", "dispatch", "digest", "audit_link", "summaries", "purge", "scheduler_lock"}
         finally:
             scheduler.shutdown()
     assert not failures

@@ -20,7 +20,7 @@ COMMAND_MODULES = (
     "tracker.cli.data",  # seed-units, demo, token
     "tracker.cli.plans",  # import-plan, report
     "tracker.cli.serve",  # serve
-    "tracker.cli.jobs",  # sweep, dispatch, digest, scheduler, worker
+    "tracker.cli.jobs",  # sweep, dispatch, digest, purge, scheduler, worker
     "tracker.cli.zalo",  # zalo ...
     "tracker.cli.maintenance",  # audit, backup, restore, synth
     "tracker.cli.people",  # people create / import / template

@@ -1,4 +1,4 @@
-"""`tracker sweep`, `dispatch`, `digest`, `scheduler` and `worker`: thin wrappers over the jobs."""
+"""`tracker sweep`, `dispatch`, `digest`, `purge`, `scheduler` and `worker`: thin wrappers over the jobs."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ def digest_command(now_text: str | None) -> None:
     _emit(run_job("digest", now=_now(now_text)))
 
 
+@click.command("purge")
+@click.option("--now", "now_text", metavar="ISO-TIMESTAMP", help=NOW_HELP)
+@with_appcontext
+def purge_command(now_text: str | None) -> None:
+    """Delete long-expired reminder links and long-finished import jobs; print {"action_links": N, ...}."""
+    from tracker.jobs.runner import run_job
+
+    _emit(run_job("purge", now=_now(now_text)))
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
@@ -109,5 +119,5 @@ def worker_command(queues: str, once: bool) -> None:
 
 
 # They only run jobs: the group builds the app without its pages and API for them (half the start-up).
-COMMANDS = tuple(jobs_only(c) for c in (sweep_command, dispatch_command, digest_command, scheduler_command,
-                                        worker_command))
+COMMANDS = tuple(jobs_only(c) for c in (sweep_command, dispatch_command, digest_command, purge_command,
+                                        scheduler_command, worker_command))

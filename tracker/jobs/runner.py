@@ -42,15 +42,16 @@ def _jobs() -> dict[str, Job]:
     from tracker.jobs.audit_link import run_audit_link
     from tracker.jobs.digest import run_digest
     from tracker.jobs.dispatch import run_dispatch
+    from tracker.jobs.purge import run_purge
     from tracker.jobs.summaries import run_summaries
     from tracker.jobs.sweep import run_sweep
 
     return {"sweep": run_sweep, "dispatch": run_dispatch, "digest": run_digest, "audit_link": run_audit_link,
-            "summaries": run_summaries}
+            "summaries": run_summaries, "purge": run_purge}
 
 
 def job_named(name: str) -> Job:
-    """The job function registered under `name` (sweep, dispatch, digest, audit_link, summaries)."""
+    """The job function registered under `name` (sweep, dispatch, digest, audit_link, summaries, purge)."""
     return _jobs()[name]
 
 

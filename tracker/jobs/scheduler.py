@@ -60,7 +60,7 @@ log = logging.getLogger("tracker.jobs")
 LOCK_NAME = "tracker-scheduler"
 #: The advisory lock key: a stable 31-bit number derived from the lock name.
 ADVISORY_KEY = zlib.crc32(LOCK_NAME.encode()) & 0x7FFFFFFF
-SCHEDULED_JOBS = ("sweep", "dispatch", "digest", "audit_link", "summaries")
+SCHEDULED_JOBS = ("sweep", "dispatch", "digest", "audit_link", "summaries", "purge")
 
 
 def holder_name() -> str:
@@ -220,6 +220,10 @@ class TrackerScheduler:
         # A no-op SELECT except at its first run after local midnight, when the status counts are recounted.
         self.scheduler.add_job(self.run, IntervalTrigger(seconds=int(config.get("SUMMARY_CHECK_SECONDS", 300))),
                                id="summaries", args=("summaries",), misfire_grace_time=None, **common)
+        hour, minute = _local_time(config.get("PURGE_LOCAL_TIME", "03:30"))
+        self.scheduler.add_job(self.run, CronTrigger(hour=hour, minute=minute,
+                                                     timezone=config.get("TIMEZONE", "Asia/Ho_Chi_Minh")),
+                               id="purge", args=("purge",), misfire_grace_time=12 * 3600, **common)
 
     # --- what the jobs do ---------------------------------------------------------------------------
 

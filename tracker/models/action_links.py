@@ -26,6 +26,8 @@ class ActionLink(Base):
         # Revoking a person's unexpired links (a new password); an occurrence's links (and the cascade).
         sa.Index("ix_action_links_recipient_id_expires_at", "recipient_id", "expires_at"),
         sa.Index("ix_action_links_occurrence_id", "occurrence_id"),
+        # The purge of links expired long ago (tracker/jobs/purge.py), in batches.
+        sa.Index("ix_action_links_expires_at", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -12,11 +12,12 @@ administrator's scope; a root administrator's covers every message.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -43,20 +44,13 @@ from tracker.models import (
     RoleAssignment,
     Task,
 )
-from tracker.notify.render import (
-    CHANNEL_PARTS,
-    LOCALES,
-    MessageFacts,
-    MessageRenderer,
-    RenderError,
-    TemplateOverride,
-    check_template,
-    message_context,
-)
 from tracker.operations import audit
 from tracker.operations.authz import Permission, require, scope_clause, scope_paths
 from tracker.operations.errors import Conflict, PermissionDenied, ValidationFailed
 from tracker.workcalendar import WorkCalendar
+
+if TYPE_CHECKING:  # the renderer (Jinja's sandbox) is imported by the template operations, not by the sweep
+    from tracker.notify.render import MessageFacts, TemplateOverride
 
 log = logging.getLogger("tracker.reminders")
 
@@ -447,17 +441,21 @@ def _require_usable(policy: ReminderPolicy | None) -> None:
 
 # --- Message templates --------------------------------------------------------------------------------
 
-#: A made-up task used to check that a template renders before it is saved.
-SAMPLE_FACTS = MessageFacts(
-    notification_id=0, kind=NotificationKind.REMINDER.value, channel=Channel.EMAIL.value, rule_id=None,
-    escalation_level=1, payload={"comment": "Bổ sung số liệu", "approved": True, "note": "Đồng ý",
-                                 "reset_url": "https://example.invalid/reset"},
-    recipient_id=0, recipient_username="mau", recipient_name="Nguyễn Văn Mẫu", recipient_title="Trạm trưởng",
-    recipient_email="mau@example.invalid", recipient_phone=None, recipient_zalo_id=None, recipient_locale="vi",
-    recipient_active=True, occurrence_id=1, task_title="Báo cáo kết quả tiếp cận dịch vụ y tế năm 2024",
-    plan_number="56/KH-UBND", plan_title="Kế hoạch giảm nghèo năm 2024", unit_name="Trạm Y tế",
-    report_to_name="UBND xã", due_on=date(2024, 9, 25), period_label=None,
-)
+@functools.cache
+def sample_facts() -> MessageFacts:
+    """A made-up task used to check that a template renders before it is saved."""
+    from tracker.notify.render import MessageFacts
+
+    return MessageFacts(
+        notification_id=0, kind=NotificationKind.REMINDER.value, channel=Channel.EMAIL.value, rule_id=None,
+        escalation_level=1, payload={"comment": "Bổ sung số liệu", "approved": True, "note": "Đồng ý",
+                                     "reset_url": "https://example.invalid/reset"},
+        recipient_id=0, recipient_username="mau", recipient_name="Nguyễn Văn Mẫu", recipient_title="Trạm trưởng",
+        recipient_email="mau@example.invalid", recipient_phone=None, recipient_zalo_id=None, recipient_locale="vi",
+        recipient_active=True, occurrence_id=1, task_title="Báo cáo kết quả tiếp cận dịch vụ y tế năm 2024",
+        plan_number="56/KH-UBND", plan_title="Kế hoạch giảm nghèo năm 2024", unit_name="Trạm Y tế",
+        report_to_name="UBND xã", due_on=date(2024, 9, 25), period_label=None,
+    )
 
 
 def preview_template(kind: NotificationKind, channel: Channel, locale: str, override: TemplateOverride | None,
@@ -465,11 +463,14 @@ def preview_template(kind: NotificationKind, channel: Channel, locale: str, over
     """Render a template (an unsaved override, or the built-in one) with the sample task."""
     from dataclasses import replace
 
+    from tracker.notify.render import MessageRenderer, message_context
+
     # A reminder is previewed before the sample's due date, everything else the day after it.
     today = today or (date(2024, 9, 20) if kind == NotificationKind.REMINDER else date(2024, 9, 26))
 
-    facts = replace(SAMPLE_FACTS, kind=kind.value, channel=channel.value, recipient_locale=locale)
-    items = [SAMPLE_FACTS, replace(SAMPLE_FACTS, occurrence_id=2, due_on=date(2024, 9, 30),
+    sample = sample_facts()
+    facts = replace(sample, kind=kind.value, channel=channel.value, recipient_locale=locale)
+    items = [sample, replace(sample, occurrence_id=2, due_on=date(2024, 9, 30),
                                    task_title="Rà soát hộ nghèo, hộ cận nghèo")]
     base_url = str(_config().get("PUBLIC_BASE_URL", "http://127.0.0.1"))
     context = message_context(facts, today=today, base_url=base_url, items=items, calendar=work_calendar())
@@ -491,6 +492,8 @@ def save_template(
     zalo_template_id: str | None = None,
 ) -> MessageTemplate:
     """Create or replace the override of one (kind, channel, locale) after rendering it with a sample."""
+    from tracker.notify.render import CHANNEL_PARTS, LOCALES, RenderError, TemplateOverride, check_template
+
     _require_templates(actor)
     try:
         kind, channel = NotificationKind(kind), Channel(channel)
