@@ -128,9 +128,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        tables = [t.name for t in db.metadata.sorted_tables if t.name != "alembic_version"]
-        conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        empty_pg_database(conn)
     engine.dispose()
+
+
+def empty_pg_database(conn: sa.Connection) -> None:
+    """Back to the freshly migrated state: no rows, every identity from its start (what TRUNCATE ... RESTART
+    IDENTITY CASCADE does, but DELETE costs milliseconds on the few rows a test writes where TRUNCATE of every
+    table costs about 0.6 s: it swaps each table's files and syncs them)."""
+    for table in reversed(db.metadata.sorted_tables):  # children first: no foreign key is ever violated
+        if table.name != "alembic_version":
+            conn.exec_driver_sql(f'DELETE FROM "{table.name}"')
+    conn.exec_driver_sql(
+        "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), start_value, false) "
+        "FROM pg_sequences WHERE last_value IS NOT NULL")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from tests.conftest import empty_pg_database
 from tracker.extensions import db
 from tracker.synth import SynthSpec, synthesize
 
@@ -35,7 +36,7 @@ def _empty_the_database() -> None:
     db.session.rollback()
     tables = [t.name for t in db.metadata.sorted_tables if t.name != "alembic_version"]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        empty_pg_database(db.session.connection())
     else:
         for table in reversed(tables):
             db.session.execute(sa.text(f'DELETE FROM "{table}"'))
