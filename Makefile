@@ -32,8 +32,12 @@ run: setup
 	echo "Tracker: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"; \
 	$(BIN)/gunicorn --config config/gunicorn.conf.py
 
+# The suite runs on every core (pytest-xdist), one file per worker at a time so module fixtures and caches are
+# built once; each worker has its own databases. `make test PYTEST_ARGS="tests/api -k token"` narrows it,
+# `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= auto
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Rebuild docs/benchmarks.md (a province on PostgreSQL and SQLite, the country on PostgreSQL; each figure beside
 # its floor). `make bench BENCH_ARGS=--quick` is a two-minute smoke run; see bench/run_all.py for the options.

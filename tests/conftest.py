@@ -128,9 +128,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        tables = [t.name for t in db.metadata.sorted_tables if t.name != "alembic_version"]
-        conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        empty_pg_database(conn)
     engine.dispose()
+
+
+def empty_pg_database(conn: sa.Connection) -> None:
+    """Back to the freshly migrated state: no rows, every identity from its start (what TRUNCATE ... RESTART
+    IDENTITY CASCADE does, but DELETE costs milliseconds on the few rows a test writes where TRUNCATE of every
+    table costs about 0.6 s: it swaps each table's files and syncs them)."""
+    for table in reversed(db.metadata.sorted_tables):  # children first: no foreign key is ever violated
+        if table.name != "alembic_version":
+            conn.exec_driver_sql(f'DELETE FROM "{table.name}"')
+    conn.exec_driver_sql(
+        "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), start_value, false) "
+        "FROM pg_sequences WHERE last_value IS NOT NULL")
 
 
 @pytest.fixture
@@ -165,7 +176,9 @@ def live_server(app: Flask) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    # shutdown() waits for the serving loop's next poll: 0.5 s by default, at the end of every test using it.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server",
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -28,6 +28,13 @@ def app_config() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:
+    from tracker.extensions import limiter
+
+    # Flask-Limiter keeps the first key prefix it was given in a process: an app with production settings made
+    # earlier by another test file (tests/test_config.py) would leave "tracker", the counts would miss the
+    # clean-up below and outlive the test (seen under pytest-xdist, where files run in another order). Autouse:
+    # this runs before the app is made, so the app's RATELIMIT_KEY_PREFIX is the one used.
+    limiter._key_prefix = ""
     connection = redis.Redis.from_url(REDIS_URL)
     yield
     for key in connection.scan_iter(f"*{PREFIX}*"):

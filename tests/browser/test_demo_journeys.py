@@ -3,7 +3,10 @@ so the health station's 25/9/2024 report of the story is two days overdue today)
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,13 +19,34 @@ pytestmark = pytest.mark.browser
 PASSWORD = "demo-journey-pass"
 
 
-@pytest.fixture
-def demo(app):
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> tuple[Path, dict[str, str]]:
+    """The demo, built once for the module into a SQLite file that each test copies (as test_phone_widths.py
+    does); with the accounts `tracker demo` lists, by username."""
+    from tracker import create_app
     from tracker.demo import build_demo
 
-    accounts = build_demo(PASSWORD)
-    db.session.commit()
-    return dict((username, role) for role, username in accounts)
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(sqlite_template, path)
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        accounts = build_demo(PASSWORD)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return path, {username: role for role, username in accounts}
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, demo_database: tuple[Path, dict[str, str]]) -> Iterator[str]:
+    path = tmp_path / "tracker.db"
+    shutil.copy(demo_database[0], path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def demo(app, demo_database):
+    return demo_database[1]
 
 
 def _health_station_25_9() -> Occurrence:

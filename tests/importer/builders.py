@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 PLANS = Path("/work/shared/plans")
@@ -41,6 +42,16 @@ def lines_of(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def fill_table(table: Any, rows: list[list[str]]) -> None:
+    """Write rows of cells into a fresh python-docx table (no merged cells) in one pass: `table.cell(r, c)` lists
+    the whole table on every call, which made building a document of large tables take half a minute."""
+    from docx.table import _Cell
+
+    for tr, row in zip(table._tbl.tr_lst, rows, strict=False):
+        for tc, value in zip(tr.tc_lst, row, strict=False):
+            _Cell(tc, table).text = value
+
+
 def docx_from_lines(lines: list[str], tables: list[list[list[str]]] | None = None) -> bytes:
     """Save lines as paragraphs of a .docx, then append `tables` (rows of cells)."""
     import docx
@@ -49,10 +60,7 @@ def docx_from_lines(lines: list[str], tables: list[list[list[str]]] | None = Non
     for line in lines:
         document.add_paragraph(line)
     for rows in tables or []:
-        table = document.add_table(rows=len(rows), cols=len(rows[0]))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                table.cell(r, c).text = value
+        fill_table(document.add_table(rows=len(rows), cols=len(rows[0])), rows)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
