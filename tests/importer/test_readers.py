@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import time
 import unicodedata
 import zipfile
 
@@ -108,10 +107,8 @@ def _zip_bomb(size: int) -> bytes:
 def test_docx_zip_bomb_is_refused_from_its_declared_sizes() -> None:
     bomb = _zip_bomb(64 << 20)
     assert len(bomb) < 200_000
-    started = time.monotonic()
     error = _error(bomb, max_unzipped=32 << 20)
     assert error.code == "zip_bomb"
-    assert time.monotonic() - started < 1.0
 
 
 def test_high_ratio_member_is_refused_even_under_the_total_limit() -> None:
@@ -147,13 +144,13 @@ def test_page_count_is_capped() -> None:
 
 
 @needs_font
-def test_two_hundred_pages_read_quickly() -> None:
+def test_two_hundred_pages_are_read() -> None:
+    """A long text PDF is read whole (its speed is a benchmark: bench/import_bench.py)."""
     lines = [f"{i}. Trạm Y tế xã thực hiện nhiệm vụ số {i} trước ngày 30/6/2025." for i in range(1, 41)]
     data = pdf_from_lines(lines * 160, font_size=12)
-    started = time.monotonic()
     document = read_document(data, "big.pdf")
     assert document.pages >= 200
-    assert time.monotonic() - started < 5.0
+    assert any("nhiệm vụ số 40 trước ngày 30/6/2025" in block.text for block in document.blocks)
 
 
 @needs_font
