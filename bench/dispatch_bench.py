@@ -122,8 +122,9 @@ def _dispatcher_process(config: dict[str, Any], ready: Any, go: Any, results: An
         db.engine.dispose()
 
 
-def _render_all(app: Any) -> list[tuple[str, list[str], bytes]]:
-    """The queued messages rendered and serialised as the dispatcher does, as (sender, recipients, bytes)."""
+def _render_all(app: Any, after_id: int = 0) -> list[tuple[str, list[str], bytes]]:
+    """The queued messages (with ids above `after_id`) rendered and serialised as the dispatcher does, as
+    (sender, recipients, bytes): what the smtplib floor sends."""
     from flask_mail import sanitize_address
 
     from tracker.extensions import db
@@ -139,7 +140,8 @@ def _render_all(app: Any) -> list[tuple[str, list[str], bytes]]:
     dispatcher = Dispatcher({}, calendar, settings)
     sender = app.config["MAIL_DEFAULT_SENDER"]
     from_header, envelope_from = sanitize_address(sender), sanitize_address(sender[1])
-    ids = list(db.session.scalars(sa.select(Notification.id).order_by(Notification.id)))
+    ids = list(db.session.scalars(sa.select(Notification.id).where(Notification.id > after_id)
+                                  .order_by(Notification.id)))
     today = calendar.local_today(NOW)
     out = []
     for start in range(0, len(ids), 1000):

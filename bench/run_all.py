@@ -371,7 +371,9 @@ class Run:
         from flask_migrate import upgrade
 
         from tracker import create_app
+        from tracker.clock import status_clock
         from tracker.extensions import db
+        from tracker.operations import summaries
         from tracker.synth import SynthSpec, synthesize
 
         app = create_app({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "MAIL_SUPPRESS_SEND": False,
@@ -385,7 +387,14 @@ class Run:
             loaded = synthesize(SynthSpec(provinces=sc.provinces, communes=sc.communes, as_of=TODAY))
             db.session.commit()
             _analyze(postgres)
-            sc.data = _describe(loaded)
+            # The status summaries as of the pages' day, as the scheduler's first run of that day recounts them
+            # (synth counts them as of the real today, which the pages, served on PAGES_AT, would not read).
+            start = time.perf_counter()
+            rows = summaries.rebuild(status_clock(TODAY))
+            db.session.commit()
+            rebuilt = time.perf_counter() - start
+            sc.data = _describe(loaded) + f"; status summaries recounted as of {TODAY:%d/%m/%Y} in {_s(rebuilt)} " \
+                f"({rows:,} rows)"
             _log(f"  {sc.data}")
             cast = _cast(self.args, postgres)
             db.session.remove()
@@ -622,37 +631,14 @@ def _dispatch(app: Any, sink: _Sink, emails: int) -> list[Row]:
 
 def _render(app: Any, low: int) -> list[tuple[str, list[str], bytes]]:
     """The queued messages rendered and serialised as the dispatcher does (bench/dispatch_bench.py's way)."""
-    from dispatch_bench import NOW
-    from flask_mail import sanitize_address
+    from dispatch_bench import _render_all
 
     from tracker.extensions import db
-    from tracker.models import Notification
-    from tracker.notify.dispatcher import Dispatcher, DispatchSettings
-    from tracker.notify.email import mime_bytes
-    from tracker.notify.render import MessageRenderer, load_facts, message_context
-    from tracker.operations.reminders import work_calendar
 
-    calendar = work_calendar()
-    settings = DispatchSettings.from_config(app.config)
-    renderer = MessageRenderer.from_database(app.config)
-    dispatcher = Dispatcher({}, calendar, settings)
-    sender = app.config["MAIL_DEFAULT_SENDER"]
-    from_header, envelope_from = sanitize_address(sender), sanitize_address(sender[1])
-    ids = list(db.session.scalars(sa.select(Notification.id).where(Notification.id > low).order_by(Notification.id)))
-    today = calendar.local_today(NOW)
-    out = []
-    for start in range(0, len(ids), 1000):
-        facts = load_facts(ids[start:start + 1000])
-        for nid in ids[start:start + 1000]:
-            row = facts[nid]
-            context = message_context(row, today=today, base_url=settings.base_url, calendar=calendar)
-            rendered = renderer.render(row.kind, row.channel, row.recipient_locale, context)
-            message = dispatcher._address(row, rendered, context)
-            data = mime_bytes(message, recipient=message.recipient, from_header=from_header,
-                              message_id=f"<notification-{nid}@ubnd.vn>")
-            out.append((envelope_from, [message.recipient], data))
-    db.session.rollback()
-    return out
+    try:
+        return _render_all(app, after_id=low)
+    finally:
+        db.session.rollback()
 
 
 # --- The sweep and the commands ---------------------------------------------------------------------------
