@@ -86,12 +86,16 @@ def _labels() -> dict[str, Any]:
 
 
 # The scheduler's jobs (their ids are `tracker.jobs.runner`'s) and the counters of their last result, in words.
-JOB_LABELS = {"sweep": _l("Reminder sweep"), "dispatch": _l("Sending messages"), "digest": _l("Daily digest")}
+JOB_LABELS = {"sweep": _l("Reminder sweep"), "dispatch": _l("Sending messages"), "digest": _l("Daily digest"),
+              "audit_link": _l("Sealing the audit trail"), "summaries": _l("Recounting the summaries"),
+              "purge": _l("Removing expired links and old import jobs")}
 RESULT_LABELS = {
     "inserted": _l("queued"), "held_for_digest": _l("held for the digest"), "occurrences": _l("tasks checked"),
     "sent": _l("sent"), "failed": _l("failed"), "dead": _l("given up"), "skipped": _l("skipped"),
     "deferred": _l("deferred"), "digests": _l("digests"), "items": _l("items in digests"),
-    "working_day": _l("working day"),
+    "working_day": _l("working day"), "bundles": _l("bundles"), "bundled_items": _l("items in bundles"),
+    "linked": _l("events sealed"), "batches": _l("batches"), "as_of": _l("as of"), "rebuilt": _l("recounted"),
+    "action_links": _l("links removed"), "import_jobs": _l("import jobs removed"),
 }
 
 
