@@ -68,47 +68,70 @@ def _insert(table: sa.Table) -> Any:
     return postgresql.insert(table) if dialect_name(db.session) == "postgresql" else sqlite.insert(table)
 
 
-def _status_of(state: OccurrenceState, clock: Any) -> sa.ColumnElement[str]:
-    """SQL: the status of an occurrence in `state` as of `clock` (the stored one, as columns)."""
+def _fixed_status(state: OccurrenceState) -> str | None:
+    """The status of a closed occurrence (it does not depend on the clock); None for an open one."""
     if state.cancelled:
-        return sa.literal(OccurrenceStatus.CANCELLED.value)
+        return OccurrenceStatus.CANCELLED.value
     if state.completed_on is not None:
         late = state.completed_on > state.due_on
-        return sa.literal((OccurrenceStatus.DONE_LATE if late else OccurrenceStatus.DONE_ON_TIME).value)
-    due = sa.literal(state.due_on, sa.Date)
-    return sa.case((due < clock.overdue_before, OccurrenceStatus.OVERDUE.value),
-                   (due <= clock.soon_until, OccurrenceStatus.DUE_SOON.value),
-                   else_=OccurrenceStatus.NOT_DUE.value)
+        return (OccurrenceStatus.DONE_LATE if late else OccurrenceStatus.DONE_ON_TIME).value
+    return None
+
+
+def _delta_select(k: int, postgres: bool) -> str:
+    """One signed count as a row, its status derived from the stored clock unless fixed (params suffixed k).
+    PostgreSQL is told the parameters' types; SQLite compares the ISO dates as text (CAST AS DATE would make
+    them numbers there)."""
+    def typed(name: str, sql_type: str) -> str:
+        return f"CAST(:{name}_{k} AS {sql_type})" if postgres else f":{name}_{k}"
+
+    fixed, due = typed("fixed", "VARCHAR"), typed("due", "DATE")
+    return (f"SELECT {typed('unit', 'BIGINT')} AS unit_id, {typed('year', 'INTEGER')} AS year, "
+            f"CASE WHEN {fixed} IS NOT NULL THEN {fixed} "
+            f"WHEN {due} < clock.overdue_before THEN '{OccurrenceStatus.OVERDUE.value}' "
+            f"WHEN {due} <= clock.soon_until THEN '{OccurrenceStatus.DUE_SOON.value}' "
+            f"ELSE '{OccurrenceStatus.NOT_DUE.value}' END AS status, {typed('n', 'INTEGER')} AS n "
+            "FROM summary_clocks AS clock")
+
+
+def _move_statement(parts: int, postgres: bool) -> sa.TextClause:
+    """The upsert of `move` for one or two signed counts, as text: SQLAlchemy does not cache the statements of
+    the dialects' INSERT ... ON CONFLICT, and compiling this one took longer than the rest of "mark done"."""
+    deltas = " UNION ALL ".join(_delta_select(k, postgres) for k in range(parts))
+    sums = ", ".join(f"SUM(CASE WHEN status = '{name}' THEN n ELSE 0 END)" for name in STATUS_COLUMNS)
+    updates = ", ".join(f"{name} = unit_status_counts.{name} + excluded.{name}" for name in STATUS_COLUMNS)
+    sql = (f"INSERT INTO unit_status_counts (unit_id, year, {', '.join(STATUS_COLUMNS)}) "
+           f"SELECT unit_id, year, {sums} FROM ({deltas}) AS deltas "
+           # SQLite: an upsert's SELECT needs a WHERE. Not when the status stays the same (an extension within
+           # the same status): nothing to add.
+           "WHERE unit_id IS NOT NULL GROUP BY unit_id, year "
+           "HAVING MIN(status) <> MAX(status) OR SUM(n) <> 0 "
+           f"ON CONFLICT (unit_id, year) DO UPDATE SET {updates}")
+    binds = [sa.bindparam(f"{name}_{k}", type_=kind) for k in range(parts)
+             for name, kind in (("unit", sa.Integer), ("year", sa.Integer), ("fixed", sa.String),
+                                ("due", sa.Date), ("n", sa.Integer))]
+    return sa.text(sql).bindparams(*binds)
+
+
+_MOVE_STATEMENTS = {(parts, postgres): _move_statement(parts, postgres)
+                    for parts in (1, 2) for postgres in (False, True)}
 
 
 def move(before: OccurrenceState | None, after: OccurrenceState | None) -> None:
     """Count one occurrence in its new state instead of its old one (None: not counted): ONE statement.
 
-    Nothing happens while the summary has no clock (never built): the pages then read the live query.
+    The open statuses are derived in the statement from the stored clock, never the request's. Nothing
+    happens while the summary has no clock (never built): the pages then read the live query.
     """
-    clock = CLOCKS.alias("clock")
-    parts = []
-    for state, delta in ((before, -1), (after, 1)):
-        if state is not None:
-            parts.append(sa.select(sa.literal(state.unit_id).label("unit_id"),
-                                   sa.literal(state.due_on.year).label("year"),
-                                   _status_of(state, clock.c).label("status"), sa.literal(delta).label("n"))
-                         .select_from(clock))
-    if not parts:
+    states = [(state, delta) for state, delta in ((before, -1), (after, 1)) if state is not None]
+    if not states:
         return
-    deltas = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("deltas")
-    sums = [sa.func.sum(sa.case((deltas.c.status == name, deltas.c.n), else_=0)).label(name)
-            for name in STATUS_COLUMNS]
-    rows = (sa.select(deltas.c.unit_id, deltas.c.year, *sums)
-            .where(deltas.c.unit_id.is_not(None))  # SQLite: an upsert's SELECT needs a WHERE
-            .group_by(deltas.c.unit_id, deltas.c.year)
-            # Not when the status stays the same (an extension within the same status): nothing to add.
-            .having(sa.or_(sa.func.min(deltas.c.status) != sa.func.max(deltas.c.status),
-                           sa.func.sum(deltas.c.n) != 0)))
-    statement = _insert(COUNTS).from_select(["unit_id", "year", *STATUS_COLUMNS], rows)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["unit_id", "year"],
-        set_={name: COUNTS.c[name] + statement.excluded[name] for name in STATUS_COLUMNS}))
+    params: dict[str, Any] = {}
+    for k, (state, delta) in enumerate(states):
+        params.update({f"unit_{k}": state.unit_id, f"year_{k}": state.due_on.year, f"fixed_{k}": _fixed_status(state),
+                       f"due_{k}": state.due_on, f"n_{k}": delta})
+    postgres = dialect_name(db.session) == "postgresql"
+    db.session.execute(_MOVE_STATEMENTS[len(states), postgres], params)
 
 
 def _counts_select(clock: Any, where: sa.ColumnElement[bool]) -> sa.Select[Any]:
