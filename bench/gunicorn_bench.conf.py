@@ -10,18 +10,10 @@ import runpy
 from pathlib import Path
 
 _production = runpy.run_path(str(Path(__file__).resolve().parent.parent / "config" / "gunicorn.conf.py"))
-bind = _production["bind"]
-workers = _production["workers"]
-threads = _production["threads"]
-worker_class = _production["worker_class"]
-timeout = _production["timeout"]
-graceful_timeout = _production["graceful_timeout"]
-keepalive = _production["keepalive"]
-preload_app = _production["preload_app"]
-accesslog = _production["accesslog"]
-errorlog = _production["errorlog"]
-loglevel = _production["loglevel"]
-forwarded_allow_ips = _production["forwarded_allow_ips"]
+# Every setting of the production file, by name (gunicorn reads this module's globals).
+globals().update({name: _production[name] for name in (
+    "bind", "workers", "threads", "worker_class", "timeout", "graceful_timeout", "keepalive", "preload_app",
+    "accesslog", "errorlog", "loglevel", "forwarded_allow_ips")})
 wsgi_app = "floor_app:create_app()" if os.environ.get("BENCH_APP") == "floor" else _production["wsgi_app"]
 
 
