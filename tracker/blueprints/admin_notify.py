@@ -193,7 +193,7 @@ def channel_breakers() -> list[dict[str, Any]]:
     now = utcnow()
     stored = {row.channel: row for row in db.session.scalars(sa.select(ChannelState))}
     breakers = []
-    for channel in (Channel.EMAIL, Channel.ZALO):
+    for channel in channel_ops.BREAKER_CHANNELS:
         row = stored.get(channel.value)
         if row is None or not row.failures:
             state = "working"

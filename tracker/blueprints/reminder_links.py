@@ -7,6 +7,7 @@ this module only loads, validates the form, calls one operation and commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -67,43 +68,37 @@ def _after(occurrence_id: int, message: str) -> Response:
     return _private(redirect(url_for("tasks.occurrence_page", occurrence_id=occurrence_id)))
 
 
-@bp.post("/r/<token>/done")
-@login_required
-def mark_done(token: str) -> Response:
-    form = QuickDoneForm()
+def _act_from_link(token: str, form: Any, act: Callable[[], Any], message: str, *,
+                   done_form: QuickDoneForm | None = None) -> Response:
+    """Validate the form, run `act` (an operation of the link) in one transaction, and go to the task; on a
+    refusal show the link's page again with the reason (`done_form` keeps what was typed)."""
     try:
         link = ops.open_link(current_user, token)
     except DomainError as error:
         return _problem(error)
     if not form.validate():
-        return _page(link, done_form=form, error=first_error(form), status=422)
+        return _page(link, done_form=done_form, error=first_error(form), status=422)
     try:
         with atomic():
-            occurrence = ops.mark_done_from_link(current_user, token, note=form.note.data or "")
+            occurrence = act()
     except ops.LinkUnusable as error:
         return _problem(error)
     except DomainError as error:
         link = ops.open_link(current_user, token)  # the rollback expired it: read it again for the page
-        return _page(link, done_form=form, error=error.render(), status=error.status)
-    return _after(occurrence.id, _("The task is marked done."))
+        return _page(link, done_form=done_form, error=error.render(), status=error.status)
+    return _after(occurrence.id, message)
+
+
+@bp.post("/r/<token>/done")
+@login_required
+def mark_done(token: str) -> Response:
+    form = QuickDoneForm()
+    return _act_from_link(token, form, lambda: ops.mark_done_from_link(current_user, token, note=form.note.data or ""),
+                          _("The task is marked done."), done_form=form)
 
 
 @bp.post("/r/<token>/acknowledge")
 @login_required
 def acknowledge(token: str) -> Response:
-    form = AcknowledgeForm()
-    try:
-        link = ops.open_link(current_user, token)
-    except DomainError as error:
-        return _problem(error)
-    if not form.validate():
-        return _page(link, error=first_error(form), status=422)
-    try:
-        with atomic():
-            occurrence = ops.acknowledge_from_link(current_user, token)
-    except ops.LinkUnusable as error:
-        return _problem(error)
-    except DomainError as error:
-        link = ops.open_link(current_user, token)
-        return _page(link, error=error.render(), status=error.status)
-    return _after(occurrence.id, _("Acknowledged: no further escalation will be sent for this deadline."))
+    return _act_from_link(token, AcknowledgeForm(), lambda: ops.acknowledge_from_link(current_user, token),
+                          _("Acknowledged: no further escalation will be sent for this deadline."))

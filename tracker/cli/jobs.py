@@ -55,40 +55,31 @@ def sweep_command(now_text: str | None, dry_run: bool) -> None:
     _emit(run_job("sweep", job, now=now, commit=not dry_run, heartbeat=not dry_run))
 
 
-@click.command("dispatch")
-@click.option("--now", "now_text", metavar="ISO-TIMESTAMP", help=NOW_HELP)
-@with_appcontext
-def dispatch_command(now_text: str | None) -> None:
-    """Send the outbox rows due now; print {"sent": N, "failed": N, "dead": N, ...}."""
-    from tracker.jobs.runner import run_job
+def _job_command(name: str, summary: str) -> click.Command:
+    """`tracker NAME [--now ISO]`: run the registered job once (tracker.jobs.runner) and print its result."""
 
-    _emit(run_job("dispatch", now=_now(now_text)))
+    @click.command(name, help=summary)
+    @click.option("--now", "now_text", metavar="ISO-TIMESTAMP", help=NOW_HELP)
+    @with_appcontext
+    def command(now_text: str | None) -> None:
+        from tracker.jobs.runner import run_job
 
+        _emit(run_job(name, now=_now(now_text)))
 
-@click.command("digest")
-@click.option("--now", "now_text", metavar="ISO-TIMESTAMP", help=NOW_HELP)
-@with_appcontext
-def digest_command(now_text: str | None) -> None:
-    """Gather held reminders into one daily digest per person and channel."""
-    from tracker.jobs.runner import run_job
-
-    _emit(run_job("digest", now=_now(now_text)))
+    return command
 
 
-@click.command("purge")
-@click.option("--now", "now_text", metavar="ISO-TIMESTAMP", help=NOW_HELP)
-@with_appcontext
-def purge_command(now_text: str | None) -> None:
-    """Delete long-expired reminder links and long-finished import jobs; print {"action_links": N, ...}."""
-    from tracker.jobs.runner import run_job
-
-    _emit(run_job("purge", now=_now(now_text)))
+dispatch_command = _job_command(
+    "dispatch", 'Send the outbox rows due now; print {"sent": N, "failed": N, "dead": N, ...}.')
+digest_command = _job_command("digest", "Gather held reminders into one daily digest per person and channel.")
+purge_command = _job_command(
+    "purge", 'Delete long-expired reminder links and long-finished import jobs; print {"action_links": N, ...}.')
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the scheduler (sweep, dispatch, digest) in this process until stopped."""
+    """Run the scheduler (sweep, dispatch, digests, audit sequencer, summaries recount, purge) until stopped."""
     from tracker.jobs.scheduler import run_scheduler
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
